@@ -1,0 +1,83 @@
+"""The ``e2e-otel`` command. Errors exit non-zero with one readable line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from e2e_otel import __version__
+from e2e_otel.config import ConfigError, load_config
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="e2e-otel",
+        description="End-to-end tracing for Next.js + Django REST + MySQL on OpenTelemetry.",
+    )
+    parser.add_argument("--version", action="version", version=f"e2e-otel {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    check = sub.add_parser("config", help="validate a configuration file and print it")
+    check.add_argument("path", nargs="?", help="YAML file (default: $E2E_OTEL_CONFIG)")
+    fp = sub.add_parser("fingerprint", help="print the fingerprint and id of SQL statements")
+    fp.add_argument("sql", nargs="*", help="statements (default: one per line on stdin)")
+    summary = sub.add_parser("summary", help="summarize OTLP JSON trace files")
+    summary.add_argument("files", nargs="+", help="OTLP JSON lines files")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "config":
+            return _config(args.path)
+        if args.command == "fingerprint":
+            return _fingerprint(args.sql)
+        if args.command == "summary":
+            return _summary(args.files)
+    except ConfigError as exc:
+        print(f"e2e-otel: error: {exc}", file=sys.stderr)
+        return 2
+    except (BrokenPipeError, KeyboardInterrupt):
+        return 1
+    parser.print_help()
+    return 0
+
+
+def _config(path: str | None) -> int:
+    import dataclasses
+    import json
+
+    config = load_config(path)
+    print(json.dumps(dataclasses.asdict(config), indent=2, default=sorted))
+    return 0
+
+
+def _fingerprint(statements: Sequence[str]) -> int:
+    from e2e_otel.fingerprint import fingerprint, fingerprint_id
+
+    lines = statements or [line.rstrip("\n") for line in sys.stdin if line.strip()]
+    for sql in lines:
+        print(f"{fingerprint_id(sql)}\t{fingerprint(sql)}")
+    return 0
+
+
+def _summary(files: Sequence[str]) -> int:
+    from e2e_otel.sources.models import InputProblem
+    from e2e_otel.sources.otlp_files import read_spans
+    from e2e_otel.summary import render, summarize
+
+    problems: list[InputProblem] = []
+    result = summarize(read_spans(files, problems.append))
+    print(render(result))
+    for problem in problems:
+        print(f"e2e-otel: warning: {problem}", file=sys.stderr)
+    if result.spans == 0:
+        print("e2e-otel: error: no spans found in " + ", ".join(files), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,56 @@
+"""Entry points for ``opentelemetry-instrument``: the distro sets defaults, the configurator
+installs tracing through the same :func:`e2e_otel.configure` path as code-based setup."""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
+from opentelemetry.sdk._configuration import _BaseConfigurator
+
+from e2e_otel.config import ConfigError
+
+_logger = logging.getLogger(__name__)
+
+# Header values never recorded even if a user asks to capture these headers.
+_SANITIZE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
+_SECRET_HEADERS = ("authorization", "cookie", "set-cookie", "proxy-authorization")
+
+
+class E2EOtelDistro(BaseDistro):  # type: ignore[misc]
+    """Sets OpenTelemetry defaults (only where the user set nothing) and adds our hooks."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        os.environ.setdefault("OTEL_TRACES_EXPORTER", "otlp")
+        os.environ.setdefault("OTEL_METRICS_EXPORTER", "none")
+        os.environ.setdefault("OTEL_LOGS_EXPORTER", "none")
+        os.environ.setdefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        os.environ.setdefault("OTEL_PROPAGATORS", "tracecontext,baggage")
+        fields = [f.strip() for f in os.environ.get(_SANITIZE, "").split(",") if f.strip()]
+        fields += [h for h in _SECRET_HEADERS if h not in {f.lower() for f in fields}]
+        os.environ[_SANITIZE] = ",".join(fields)
+
+    def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
+        if entry_point.name == "django":
+            from e2e_otel.instrumentation.django import hooks
+
+            for key, value in hooks().items():
+                kwargs.setdefault(key, value)
+        super().load_instrumentor(entry_point, **kwargs)
+
+
+class E2EOtelConfigurator(_BaseConfigurator):
+    """Configures tracing with our processors; instrumentors are loaded by the distro."""
+
+    def _configure(self, **kwargs: Any) -> None:
+        from e2e_otel.setup import configure
+
+        try:
+            configure(instrument=False)
+        except ConfigError as exc:
+            # Auto-instrumentation must not stop the app: say exactly what is wrong, run on
+            # defaults.
+            _logger.error("e2e_otel: %s; continuing with the default configuration", exc)
+            configure(config={}, instrument=False)

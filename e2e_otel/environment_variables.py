@@ -1,0 +1,23 @@
+"""Every ``E2E_OTEL_*`` environment variable, in one place (documented in docs/configuration.md).
+
+Standard ``OTEL_*`` variables keep their OpenTelemetry meaning and are not listed here.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+E2E_OTEL_CONFIG: Final = "E2E_OTEL_CONFIG"
+"""Path of the YAML configuration file. Unset: built-in defaults."""
+
+E2E_OTEL_TRACES_FILE: Final = "E2E_OTEL_TRACES_FILE"
+"""Also write every span as OTLP JSON lines to this file (the embedded default, no servers)."""
+
+E2E_OTEL_KEEP_RAW_SQL: Final = "E2E_OTEL_KEEP_RAW_SQL"
+"""``true`` keeps SQL statements as executed (literals included). Default ``false``: literals
+are replaced by ``?`` before a span leaves the process. Overrides ``privacy.keep_raw_sql``."""
+
+E2E_OTEL_DISABLED: Final = "E2E_OTEL_DISABLED"
+"""``true`` turns the distribution into a no-op (plain OpenTelemetry SDK behaviour)."""
+
+ALL: Final = (E2E_OTEL_CONFIG, E2E_OTEL_TRACES_FILE, E2E_OTEL_KEEP_RAW_SQL, E2E_OTEL_DISABLED)

@@ -1,0 +1,128 @@
+"""Django: workflow + correlation id on the request span, ``X-Correlation-ID`` and
+``traceresponse`` on the response. Built on the contrib DjangoInstrumentor's hooks."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from opentelemetry import baggage
+from opentelemetry.trace import Span
+
+from e2e_otel import attributes as attr
+from e2e_otel import runtime
+from e2e_otel.config import valid_correlation_id
+from e2e_otel.processors import _guard
+
+_logger = logging.getLogger(__name__)
+_META_CORRELATION = "HTTP_" + attr.HEADER_CORRELATION_ID.upper().replace("-", "_")
+_META_WORKFLOW = "HTTP_" + attr.HEADER_WORKFLOW_TYPE.upper().replace("-", "_")
+_REQUEST_ATTR = "_e2e_otel_correlation_id"
+_EXPOSE = "Access-Control-Expose-Headers"
+
+
+class MissingDependencyError(ImportError):
+    """The framework or its OpenTelemetry instrumentation is not installed (``name``)."""
+
+    def __init__(self, name: str, hint: str) -> None:
+        self.name = name
+        super().__init__(f"{name} is not installed: {hint}")
+
+
+def _route(request: Any) -> str | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        from django.urls import Resolver404, resolve
+
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return None
+    route = getattr(match, "route", None)
+    return route if isinstance(route, str) and route else None
+
+
+def request_hook(span: Span, request: Any) -> None:
+    """Decide the request's workflow type and correlation id and put them on the entry span.
+
+    Type: ``X-Workflow-Type`` header, else baggage, else the first matching config rule.
+    Id: ``X-Correlation-ID`` header, else baggage, else a new UUID4.
+    """
+    try:
+        config = runtime.get_config().workflows
+        meta = request.META
+        bag = baggage.get_all()
+        wf_type = None
+        for candidate in (meta.get(_META_WORKFLOW), bag.get(attr.BAGGAGE_WORKFLOW_TYPE)):
+            if isinstance(candidate, str) and config.accepts(candidate.strip().lower()):
+                wf_type = candidate.strip().lower()
+                break
+        if wf_type is None:
+            route = _route(request)
+            if route is not None:
+                wf_type = config.match(request.method or "GET", route)
+        wf_id = (
+            valid_correlation_id(meta.get(_META_CORRELATION))
+            or valid_correlation_id(bag.get(attr.BAGGAGE_WORKFLOW_ID))
+            or str(uuid.uuid4())
+        )
+        setattr(request, _REQUEST_ATTR, wf_id)
+        if span.is_recording():
+            if wf_type is not None:
+                span.set_attribute(attr.WORKFLOW_TYPE, wf_type)
+            span.set_attribute(attr.WORKFLOW_ID, wf_id)
+    except Exception as exc:  # never raise into the app
+        _guard.report("django request hook", exc)
+
+
+def response_hook(span: Span, request: Any, response: Any) -> None:
+    """Echo the correlation id; classify an expired JWT (only visible in the DRF response)."""
+    try:
+        wf_id = getattr(request, _REQUEST_ATTR, None)
+        if wf_id is not None:
+            response[attr.HEADER_CORRELATION_ID] = wf_id
+            exposed = response.get(_EXPOSE)
+            names = [h.strip() for h in exposed.split(",")] if exposed else []
+            for header in (attr.HEADER_TRACERESPONSE, attr.HEADER_CORRELATION_ID):
+                if header not in names:
+                    names.append(header)
+            response[_EXPOSE] = ", ".join(names)
+        if response.status_code == 401 and span.is_recording() and _token_expired(response):
+            span.set_attribute(attr.ERROR_CATEGORY, "auth_token_expired")
+    except Exception as exc:  # never raise into the app
+        _guard.report("django response hook", exc)
+
+
+def _token_expired(response: Any) -> bool:
+    data = getattr(response, "data", None)
+    if not isinstance(data, dict) or data.get("code") != "token_not_valid":
+        return False
+    return "expired" in str(data.get("messages", "")).lower()
+
+
+def hooks() -> dict[str, Any]:
+    """Keyword arguments for ``DjangoInstrumentor().instrument`` (used by the distro too)."""
+    return {"request_hook": request_hook, "response_hook": response_hook}
+
+
+def instrument_django() -> None:
+    """Instrument Django with our hooks (idempotent).
+
+    Raises :class:`MissingDependencyError` when Django or its instrumentation is missing.
+    ``DJANGO_SETTINGS_MODULE`` must be set before this runs (the contrib instrumentor reads
+    ``settings.MIDDLEWARE``).
+    """
+    try:
+        import django  # noqa: F401
+    except ImportError:
+        raise MissingDependencyError("django", "pip install 'e2e-otel[django]'") from None
+    try:
+        from opentelemetry.instrumentation.django import DjangoInstrumentor
+    except ImportError:
+        raise MissingDependencyError(
+            "opentelemetry-instrumentation-django", "pip install 'e2e-otel[django]'"
+        ) from None
+    instrumentor = DjangoInstrumentor()
+    if not instrumentor.is_instrumented_by_opentelemetry:
+        instrumentor.instrument(**hooks())

@@ -1,0 +1,38 @@
+"""``e2e.db.fingerprint`` and ``e2e.db.fingerprint_id`` on database spans (export stage)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from opentelemetry.sdk.trace import Event, ReadableSpan
+
+from e2e_otel import attributes as attr
+from e2e_otel.fingerprint import fingerprint, fingerprint_id
+
+
+def statement_of(attributes: dict[str, Any]) -> str | None:
+    """The SQL text of a span, under either semantic-convention name."""
+    for key in attr.DB_STATEMENT_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+class FingerprintEnricher:
+    """Fingerprints the statement of every span that has one.
+
+    Runs before redaction so the fingerprint comes from the statement as executed; the
+    fingerprint itself never contains literals. Results are cached by :mod:`e2e_otel.fingerprint`.
+    """
+
+    name = "fingerprint"
+
+    def enrich(self, span: ReadableSpan, attributes: dict[str, Any], events: list[Event]) -> None:
+        if attr.DB_FINGERPRINT in attributes:
+            return
+        statement = statement_of(attributes)
+        if statement is None:
+            return
+        attributes[attr.DB_FINGERPRINT] = fingerprint(statement)
+        attributes[attr.DB_FINGERPRINT_ID] = fingerprint_id(statement)

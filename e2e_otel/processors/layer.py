@@ -1,0 +1,75 @@
+"""Classify every span into a layer (``e2e.layer``) when it starts.
+
+The database instrumentations set ``db.*`` attributes only after the span has started, so the
+decision uses what on_start does see: the instrumentation scope and the span kind.
+"""
+
+from __future__ import annotations
+
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.trace import SpanKind
+
+from e2e_otel import attributes as attr
+from e2e_otel.processors import _guard
+
+# Instrumentation scopes whose spans are database calls (prefix match on the scope name).
+DATABASE_SCOPES = (
+    "opentelemetry.instrumentation.dbapi",
+    "opentelemetry.instrumentation.pymysql",
+    "opentelemetry.instrumentation.mysqlclient",
+    "opentelemetry.instrumentation.mysql",
+    "opentelemetry.instrumentation.aiomysql",
+    "opentelemetry.instrumentation.sqlalchemy",
+    "opentelemetry.instrumentation.psycopg",
+    "opentelemetry.instrumentation.sqlite3",
+    "opentelemetry.instrumentation.asyncpg",
+    "opentelemetry.instrumentation.pymongo",
+    "opentelemetry.instrumentation.redis",
+)
+_DB_SYSTEM_KEYS = ("db.system", "db.system.name")
+
+
+def classify(scope_name: str, kind: SpanKind, has_db_system: bool) -> str:
+    """The layer for a span from its scope, kind and whether it names a database system."""
+    if has_db_system or scope_name.startswith(DATABASE_SCOPES):
+        return attr.LAYER_DATABASE
+    if kind is SpanKind.SERVER or kind is SpanKind.CONSUMER:
+        return attr.LAYER_API
+    if kind is SpanKind.CLIENT or kind is SpanKind.PRODUCER:
+        return attr.LAYER_EXTERNAL
+    return attr.LAYER_INTERNAL
+
+
+class LayerSpanProcessor(SpanProcessor):
+    """Sets ``e2e.layer`` on start unless the span was started with one."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, SpanKind], str] = {}
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        try:
+            own = span.attributes or {}
+            if attr.LAYER in own:
+                return
+            if any(k in own for k in _DB_SYSTEM_KEYS):
+                span.set_attribute(attr.LAYER, attr.LAYER_DATABASE)
+                return
+            scope = span.instrumentation_scope
+            key = (scope.name if scope is not None else "", span.kind)
+            layer = self._cache.get(key)
+            if layer is None:
+                layer = classify(key[0], key[1], has_db_system=False)
+                self._cache[key] = layer
+            span.set_attribute(attr.LAYER, layer)
+        except Exception as exc:  # never raise into the app
+            _guard.report("layer processor", exc)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True

@@ -1,0 +1,166 @@
+"""``configure()``: the one code path that installs our processors, used by the distro too."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from opentelemetry.sdk.trace.sampling import Sampler
+
+from e2e_otel import environment_variables as env
+from e2e_otel import exporters as exp
+from e2e_otel import runtime
+from e2e_otel.config import Config, env_flag, load_config, parse_config
+from e2e_otel.processors import (
+    EnrichingSpanExporter,
+    ErrorCategoryEnricher,
+    FingerprintEnricher,
+    LayerSpanProcessor,
+    RedactionEnricher,
+    SpanEnricher,
+    WorkflowSpanProcessor,
+)
+
+_logger = logging.getLogger(__name__)
+_lock = threading.Lock()
+_active: Handle | None = None
+
+
+@dataclass
+class Handle:
+    """What :func:`configure` installed. ``shutdown()`` flushes and stops it (idempotent)."""
+
+    tracer_provider: TracerProvider | None
+    config: Config
+    processors: list[SpanProcessor] = field(default_factory=list)
+    is_shutdown: bool = False
+
+    def force_flush(self, timeout_millis: int = 30_000) -> bool:
+        if self.tracer_provider is None:
+            return True
+        return self.tracer_provider.force_flush(timeout_millis)
+
+    def shutdown(self) -> None:
+        global _active
+        with _lock:
+            if self.is_shutdown:
+                return
+            self.is_shutdown = True
+            if _active is self:
+                _active = None
+        for processor in self.processors:
+            try:
+                processor.shutdown()
+            except Exception as exc:
+                _logger.warning("e2e_otel: processor shutdown failed: %r", exc)
+
+
+def start_processors() -> list[SpanProcessor]:
+    """The start-stage processors, in the order they must run."""
+    return [LayerSpanProcessor(), WorkflowSpanProcessor()]
+
+
+def enrichers(config: Config) -> list[SpanEnricher]:
+    """The export-stage enrichers: fingerprint before redaction so it sees the real statement."""
+    return [
+        FingerprintEnricher(),
+        ErrorCategoryEnricher(),
+        RedactionEnricher(keep_raw_sql=config.privacy.keep_raw_sql),
+    ]
+
+
+def export_processor(exporter: SpanExporter, config: Config, batch: bool = True) -> SpanProcessor:
+    """A span processor exporting enriched spans to ``exporter``."""
+    wrapped = EnrichingSpanExporter(exporter, enrichers(config))
+    return BatchSpanProcessor(wrapped) if batch else SimpleSpanProcessor(wrapped)
+
+
+def resolve_config(config: Config | Mapping[str, Any] | str | os.PathLike[str] | None) -> Config:
+    if isinstance(config, Config):
+        return config
+    if isinstance(config, Mapping):
+        return parse_config(config, "<configure(config=...)>")
+    return load_config(config)
+
+
+def configure(
+    service_name: str | None = None,
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None = None,
+    span_exporter: SpanExporter | Sequence[SpanExporter] | None = None,
+    *,
+    traces_file: str | os.PathLike[str] | None = None,
+    sampler: Sampler | None = None,
+    instrument: bool = True,
+    batch: bool = True,
+) -> Handle:
+    """Install e2e-otel tracing: our processors, exporters, Django and MySQL instrumentation.
+
+    Safe to call twice: while a previous handle is live, it is returned unchanged. Exporters:
+    ``span_exporter`` if given, plus those named by ``OTEL_TRACES_EXPORTER`` (default ``otlp``
+    when no ``span_exporter`` is given), plus an OTLP JSON file at ``traces_file`` or
+    ``$E2E_OTEL_TRACES_FILE``. Raises :class:`~e2e_otel.config.ConfigError` on a bad config.
+    """
+    global _active
+    with _lock:
+        if _active is not None and not _active.is_shutdown:
+            _logger.debug("e2e_otel: already configured; returning the existing handle")
+            return _active
+        cfg = resolve_config(config)
+        runtime.set_config(cfg)
+        if env_flag(env.E2E_OTEL_DISABLED, False):
+            _active = Handle(tracer_provider=None, config=cfg)
+            return _active
+        provider = _tracer_provider(service_name, sampler)
+        processors = start_processors()
+        for exporter in _exporters(span_exporter, traces_file):
+            processors.append(export_processor(exporter, cfg, batch=batch))
+        for processor in processors:
+            provider.add_span_processor(processor)
+        if instrument:
+            from e2e_otel.instrumentation import instrument_all
+
+            instrument_all()
+        from e2e_otel.instrumentation.propagation import install_response_propagator
+
+        install_response_propagator()
+        _active = Handle(tracer_provider=provider, config=cfg, processors=processors)
+        return _active
+
+
+def _tracer_provider(service_name: str | None, sampler: Sampler | None) -> TracerProvider:
+    current = trace.get_tracer_provider()
+    if isinstance(current, TracerProvider):
+        # Someone already installed an SDK provider: add to it rather than fight over the global.
+        return current
+    attributes = {SERVICE_NAME: service_name} if service_name else {}
+    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def _exporters(
+    span_exporter: SpanExporter | Sequence[SpanExporter] | None,
+    traces_file: str | os.PathLike[str] | None,
+) -> list[SpanExporter]:
+    given: list[SpanExporter] = []
+    if isinstance(span_exporter, SpanExporter):
+        given = [span_exporter]
+    elif span_exporter is not None:
+        given = list(span_exporter)
+    result = given + exp.load_exporters(exp.exporter_names(default=None if given else "otlp"))
+    file_exporter = exp.file_exporter(traces_file)
+    if file_exporter is not None:
+        result.append(file_exporter)
+    return result

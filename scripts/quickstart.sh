@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs e2e-otel and runs the main job with no Docker and no servers of ours: the demo shop
+# (Django REST on a local MariaDB) under `opentelemetry-instrument` with the e2e-otel distro,
+# driven by the traffic generator, traces written as OTLP JSON to out/traces.jsonl, then
+# summarized by `e2e-otel summary`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_apt mariadbd mariadb-server mariadb-client
+ensure_venv shop
+
+OUT=${E2E_OTEL_OUT:-out}
+PORT=${E2E_SHOP_PORT:-8765}
+export E2E_MARIADB_PORT=${E2E_MARIADB_PORT:-33306}
+export SHOP_DB_PORT=$E2E_MARIADB_PORT
+mkdir -p "$OUT"
+rm -f "$OUT/traces.jsonl"
+
+bash scripts/mariadb.sh start
+server_pid=
+cleanup() {
+  if [ -n "$server_pid" ]; then kill -INT "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  bash scripts/mariadb.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+cd examples/shop
+../../.venv/bin/python manage.py migrate --noinput -v 0
+../../.venv/bin/python manage.py seed_shop
+
+export DJANGO_SETTINGS_MODULE=shop_project.settings
+export OTEL_SERVICE_NAME=shop-api
+export OTEL_TRACES_EXPORTER=${OTEL_TRACES_EXPORTER:-none}
+export E2E_OTEL_TRACES_FILE=$PWD/../../$OUT/traces.jsonl
+export E2E_OTEL_CONFIG=$PWD/e2e-otel.yaml
+../../.venv/bin/opentelemetry-instrument ../../.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload >"../../$OUT/shop.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+  if ../../.venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/products/', timeout=1)" 2>/dev/null; then break; fi
+  sleep 0.2
+done
+../../.venv/bin/python traffic.py --base-url "http://127.0.0.1:$PORT" --iterations "${E2E_TRAFFIC_ITERATIONS:-3}"
+kill -INT "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
+cd ../..
+echo
+.venv/bin/e2e-otel summary "$OUT/traces.jsonl"
+echo
+echo "traces: $OUT/traces.jsonl (OTLP JSON lines); server log: $OUT/shop.log"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs everything and runs the whole test suite: ruff, mypy, pytest on real MariaDB.
+# This is exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+
+ensure_apt mariadbd mariadb-server mariadb-client
+ensure_apt pt-fingerprint percona-toolkit
+ensure_venv dev
+
+echo "== ruff" >&2
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy" >&2
+.venv/bin/mypy
+echo "== pytest" >&2
+# The integration tests start MariaDB themselves through scripts/mariadb.sh.
+exec .venv/bin/pytest "$@"

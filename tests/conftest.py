@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from e2e_otel import runtime
+from e2e_otel.config import Config
+from e2e_otel.setup import export_processor, start_processors
+
+
+@dataclass
+class Pipeline:
+    """A real SDK pipeline with our processors, exporting to memory."""
+
+    provider: TracerProvider
+    exporter: InMemorySpanExporter
+
+    def spans(self) -> list[ReadableSpan]:
+        self.provider.force_flush()
+        return list(self.exporter.get_finished_spans())
+
+    def by_name(self, name: str) -> ReadableSpan:
+        matches = [s for s in self.spans() if s.name == name]
+        assert len(matches) == 1, (
+            f"expected one span {name!r}, got {[s.name for s in self.spans()]}"
+        )
+        return matches[0]
+
+
+def make_pipeline(config: Config | None = None) -> Pipeline:
+    config = config or Config()
+    runtime.set_config(config)
+    provider = TracerProvider()
+    exporter = InMemorySpanExporter()
+    for processor in start_processors():
+        provider.add_span_processor(processor)
+    provider.add_span_processor(export_processor(exporter, config, batch=False))
+    return Pipeline(provider, exporter)
+
+
+@pytest.fixture
+def pipeline() -> Iterator[Pipeline]:
+    p = make_pipeline()
+    yield p
+    p.provider.shutdown()
+    runtime.set_config(Config())

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.trace import SpanKind
+
+from e2e_otel import attributes as attr
+from e2e_otel.config import parse_config
+from e2e_otel.fingerprint import fingerprint, fingerprint_id
+from e2e_otel.processors import _guard
+from e2e_otel.processors.enrich import EnrichingSpanExporter
+from e2e_otel.processors.errors import ErrorCategoryEnricher
+from e2e_otel.processors.redaction import redact_message
+from tests.conftest import Pipeline, make_pipeline
+
+RAW = "SELECT * FROM shop_user WHERE email = 'alice@example.com' AND id = 42"
+
+
+def _db_span(pipeline: Pipeline, statement: str, key: str = "db.statement") -> ReadableSpan:
+    tracer = pipeline.provider.get_tracer("opentelemetry.instrumentation.pymysql")
+    with tracer.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as span:
+        # The statement arrives after start, as the dbapi instrumentation sets it.
+        span.set_attribute(key, statement)
+        span.set_attribute("db.statement.parameters", "('alice@example.com',)")
+        span.set_attribute("http.request.header.authorization", ("Bearer secret",))
+    return pipeline.by_name("SELECT")
+
+
+@pytest.mark.parametrize("key", ["db.statement", "db.query.text"])
+def test_db_span_gets_fingerprint_and_loses_literals(pipeline: Pipeline, key: str) -> None:
+    span = _db_span(pipeline, RAW, key)
+    assert span.attributes[attr.LAYER] == "database"
+    assert span.attributes[attr.DB_FINGERPRINT] == fingerprint(RAW)
+    assert span.attributes[attr.DB_FINGERPRINT_ID] == fingerprint_id(RAW)
+    exported_text = str(dict(span.attributes))
+    for secret in ("alice@example.com", "42", "Bearer secret"):
+        assert secret not in exported_text
+    assert "shop_user" in span.attributes[key]
+    assert "db.statement.parameters" not in span.attributes
+
+
+def test_keep_raw_sql_opt_in_keeps_the_statement() -> None:
+    p = make_pipeline(parse_config({"privacy": {"keep_raw_sql": True}}))
+    span = _db_span(p, RAW)
+    assert span.attributes["db.statement"] == RAW
+    assert span.attributes[attr.DB_FINGERPRINT] == fingerprint(RAW)
+    assert "http.request.header.authorization" not in span.attributes
+
+
+def test_database_error_messages_lose_quoted_values() -> None:
+    message = "(1062, \"Duplicate entry 'alice@example.com' for key 'email'\")"
+    assert "alice@example.com" not in redact_message(message)
+    assert "1062" in redact_message(message)
+
+
+def test_failing_enricher_loses_nothing(pipeline: Pipeline) -> None:
+    class Broken:
+        name = "broken"
+
+        def enrich(self, span: object, attributes: object, events: object) -> None:
+            raise RuntimeError("boom")
+
+    inner = pipeline.exporter
+    exporter = EnrichingSpanExporter(inner, [Broken(), ErrorCategoryEnricher()])
+    before = _guard.failures["enricher broken"]
+    tracer = pipeline.provider.get_tracer("x")
+    with tracer.start_as_current_span("s") as s:
+        s.set_attribute("http.status_code", 404)
+    span = pipeline.by_name("s")
+    inner.clear()
+    exporter.export([span])
+    (out,) = inner.get_finished_spans()
+    assert out.name == "s"
+    assert _guard.failures["enricher broken"] == before + 1

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import threading
+
+from opentelemetry import baggage, context, trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+
+from e2e_otel import attributes as attr
+from e2e_otel.config import parse_config
+from tests.conftest import Pipeline, make_pipeline
+
+
+def _remote_parent(ctx: context.Context | None = None) -> context.Context:
+    remote = SpanContext(trace_id=0xABC, span_id=0xDEF, is_remote=True, trace_flags=TraceFlags(1))
+    return trace.set_span_in_context(NonRecordingSpan(remote), ctx)
+
+
+def test_descendants_inherit_workflow_from_the_entry_span(pipeline: Pipeline) -> None:
+    tracer = pipeline.provider.get_tracer("test")
+    with tracer.start_as_current_span("request", kind=trace.SpanKind.SERVER) as root:
+        root.set_attribute(attr.WORKFLOW_TYPE, "checkout")
+        root.set_attribute(attr.WORKFLOW_ID, "corr-1")
+        with tracer.start_as_current_span("view"), tracer.start_as_current_span("SELECT"):
+            pass
+    for name in ("view", "SELECT"):
+        span = pipeline.by_name(name)
+        assert span.attributes[attr.WORKFLOW_TYPE] == "checkout"
+        assert span.attributes[attr.WORKFLOW_ID] == "corr-1"
+
+
+def test_workflow_comes_from_baggage_of_a_remote_parent(pipeline: Pipeline) -> None:
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_TYPE, "login")
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_ID, "abc-123", ctx)
+    tracer = pipeline.provider.get_tracer("test")
+    with tracer.start_as_current_span("request", context=_remote_parent(ctx)):
+        pass
+    span = pipeline.by_name("request")
+    assert span.attributes[attr.WORKFLOW_TYPE] == "login"
+    assert span.attributes[attr.WORKFLOW_ID] == "abc-123"
+
+
+def test_malformed_or_unlisted_baggage_values_are_not_copied() -> None:
+    p = make_pipeline(parse_config({"workflows": {"allow_unlisted": False, "names": ["login"]}}))
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_TYPE, "Robert'); DROP TABLE--")
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_ID, "x" * 500, ctx)
+    tracer = p.provider.get_tracer("test")
+    with tracer.start_as_current_span("bad", context=_remote_parent(ctx)):
+        pass
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_TYPE, "exfiltrate")
+    with tracer.start_as_current_span("unlisted", context=_remote_parent(ctx)):
+        pass
+    assert attr.WORKFLOW_TYPE not in p.by_name("bad").attributes
+    assert attr.WORKFLOW_ID not in p.by_name("bad").attributes
+    assert attr.WORKFLOW_TYPE not in p.by_name("unlisted").attributes
+
+
+def test_spans_outside_any_workflow_get_no_workflow(pipeline: Pipeline) -> None:
+    with pipeline.provider.get_tracer("test").start_as_current_span("cron"):
+        pass
+    assert attr.WORKFLOW_ID not in pipeline.by_name("cron").attributes
+
+
+def test_concurrent_requests_do_not_leak_workflows(pipeline: Pipeline) -> None:
+    tracer = pipeline.provider.get_tracer("test")
+
+    def request(n: int) -> None:
+        with tracer.start_as_current_span(f"req-{n}") as root:
+            root.set_attribute(attr.WORKFLOW_ID, f"id-{n}")
+            for i in range(20):
+                with tracer.start_as_current_span(f"child-{n}-{i}"):
+                    pass
+
+    threads = [threading.Thread(target=request, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for span in pipeline.spans():
+        n = span.name.split("-")[1]
+        assert span.attributes[attr.WORKFLOW_ID] == f"id-{n}"

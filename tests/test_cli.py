@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from e2e_otel import __version__, fingerprint_id
+from e2e_otel.cli import main
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).parent / "e2e-otel"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, timeout=60)
+
+
+def test_version_and_help() -> None:
+    assert _cli("--version").stdout.strip() == f"e2e-otel {__version__}"
+    help_text = _cli("--help").stdout
+    for command in ("config", "fingerprint", "summary"):
+        assert command in help_text
+
+
+def test_config_error_is_one_line_and_non_zero(tmp_path: Path) -> None:
+    bad = tmp_path / "c.yaml"
+    bad.write_text("workflows: {rules: [{name: x}]}\n")
+    result = _cli("config", str(bad))
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert f"{bad}: workflows.rules[0].route: missing required key" in result.stderr
+
+
+def test_fingerprint_command(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["fingerprint", "SELECT * FROM t WHERE id = 5"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"{fingerprint_id('SELECT * FROM t WHERE id = 5')}\tselect * from t where id = ?\n"
+
+
+def test_summary_reports_corrupt_lines_and_reads_the_rest(tmp_path: Path) -> None:
+    good = (
+        '{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":'
+        '{"stringValue":"api"}}]},"scopeSpans":[{"scope":{"name":"s"},"spans":[{"traceId":"'
+        + "a" * 32
+        + '","spanId":"'
+        + "b" * 16
+        + '","name":"GET","kind":2,"startTimeUnixNano":"1000000","endTimeUnixNano":"5000000",'
+        '"attributes":[{"key":"e2e.layer","value":{"stringValue":"api"}},'
+        '{"key":"e2e.workflow.type","value":{"stringValue":"login"}}]}]}]}]}'
+    )
+    path = tmp_path / "t.jsonl"
+    path.write_text(good + "\n{not json\n" + good + "\n")
+    result = _cli("summary", str(path))
+    assert result.returncode == 0
+    assert "2 spans in 1 traces" in result.stdout
+    assert "login" in result.stdout
+    assert f"{path}:2: invalid JSON" in result.stderr
+
+
+def test_summary_of_missing_file_fails_readably(tmp_path: Path) -> None:
+    result = _cli("summary", str(tmp_path / "nope.jsonl"))
+    assert result.returncode == 1
+    assert "cannot open" in result.stderr

@@ -1,0 +1,71 @@
+"""opentelemetry-instrument loads our distro and configurator through entry points."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from e2e_otel.sources.otlp_files import read_spans
+
+APP = textwrap.dedent(
+    """
+    from opentelemetry import trace
+    from opentelemetry.instrumentation.propagators import get_global_response_propagator
+    tracer = trace.get_tracer("opentelemetry.instrumentation.dbapi")
+    with trace.get_tracer("app").start_as_current_span("job") as s:
+        s.set_attribute("e2e.workflow.id", "w-1")
+        with tracer.start_as_current_span("q", kind=trace.SpanKind.CLIENT) as q:
+            q.set_attribute("db.statement", "SELECT name FROM t WHERE email = 'a@b.c'")
+    print(type(get_global_response_propagator()).__name__)
+    """
+)
+
+
+def _instrument(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    app = tmp_path / "app.py"
+    app.write_text(APP)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "E2E_OTEL_"))}
+    full_env.update(env)
+    bin_dir = Path(sys.executable).parent
+    return subprocess.run(
+        [str(bin_dir / "opentelemetry-instrument"), sys.executable, str(app)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
+
+
+def test_opentelemetry_instrument_uses_the_distro_with_no_code_change(tmp_path: Path) -> None:
+    traces = tmp_path / "traces.jsonl"
+    result = _instrument(
+        tmp_path, {"OTEL_TRACES_EXPORTER": "none", "E2E_OTEL_TRACES_FILE": str(traces)}
+    )
+    assert result.returncode == 0, result.stderr
+    assert "TraceResponsePropagator" in result.stdout
+    spans = {s.name: s for s in read_spans([traces])}
+    q = spans["q"]
+    assert q.attributes["e2e.layer"] == "database"
+    assert q.attributes["e2e.workflow.id"] == "w-1"
+    assert q.attributes["e2e.db.fingerprint"] == "select name from t where email = ?"
+    assert "a@b.c" not in str(q.attributes)
+
+
+def test_bad_config_under_auto_instrumentation_is_reported_and_the_app_runs(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("privacy: {keep_raw_sql: 7}\n")
+    traces = tmp_path / "traces.jsonl"
+    result = _instrument(
+        tmp_path,
+        {
+            "OTEL_TRACES_EXPORTER": "none",
+            "E2E_OTEL_TRACES_FILE": str(traces),
+            "E2E_OTEL_CONFIG": str(bad),
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"{bad}: privacy.keep_raw_sql: expected true or false" in result.stderr
+    assert {s.name for s in read_spans([traces])} == {"job", "q"}
