@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 
 ensure_apt mariadbd mariadb-server mariadb-client
 ensure_apt pt-fingerprint percona-toolkit
+# mysqlclient builds against the MariaDB client library.
+ensure_apt mariadb_config libmariadb-dev pkg-config
 ensure_venv dev
 
 echo "== ruff" >&2

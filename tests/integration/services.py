@@ -38,6 +38,17 @@ def require_mariadb() -> None:
         )
 
 
+def require_mysqlclient() -> None:
+    try:
+        import MySQLdb  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "mysqlclient is not installed: run scripts/test.sh, or `apt-get install -y "
+            "libmariadb-dev pkg-config && pip install 'e2e-otel[test]'`",
+            pytrace=False,
+        )
+
+
 @dataclass
 class MariaDB:
     port: int

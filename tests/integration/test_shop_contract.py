@@ -17,7 +17,7 @@ import pytest
 
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sources.otlp_files import read_spans
-from tests.integration.services import MariaDB, ShopServer
+from tests.integration.services import MariaDB, ShopServer, require_mysqlclient
 
 pytestmark = pytest.mark.integration
 SECRET = "integration-test-secret-key-not-for-production-0123456789"
@@ -78,16 +78,19 @@ def _call(client: httpx.Client, label: str, method: str, path: str, **kwargs: ob
 def _drive(base_url: str) -> tuple[dict[str, Call], list[str]]:
     calls: dict[str, Call] = {}
     secrets: list[str] = []
-    with httpx.Client(base_url=base_url, timeout=30) as anon:
+    with httpx.Client(base_url=base_url, timeout=30) as session:
         calls["session_login"] = _call(
-            anon,
+            session,
             "session_login",
             "POST",
             "/api/auth/login/",
             json={"username": "alice", "password": "alice-password"},
             headers={"X-Correlation-ID": "it-login-0001"},
         )
-        secrets += [c.value for c in anon.cookies.jar if c.value]
+        secrets += [c.value for c in session.cookies.jar if c.value]
+        # The session cookie goes back to the server: it must not be recorded either.
+        calls["session_cart"] = _call(session, "session_cart", "GET", "/api/cart/")
+    with httpx.Client(base_url=base_url, timeout=30) as anon:
         token = anon.post(
             "/api/auth/token/", json={"username": "alice", "password": "alice-password"}
         ).json()["access"]
@@ -125,7 +128,11 @@ def _drive(base_url: str) -> tuple[dict[str, Call], list[str]]:
         )
         secrets.append(expired)
         calls["expired_token"] = _call(
-            anon, "expired_token", "GET", "/api/cart/", headers={"Authorization": f"Bearer {expired}"}
+            anon,
+            "expired_token",
+            "GET",
+            "/api/cart/",
+            headers={"Authorization": f"Bearer {expired}"},
         )
     bearer = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=base_url, timeout=30, headers=bearer) as user:
@@ -137,12 +144,21 @@ def _drive(base_url: str) -> tuple[dict[str, Call], list[str]]:
     return calls, secrets
 
 
-@pytest.fixture(scope="module", params=["instrument", "configure"])
+# (how tracing is installed, which MySQL driver Django uses)
+MODES = [("instrument", "pymysql"), ("configure", "pymysql"), ("instrument", "mysqlclient")]
+
+
+@pytest.fixture(scope="module", params=MODES, ids=[f"{m}-{d}" for m, d in MODES])
 def run(
     request: pytest.FixtureRequest, shop_db: MariaDB, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Run]:
-    traces = tmp_path_factory.mktemp(request.param) / "traces.jsonl"
-    server = ShopServer(shop_db, request.param, traces, extra_env={"SHOP_SECRET_KEY": SECRET})
+    mode, driver = request.param
+    if driver == "mysqlclient":
+        require_mysqlclient()
+    traces = tmp_path_factory.mktemp(f"{mode}-{driver}") / "traces.jsonl"
+    server = ShopServer(
+        shop_db, mode, traces, extra_env={"SHOP_SECRET_KEY": SECRET, "SHOP_DB_DRIVER": driver}
+    )
     server.start()
     try:
         calls, secrets = _drive(server.base_url)
@@ -156,6 +172,7 @@ def run(
 
 EXPECTED_STATUS = {
     "session_login": 200,
+    "session_cart": 200,
     "product_list_baggage": 200,
     "product_detail_rule": 200,
     "header_workflow": 200,
@@ -223,6 +240,12 @@ def test_every_span_has_a_layer_and_db_spans_carry_their_request_workflow(run: R
             )
             assert db.attributes.get("db.system") == "mysql"
     assert checked >= 20
+    # One span per query: a driver instrumented twice would nest a database span in another.
+    ids = {s.span_id: s for s in run.spans}
+    for span in run.spans:
+        parent = ids.get(span.parent_span_id or "")
+        if span.attributes.get("e2e.layer") == "database" and parent is not None:
+            assert parent.attributes.get("e2e.layer") != "database"
 
 
 def test_db_spans_have_literal_free_fingerprints(run: Run) -> None:
@@ -256,7 +279,9 @@ def test_error_categories(run: Run) -> None:
     assert category("boom") == "server_error"
     assert category("integrity") == "db_integrity"
     failed_db = [s for s in run.db_spans("integrity") if s.status == "error"]
-    assert failed_db and all(s.attributes["e2e.error.category"] == "db_integrity" for s in failed_db)
+    assert failed_db and all(
+        s.attributes["e2e.error.category"] == "db_integrity" for s in failed_db
+    )
     for label in ("session_login", "product_detail_rule", "cart_add", "checkout"):
         assert "e2e.error.category" not in run.server_span(label).attributes, label
 
