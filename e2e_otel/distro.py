@@ -34,7 +34,15 @@ class E2EOtelDistro(BaseDistro):  # type: ignore[misc]
 
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:
         if entry_point.name == "django":
-            from e2e_otel.instrumentation.django import hooks
+            from e2e_otel.instrumentation.django import (
+                DjangoNotConfiguredError,
+                django_settings_known,
+                hooks,
+            )
+
+            if not django_settings_known():
+                _logger.error("e2e_otel: %s", DjangoNotConfiguredError())
+                return
 
             for key, value in hooks().items():
                 kwargs.setdefault(key, value)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
 import os
 import subprocess
 import sys
 import textwrap
+import threading
 from pathlib import Path
+
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from e2e_otel.sources.otlp_files import read_spans
 
@@ -20,6 +24,8 @@ APP = textwrap.dedent(
         with tracer.start_as_current_span("q", kind=trace.SpanKind.CLIENT) as q:
             q.set_attribute("db.statement", "SELECT name FROM t WHERE email = 'a@b.c'")
     print(type(get_global_response_propagator()).__name__)
+    from django.conf import settings
+    print("django settings configured:", settings.configured)
     """
 )
 
@@ -46,6 +52,10 @@ def test_opentelemetry_instrument_uses_the_distro_with_no_code_change(tmp_path: 
     )
     assert result.returncode == 0, result.stderr
     assert "TraceResponsePropagator" in result.stdout
+    # Without DJANGO_SETTINGS_MODULE, Django is left alone (the contrib instrumentor would
+    # configure empty settings behind the app's back) and the reason is logged.
+    assert "django settings configured: False" in result.stdout
+    assert "DJANGO_SETTINGS_MODULE is not set" in result.stderr
     spans = {s.name: s for s in read_spans([traces])}
     q = spans["q"]
     assert q.attributes["e2e.layer"] == "database"
@@ -69,3 +79,51 @@ def test_bad_config_under_auto_instrumentation_is_reported_and_the_app_runs(tmp_
     assert result.returncode == 0, result.stderr
     assert f"{bad}: privacy.keep_raw_sql: expected true or false" in result.stderr
     assert {s.name for s in read_spans([traces])} == {"job", "q"}
+
+
+class _OtlpSink(http.server.ThreadingHTTPServer):
+    """A minimal OTLP/HTTP trace receiver: decodes every protobuf export request."""
+
+    def __init__(self) -> None:
+        self.requests: list[ExportTraceServiceRequest] = []
+        super().__init__(("127.0.0.1", 0), _OtlpHandler)
+
+
+class _OtlpHandler(http.server.BaseHTTPRequestHandler):
+    server: _OtlpSink
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        request = ExportTraceServiceRequest()
+        request.ParseFromString(body)
+        self.server.requests.append(request)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: object) -> None:
+        return None
+
+
+def test_default_exporter_is_otlp_http_protobuf(tmp_path: Path) -> None:
+    sink = _OtlpSink()
+    thread = threading.Thread(target=sink.serve_forever, daemon=True)
+    thread.start()
+    try:
+        result = _instrument(
+            tmp_path,
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{sink.server_address[1]}"},
+        )
+    finally:
+        sink.shutdown()
+    assert result.returncode == 0, result.stderr
+    spans = [
+        span
+        for request in sink.requests
+        for resource_spans in request.resource_spans
+        for scope_spans in resource_spans.scope_spans
+        for span in scope_spans.spans
+    ]
+    by_name = {s.name: {a.key: a.value.string_value for a in s.attributes} for s in spans}
+    assert by_name["q"]["e2e.layer"] == "database"
+    assert by_name["q"]["e2e.db.fingerprint"] == "select name from t where email = ?"

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from e2e_otel.instrumentation.db import instrument_db
-from e2e_otel.instrumentation.django import MissingDependencyError, instrument_django
+from e2e_otel.instrumentation.django import (
+    DjangoNotConfiguredError,
+    MissingDependencyError,
+    instrument_django,
+)
+
+_logger = logging.getLogger(__name__)
 
 
 def instrument_all() -> list[str]:
@@ -18,8 +26,16 @@ def instrument_all() -> list[str]:
         done.append("django")
     except MissingDependencyError:
         pass
+    except DjangoNotConfiguredError as exc:
+        _logger.error("e2e_otel: %s", exc)
     done.extend(instrument_db())
     return done
 
 
-__all__ = ["MissingDependencyError", "instrument_all", "instrument_db", "instrument_django"]
+__all__ = [
+    "DjangoNotConfiguredError",
+    "MissingDependencyError",
+    "instrument_all",
+    "instrument_db",
+    "instrument_django",
+]

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import uuid
 from typing import Any
 
@@ -20,6 +21,29 @@ _META_CORRELATION = "HTTP_" + attr.HEADER_CORRELATION_ID.upper().replace("-", "_
 _META_WORKFLOW = "HTTP_" + attr.HEADER_WORKFLOW_TYPE.upper().replace("-", "_")
 _REQUEST_ATTR = "_e2e_otel_correlation_id"
 _EXPOSE = "Access-Control-Expose-Headers"
+
+
+class DjangoNotConfiguredError(RuntimeError):
+    """``DJANGO_SETTINGS_MODULE`` is unset and settings are not configured.
+
+    The contrib instrumentor would then call ``settings.configure()`` with empty settings,
+    silently replacing the application's own settings; we refuse instead.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "DJANGO_SETTINGS_MODULE is not set: set it before instrumenting Django "
+            "(e.g. export DJANGO_SETTINGS_MODULE=mysite.settings); Django is not instrumented"
+        )
+
+
+def django_settings_known() -> bool:
+    """Whether the Django settings can be read without configuring them as a side effect."""
+    if os.environ.get("DJANGO_SETTINGS_MODULE"):
+        return True
+    from django.conf import settings
+
+    return bool(settings.configured)
 
 
 class MissingDependencyError(ImportError):
@@ -109,9 +133,9 @@ def hooks() -> dict[str, Any]:
 def instrument_django() -> None:
     """Instrument Django with our hooks (idempotent).
 
-    Raises :class:`MissingDependencyError` when Django or its instrumentation is missing.
-    ``DJANGO_SETTINGS_MODULE`` must be set before this runs (the contrib instrumentor reads
-    ``settings.MIDDLEWARE``).
+    Raises :class:`MissingDependencyError` when Django or its instrumentation is missing and
+    :class:`DjangoNotConfiguredError` when ``DJANGO_SETTINGS_MODULE`` is unset (the contrib
+    instrumentor reads ``settings.MIDDLEWARE``).
     """
     try:
         import django  # noqa: F401
@@ -123,6 +147,8 @@ def instrument_django() -> None:
         raise MissingDependencyError(
             "opentelemetry-instrumentation-django", "pip install 'e2e-otel[django]'"
         ) from None
+    if not django_settings_known():
+        raise DjangoNotConfiguredError()
     instrumentor = DjangoInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument(**hooks())

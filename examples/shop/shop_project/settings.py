@@ -1,0 +1,91 @@
+"""Demo shop settings; everything deployment-specific comes from SHOP_* env vars."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from shop_project import dbdriver
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+SECRET_KEY = _env("SHOP_SECRET_KEY", "dev-only-insecure-key-e2e-otel-shop-do-not-deploy")
+DEBUG = _env("SHOP_DEBUG", "0").lower() in {"1", "true", "yes", "on"}
+ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "rest_framework",
+    "shop",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+]
+
+ROOT_URLCONF = "shop_project.urls"
+WSGI_APPLICATION = "shop_project.wsgi.application"
+
+DB_HOST = _env("SHOP_DB_HOST", "127.0.0.1")
+DRIVER_OPTIONS = dbdriver.install(_env("SHOP_DB_DRIVER", "pymysql"), DB_HOST)
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": DB_HOST,
+        "PORT": _env("SHOP_DB_PORT", "33306"),
+        "NAME": _env("SHOP_DB_NAME", "shop"),
+        "USER": _env("SHOP_DB_USER", "shop"),
+        "PASSWORD": _env("SHOP_DB_PASSWORD", "shop"),
+        "OPTIONS": {"charset": "utf8mb4", **DRIVER_OPTIONS},
+        # scripts/mariadb.sh grants the shop user rights on exactly this test database.
+        "TEST": {"NAME": "test_shop"},
+    }
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+LANGUAGE_CODE = "en-us"
+
+REST_FRAMEWORK = {
+    # JWT first: its WWW-Authenticate header is what makes DRF answer 401 (not 403)
+    # to anonymous requests on protected endpoints.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    # JSON only: the browsable API would need templates and static files.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=15),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+}
+
+# Django only prints unhandled-exception tracebacks when DEBUG is on; the demo's 500s
+# are deliberate, so show them on the console either way.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+    },
+}

@@ -1,0 +1,18 @@
+"""WSGI entry point: `gunicorn shop_project.wsgi` or any WSGI server."""
+
+from __future__ import annotations
+
+import os
+
+# Tracing must be configured before Django (and the DB driver) is imported so the
+# instrumentors can patch them, and after DJANGO_SETTINGS_MODULE is known: the Django
+# instrumentation reads settings.MIDDLEWARE.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop_project.settings")
+if os.environ.get("SHOP_E2E_OTEL_CONFIGURE") == "1":
+    import e2e_otel
+
+    e2e_otel.configure(service_name=os.environ.get("OTEL_SERVICE_NAME", "shop-api"))
+
+from django.core.wsgi import get_wsgi_application
+
+application = get_wsgi_application()

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import django
+import pytest
+from django.conf import settings
+from opentelemetry import baggage, context
+from opentelemetry.trace import SpanKind
+
+from e2e_otel import attributes as attr
+from e2e_otel.config import parse_config
+from e2e_otel.instrumentation.django import request_hook, response_hook
+from e2e_otel.processors import _guard
+from tests.conftest import Pipeline, make_pipeline
+
+if not settings.configured:
+    settings.configure(
+        ROOT_URLCONF="tests.instrumentation.urls", ALLOWED_HOSTS=["testserver"], USE_TZ=True
+    )
+    django.setup()
+
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+RULES = {
+    "workflows": {
+        "rules": [
+            {"name": "product_fetch", "method": "GET", "route": "api/products/*"},
+            {"name": "checkout", "method": "POST", "route": "api/checkout/"},
+        ]
+    }
+}
+
+
+@pytest.fixture
+def pipe() -> Iterator[Pipeline]:
+    p = make_pipeline(parse_config(RULES))
+    yield p
+    p.provider.shutdown()
+
+
+def _hooked(
+    pipe: Pipeline, request: object, response: HttpResponse | None = None
+) -> dict[str, object]:
+    tracer = pipe.provider.get_tracer("opentelemetry.instrumentation.django")
+    with tracer.start_as_current_span("request", kind=SpanKind.SERVER) as span:
+        request_hook(span, request)
+        if response is not None:
+            response_hook(span, request, response)
+    return dict(pipe.by_name("request").attributes)
+
+
+def test_rule_by_route_and_generated_uuid(pipe: Pipeline) -> None:
+    request = RequestFactory().get("/api/products/7/")
+    response = HttpResponse("ok")
+    attrs = _hooked(pipe, request, response)
+    assert attrs[attr.WORKFLOW_TYPE] == "product_fetch"
+    generated = str(attrs[attr.WORKFLOW_ID])
+    assert uuid.UUID(generated).version == 4
+    assert response["X-Correlation-ID"] == generated
+
+
+def test_method_must_match_and_unknown_routes_have_no_type(pipe: Pipeline) -> None:
+    assert attr.WORKFLOW_TYPE not in _hooked(pipe, RequestFactory().get("/api/checkout/"))
+
+
+def test_not_found_route_still_gets_a_correlation_id(pipe: Pipeline) -> None:
+    attrs = _hooked(pipe, RequestFactory().get("/nowhere/"))
+    assert attr.WORKFLOW_TYPE not in attrs
+    assert attr.WORKFLOW_ID in attrs
+
+
+def test_headers_win_and_bad_header_values_are_replaced(pipe: Pipeline) -> None:
+    good = RequestFactory().post(
+        "/api/checkout/", HTTP_X_CORRELATION_ID="abc-123", HTTP_X_WORKFLOW_TYPE="Express_Checkout"
+    )
+    attrs = _hooked(pipe, good)
+    assert attrs[attr.WORKFLOW_ID] == "abc-123"
+    assert attrs[attr.WORKFLOW_TYPE] == "express_checkout"
+    bad = RequestFactory().post(
+        "/api/checkout/", HTTP_X_CORRELATION_ID="<script>" * 40, HTTP_X_WORKFLOW_TYPE="a b;c"
+    )
+    pipe.exporter.clear()
+    attrs = _hooked(pipe, bad)
+    assert uuid.UUID(str(attrs[attr.WORKFLOW_ID])).version == 4
+    assert attrs[attr.WORKFLOW_TYPE] == "checkout"
+
+
+def test_baggage_is_used_when_no_header(pipe: Pipeline) -> None:
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_ID, "bag-1")
+    ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_TYPE, "login", ctx)
+    token = context.attach(ctx)
+    try:
+        attrs = _hooked(pipe, RequestFactory().get("/api/products/1/"))
+    finally:
+        context.detach(token)
+    assert attrs[attr.WORKFLOW_ID] == "bag-1"
+    assert attrs[attr.WORKFLOW_TYPE] == "login"
+
+
+def test_expose_headers_are_merged(pipe: Pipeline) -> None:
+    response = HttpResponse("ok")
+    response["Access-Control-Expose-Headers"] = "traceresponse"
+    _hooked(pipe, RequestFactory().get("/api/products/1/"), response)
+    assert response["Access-Control-Expose-Headers"] == "traceresponse, X-Correlation-ID"
+
+
+def test_expired_jwt_is_classified_from_the_drf_response(pipe: Pipeline) -> None:
+    response = HttpResponse(status=401)
+    response.data = {  # type: ignore[attr-defined]
+        "code": "token_not_valid",
+        "messages": [{"token_type": "access", "message": "Token is expired"}],
+    }
+    attrs = _hooked(pipe, RequestFactory().get("/api/products/1/"), response)
+    assert attrs[attr.ERROR_CATEGORY] == "auth_token_expired"
+
+
+def test_hooks_never_raise_into_the_app(pipe: Pipeline) -> None:
+    before = _guard.failures["django request hook"] + _guard.failures["django response hook"]
+    _hooked(pipe, object(), object())  # type: ignore[arg-type]
+    after = _guard.failures["django request hook"] + _guard.failures["django response hook"]
+    assert after == before + 2
