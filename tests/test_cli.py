@@ -34,7 +34,9 @@ def test_config_error_is_one_line_and_non_zero(tmp_path: Path) -> None:
 def test_fingerprint_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["fingerprint", "SELECT * FROM t WHERE id = 5"]) == 0
     out = capsys.readouterr().out
-    assert out == f"{fingerprint_id('SELECT * FROM t WHERE id = 5')}\tselect * from t where id = ?\n"
+    assert (
+        out == f"{fingerprint_id('SELECT * FROM t WHERE id = 5')}\tselect * from t where id = ?\n"
+    )
 
 
 def test_summary_reports_corrupt_lines_and_reads_the_rest(tmp_path: Path) -> None:
