@@ -34,8 +34,13 @@ export OTEL_SERVICE_NAME=shop-api
 export OTEL_TRACES_EXPORTER=${OTEL_TRACES_EXPORTER:-none}
 export E2E_OTEL_TRACES_FILE=$PWD/../../$OUT/traces.jsonl
 export E2E_OTEL_CONFIG=$PWD/e2e-otel.yaml
+export OTEL_BSP_SCHEDULE_DELAY=${OTEL_BSP_SCHEDULE_DELAY:-500}
+# Job control on: a background job of a non-interactive shell ignores SIGINT otherwise, and
+# SIGINT (Ctrl-C) is what makes runserver exit through atexit, where the SDK flushes spans.
+set -m
 ../../.venv/bin/opentelemetry-instrument ../../.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload >"../../$OUT/shop.log" 2>&1 &
 server_pid=$!
+set +m
 for _ in $(seq 1 100); do
   if ../../.venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/products/', timeout=1)" 2>/dev/null; then break; fi
   sleep 0.2
