@@ -6,12 +6,23 @@ twice would nest every query span, so mysqlclient is only instrumented when it i
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import logging
 import sys
 from importlib import metadata
 
 _logger = logging.getLogger(__name__)
+
+# (name, distribution of the driver, instrumentor module, instrumentor class)
+_DRIVERS = (
+    ("pymysql", "PyMySQL", "opentelemetry.instrumentation.pymysql", "PyMySQLInstrumentor"),
+    (
+        "mysqlclient",
+        "mysqlclient",
+        "opentelemetry.instrumentation.mysqlclient",
+        "MySQLClientInstrumentor",
+    ),
+)
 
 
 def _installed(distribution: str) -> bool:
@@ -30,26 +41,22 @@ def _mysqldb_is_pymysql() -> bool:
 def instrument_db() -> list[str]:
     """Instrument the installed MySQL drivers (idempotent); returns the instrumented names."""
     done: list[str] = []
-    if importlib.util.find_spec("pymysql") is not None:
+    for name, distribution, module, cls in _DRIVERS:
+        if not _installed(distribution):
+            continue
+        if name == "mysqlclient" and _mysqldb_is_pymysql():
+            continue
         try:
-            from opentelemetry.instrumentation.pymysql import PyMySQLInstrumentor
-
-            instrumentor = PyMySQLInstrumentor()
-            if not instrumentor.is_instrumented_by_opentelemetry:
-                instrumentor.instrument()
-            done.append("pymysql")
-        except ImportError as exc:
-            _logger.warning("e2e_otel: PyMySQL found but its instrumentation is missing: %s", exc)
-    if _installed("mysqlclient") and not _mysqldb_is_pymysql():
-        try:
-            from opentelemetry.instrumentation.mysqlclient import MySQLClientInstrumentor
-
-            instrumentor_mc = MySQLClientInstrumentor()
-            if not instrumentor_mc.is_instrumented_by_opentelemetry:
-                instrumentor_mc.instrument()
-            done.append("mysqlclient")
+            instrumentor = getattr(importlib.import_module(module), cls)()
         except ImportError as exc:
             _logger.warning(
-                "e2e_otel: mysqlclient found but its instrumentation is missing: %s", exc
+                "e2e_otel: %s is installed but its instrumentation is missing "
+                "(pip install 'e2e-otel[mysql]'): %s",
+                distribution,
+                exc,
             )
+            continue
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+        done.append(name)
     return done

@@ -7,11 +7,12 @@ decision uses what on_start does see: the instrumentation scope and the span kin
 from __future__ import annotations
 
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Span
 from opentelemetry.trace import SpanKind
 
 from e2e_otel import attributes as attr
 from e2e_otel.processors import _guard
+from e2e_otel.processors._base import StartStageProcessor
 
 # Instrumentation scopes whose spans are database calls (prefix match on the scope name).
 DATABASE_SCOPES = (
@@ -41,7 +42,7 @@ def classify(scope_name: str, kind: SpanKind, has_db_system: bool) -> str:
     return attr.LAYER_INTERNAL
 
 
-class LayerSpanProcessor(SpanProcessor):
+class LayerSpanProcessor(StartStageProcessor):
     """Sets ``e2e.layer`` on start unless the span was started with one."""
 
     def __init__(self) -> None:
@@ -64,12 +65,3 @@ class LayerSpanProcessor(SpanProcessor):
             span.set_attribute(attr.LAYER, layer)
         except Exception as exc:  # never raise into the app
             _guard.report("layer processor", exc)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        return None
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 from opentelemetry import baggage, trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.trace import Span
 
 from e2e_otel import attributes as attr
 from e2e_otel import runtime
 from e2e_otel.config import valid_correlation_id
 from e2e_otel.processors import _guard
+from e2e_otel.processors._base import StartStageProcessor
 
 
-class WorkflowSpanProcessor(SpanProcessor):
+class WorkflowSpanProcessor(StartStageProcessor):
     """Sets ``e2e.workflow.type`` / ``e2e.workflow.id`` on span start.
 
     Source, in order: attributes the span was started with, the local parent span's
@@ -60,12 +61,3 @@ class WorkflowSpanProcessor(SpanProcessor):
             span.set_attribute(attr.WORKFLOW_TYPE, wf_type)
         if wf_id is not None:
             span.set_attribute(attr.WORKFLOW_ID, wf_id)
-
-    def on_end(self, span: ReadableSpan) -> None:
-        return None
-
-    def shutdown(self) -> None:
-        return None
-
-    def force_flush(self, timeout_millis: int = 30000) -> bool:
-        return True
