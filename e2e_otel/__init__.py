@@ -6,8 +6,8 @@ Public API: :func:`configure`, :func:`load_config`, :func:`fingerprint`, :func:`
 from __future__ import annotations
 
 from e2e_otel.config import Config, ConfigError, load_config
-from e2e_otel.fingerprint import fingerprint, fingerprint_id
 from e2e_otel.setup import Handle, configure
+from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 __version__ = "0.1.0"
 

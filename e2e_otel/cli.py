@@ -55,7 +55,7 @@ def _config(path: str | None) -> int:
 
 
 def _fingerprint(statements: Sequence[str]) -> int:
-    from e2e_otel.fingerprint import fingerprint, fingerprint_id
+    from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
     lines = statements or [line.rstrip("\n") for line in sys.stdin if line.strip()]
     for sql in lines:

@@ -7,7 +7,7 @@ from typing import Any
 from opentelemetry.sdk.trace import Event, ReadableSpan
 
 from e2e_otel import attributes as attr
-from e2e_otel.fingerprint import fingerprint, fingerprint_id
+from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 
 def statement_of(attributes: dict[str, Any]) -> str | None:
@@ -23,7 +23,8 @@ class FingerprintEnricher:
     """Fingerprints the statement of every span that has one.
 
     Runs before redaction so the fingerprint comes from the statement as executed; the
-    fingerprint itself never contains literals. Results are cached by :mod:`e2e_otel.fingerprint`.
+    fingerprint itself never contains literals. Results are cached by
+    :mod:`e2e_otel.sql.fingerprint`.
     """
 
     name = "fingerprint"

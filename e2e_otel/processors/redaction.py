@@ -12,7 +12,7 @@ from typing import Any
 from opentelemetry.sdk.trace import Event, ReadableSpan
 
 from e2e_otel import attributes as attr
-from e2e_otel.fingerprint import strip_literals
+from e2e_otel.sql.fingerprint import strip_literals
 
 # Header attribute keys look like http.request.header.<name> (names may use - or _).
 _SECRET_HEADER = re.compile(

@@ -6,11 +6,11 @@ from opentelemetry.trace import SpanKind
 
 from e2e_otel import attributes as attr
 from e2e_otel.config import parse_config
-from e2e_otel.fingerprint import fingerprint, fingerprint_id
 from e2e_otel.processors import _guard
 from e2e_otel.processors.enrich import EnrichingSpanExporter
 from e2e_otel.processors.errors import ErrorCategoryEnricher
 from e2e_otel.processors.redaction import redact_message
+from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 from tests.conftest import Pipeline, make_pipeline
 
 RAW = "SELECT * FROM shop_user WHERE email = 'alice@example.com' AND id = 42"

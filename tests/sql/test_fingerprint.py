@@ -1,4 +1,4 @@
-"""SQL fingerprints: grouping checked against pt-fingerprint on tests/sql_corpus.txt."""
+"""SQL fingerprints: grouping checked against pt-fingerprint on tests/sql/sql_corpus.txt."""
 
 from __future__ import annotations
 
@@ -16,7 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from e2e_otel.fingerprint import MAX_STATEMENT_CHARS, fingerprint, fingerprint_id, strip_literals
+from e2e_otel.sql.fingerprint import (
+    MAX_STATEMENT_CHARS,
+    fingerprint,
+    fingerprint_id,
+    strip_literals,
+)
 
 CORPUS = Path(__file__).with_name("sql_corpus.txt")
 NEWLINE_MARK = "\u23ce"
@@ -219,7 +224,7 @@ def test_fingerprint_id_is_blake2b_of_the_fingerprint() -> None:
 
 
 def test_fingerprint_id_is_stable_across_processes() -> None:
-    code = "from e2e_otel.fingerprint import fingerprint_id; print(fingerprint_id('SELECT 1'))"
+    code = "from e2e_otel.sql.fingerprint import fingerprint_id; print(fingerprint_id('SELECT 1'))"
     ids = {
         subprocess.run(
             [sys.executable, "-c", code],

@@ -1,6 +1,6 @@
-"""Writes tests/sql_corpus.txt: realistic MySQL statements, three literal variants per shape.
+"""Writes tests/sql/sql_corpus.txt: realistic MySQL statements, three literal variants per shape.
 
-Run ``python tests/make_sql_corpus.py`` after editing SHAPES or DEVIATIONS; the output is
+Run ``python tests/sql/make_sql_corpus.py`` after editing SHAPES or DEVIATIONS; the output is
 deterministic (seeded) and committed. The corpus is the oracle input of test_fingerprint.py:
 statements built from one shape differ only in literal values, IN-list/row counts, keyword case
 and whitespace, so pt-fingerprint puts them in one group.
@@ -393,7 +393,7 @@ def generate() -> list[str]:
 
 def main() -> None:
     header = [
-        "## SQL corpus for tests/test_fingerprint.py, written by tests/make_sql_corpus.py.",
+        "## SQL corpus for tests/sql/test_fingerprint.py, written by tests/sql/make_sql_corpus.py.",
         "## One statement per line, without a trailing ';'. The character '\u23ce' (U+23CE)",
         "## stands for a newline inside a statement. Lines starting with '##' and empty lines",
         "## are ignored.",
