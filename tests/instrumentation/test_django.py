@@ -122,3 +122,17 @@ def test_hooks_never_raise_into_the_app(pipe: Pipeline) -> None:
     _hooked(pipe, object(), object())  # type: ignore[arg-type]
     after = _guard.failures["django request hook"] + _guard.failures["django response hook"]
     assert after == before + 2
+
+
+def test_unsampled_requests_still_get_a_correlation_id() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    tracer = TracerProvider(sampler=ALWAYS_OFF).get_tracer("opentelemetry.instrumentation.django")
+    request = RequestFactory().get("/api/products/1/", HTTP_X_CORRELATION_ID="unsampled-1")
+    response = HttpResponse("ok")
+    with tracer.start_as_current_span("request", kind=SpanKind.SERVER) as span:
+        assert not span.is_recording()
+        request_hook(span, request)
+        response_hook(span, request, response)
+    assert response["X-Correlation-ID"] == "unsampled-1"
