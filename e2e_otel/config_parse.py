@@ -1,0 +1,194 @@
+"""Validation of the parsed YAML into :mod:`e2e_otel.config_types` (errors name the key)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from e2e_otel.config_types import (
+    WORKFLOW_NAME,
+    Backend,
+    Backends,
+    Config,
+    ConfigError,
+    Privacy,
+    Threshold,
+    Thresholds,
+    WorkflowConfig,
+    WorkflowRule,
+)
+
+_HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*"})
+_SECRET_KEYS = frozenset({"token", "password", "api_key", "apikey", "secret", "auth"})
+
+
+def parse(data: object, source: str) -> Config:
+    """Validate a parsed YAML document; raises ConfigError naming ``source`` and the key."""
+    if data is None:
+        data = {}
+    root = _mapping(data, source, "<root>")
+    _known(root, source, "", {"workflows", "thresholds", "analyzers", "backends", "privacy"})
+    return Config(
+        workflows=_workflows(root.get("workflows"), source),
+        thresholds=_thresholds(root.get("thresholds"), source),
+        analyzers=_analyzers(root.get("analyzers"), source),
+        backends=_backends(root.get("backends"), source),
+        privacy=_privacy(root.get("privacy"), source),
+        source=source,
+    )
+
+
+def _mapping(value: object, source: str, key: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(source, key, f"expected a mapping, got {type(value).__name__}")
+    for k in value:
+        if not isinstance(k, str):
+            raise ConfigError(source, key, f"keys must be strings, got {k!r}")
+    return value
+
+
+def _known(data: Mapping[str, Any], source: str, prefix: str, allowed: set[str]) -> None:
+    for k in data:
+        if k not in allowed:
+            choices = ", ".join(sorted(allowed))
+            raise ConfigError(source, f"{prefix}{k}", f"unknown key (expected one of: {choices})")
+
+
+def _bool(value: object, source: str, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(source, key, f"expected true or false, got {value!r}")
+    return value
+
+
+def _number(value: object, source: str, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError(source, key, f"expected a positive number of milliseconds, got {value!r}")
+    return float(value)
+
+
+def _str(value: object, source: str, key: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(source, key, f"expected a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _workflow_name(value: object, source: str, key: str) -> str:
+    name = _str(value, source, key)
+    if not WORKFLOW_NAME.match(name):
+        raise ConfigError(
+            source, key, f"{name!r} is not a workflow name (lower case, [a-z0-9_.-], ≤ 64 chars)"
+        )
+    return name
+
+
+def _workflows(value: object, source: str) -> WorkflowConfig:
+    data = _mapping(value, source, "workflows")
+    _known(data, source, "workflows.", {"rules", "names", "allow_unlisted"})
+    raw_rules = data.get("rules") or []
+    if not isinstance(raw_rules, list):
+        raise ConfigError(source, "workflows.rules", "expected a list of rules")
+    rules = []
+    for i, raw in enumerate(raw_rules):
+        key = f"workflows.rules[{i}]"
+        rule = _mapping(raw, source, key)
+        _known(rule, source, f"{key}.", {"name", "route", "method"})
+        for required in ("name", "route"):
+            if required not in rule:
+                raise ConfigError(source, f"{key}.{required}", "missing required key")
+        rules.append(
+            WorkflowRule(
+                name=_workflow_name(rule["name"], source, f"{key}.name"),
+                route=_str(rule["route"], source, f"{key}.route"),
+                methods=_methods(rule.get("method", "*"), source, f"{key}.method"),
+            )
+        )
+    raw_names = data.get("names") or []
+    if not isinstance(raw_names, list):
+        raise ConfigError(source, "workflows.names", "expected a list of workflow names")
+    names = frozenset(
+        _workflow_name(n, source, f"workflows.names[{i}]") for i, n in enumerate(raw_names)
+    )
+    allow = _bool(data.get("allow_unlisted", True), source, "workflows.allow_unlisted")
+    return WorkflowConfig(rules=tuple(rules), names=names, allow_unlisted=allow)
+
+
+def _methods(value: object, source: str, key: str) -> frozenset[str]:
+    items = value if isinstance(value, list) else [value]
+    methods = set()
+    for item in items:
+        if not isinstance(item, str) or item.upper() not in _HTTP_METHODS:
+            raise ConfigError(source, key, f"{item!r} is not an HTTP method or '*'")
+        methods.add(item.upper())
+    return frozenset(methods)
+
+
+def _thresholds(value: object, source: str) -> Thresholds:
+    data = _mapping(value, source, "thresholds")
+    _known(data, source, "thresholds.", {"api", "database", "frontend"})
+    defaults = Thresholds()
+    result = {}
+    for layer in ("api", "database", "frontend"):
+        default: Threshold = getattr(defaults, layer)
+        raw = _mapping(data.get(layer), source, f"thresholds.{layer}")
+        _known(raw, source, f"thresholds.{layer}.", {"warning_ms", "critical_ms"})
+        warning = _number(
+            raw.get("warning_ms", default.warning_ms), source, f"thresholds.{layer}.warning_ms"
+        )
+        critical = _number(
+            raw.get("critical_ms", max(default.critical_ms, warning)),
+            source,
+            f"thresholds.{layer}.critical_ms",
+        )
+        if critical < warning:
+            raise ConfigError(
+                source,
+                f"thresholds.{layer}.critical_ms",
+                f"{critical:g} is below warning_ms {warning:g}",
+            )
+        result[layer] = Threshold(warning, critical)
+    return Thresholds(**result)
+
+
+def _analyzers(value: object, source: str) -> Mapping[str, Mapping[str, Any]]:
+    data = _mapping(value, source, "analyzers")
+    return {name: dict(_mapping(v, source, f"analyzers.{name}")) for name, v in data.items()}
+
+
+def _backends(value: object, source: str) -> Backends:
+    data = _mapping(value, source, "backends")
+    _known(data, source, "backends.", {"tempo", "prometheus", "grafana"})
+    defaults = Backends()
+    result = {}
+    for name in ("tempo", "prometheus", "grafana"):
+        default: Backend = getattr(defaults, name)
+        raw = _mapping(data.get(name), source, f"backends.{name}")
+        for k in raw:
+            if k.lower() in _SECRET_KEYS:
+                raise ConfigError(
+                    source,
+                    f"backends.{name}.{k}",
+                    "secrets are never written in the file; name an environment variable "
+                    "with token_env instead",
+                )
+        _known(raw, source, f"backends.{name}.", {"url", "token_env"})
+        url = _str(raw.get("url", default.url), source, f"backends.{name}.url")
+        if not re.match(r"^https?://[^/\s]+", url):
+            raise ConfigError(source, f"backends.{name}.url", f"{url!r} is not an http(s) URL")
+        token_env = raw.get("token_env", default.token_env)
+        if token_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(token_env)):
+            raise ConfigError(
+                source, f"backends.{name}.token_env", f"{token_env!r} is not a variable name"
+            )
+        result[name] = Backend(url=url.rstrip("/"), token_env=token_env)
+    return Backends(**result)
+
+
+def _privacy(value: object, source: str) -> Privacy:
+    data = _mapping(value, source, "privacy")
+    _known(data, source, "privacy.", {"keep_raw_sql"})
+    return Privacy(
+        keep_raw_sql=_bool(data.get("keep_raw_sql", False), source, "privacy.keep_raw_sql")
+    )
