@@ -27,10 +27,11 @@ from e2e_otel.processors import (
     EnrichingSpanExporter,
     ErrorCategoryEnricher,
     FingerprintEnricher,
-    LayerSpanProcessor,
+    LayerStamper,
     RedactionEnricher,
     SpanEnricher,
-    WorkflowSpanProcessor,
+    StartStageSpanProcessor,
+    WorkflowStamper,
 )
 
 _logger = logging.getLogger(__name__)
@@ -68,8 +69,8 @@ class Handle:
 
 
 def start_processors() -> list[SpanProcessor]:
-    """The start-stage processors, in the order they must run."""
-    return [LayerSpanProcessor(), WorkflowSpanProcessor()]
+    """The start-stage processors: one, running the layer and workflow stampers."""
+    return [StartStageSpanProcessor([LayerStamper(), WorkflowStamper()])]
 
 
 def enrichers(config: Config) -> list[SpanEnricher]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
@@ -56,14 +57,27 @@ class MissingDependencyError(ImportError):
 
 def _route(request: Any) -> str | None:
     match = getattr(request, "resolver_match", None)
-    if match is None:
-        from django.urls import Resolver404, resolve
+    if match is not None:
+        route = getattr(match, "route", None)
+        return route if isinstance(route, str) and route else None
+    from django.conf import settings
+    from django.urls import get_urlconf
 
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            return None
-    route = getattr(match, "route", None)
+    # Keyed by the URLconf in force so a changed ROOT_URLCONF (tests) is never served stale.
+    urlconf = getattr(request, "urlconf", None) or get_urlconf() or settings.ROOT_URLCONF
+    return _resolve_route(urlconf, request.path_info)
+
+
+@functools.lru_cache(maxsize=2048)
+def _resolve_route(urlconf: object, path: str) -> str | None:
+    # The request hook runs before Django resolves the URL; resolving is the hook's main cost
+    # and paths repeat, so results are cached (bounded: ids in paths make the key space open).
+    from django.urls import Resolver404, resolve
+
+    try:
+        route = resolve(path, urlconf).route
+    except Resolver404:
+        return None
     return route if isinstance(route, str) and route else None
 
 

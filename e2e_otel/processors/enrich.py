@@ -2,12 +2,13 @@
 
 Ended SDK spans are immutable and ``on_end`` runs on the request thread. This exporter wrapper
 runs enrichers where the batch processor already works — its worker thread — and hands the
-wrapped exporter new read-only spans carrying the extra attributes.
+wrapped exporter new read-only spans carrying the extra attributes. Spans no enricher touches
+are passed through as they are; the others are copied once, on the first write.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from opentelemetry.attributes import BoundedAttributes
@@ -17,25 +18,91 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from e2e_otel.processors import _guard
 
 
-class SpanEnricher(Protocol):
-    """Adds or rewrites attributes of a finished span.
+class SpanDraft:
+    """A finished span's attributes and events, copied on the first change."""
 
-    ``attributes`` is a mutable copy of the span's attributes; ``events`` a mutable copy of its
-    events. Enrichers must be pure functions of the span (safe on any thread).
+    __slots__ = ("_attributes", "_events", "_original", "span")
+
+    def __init__(self, span: ReadableSpan) -> None:
+        self.span = span
+        self._original: Mapping[str, Any] = span.attributes or {}
+        self._attributes: dict[str, Any] | None = None
+        self._events: list[Event] | None = None
+
+    @property
+    def attributes(self) -> Mapping[str, Any]:
+        return self._original if self._attributes is None else self._attributes
+
+    @property
+    def events(self) -> Sequence[Event]:
+        return self.span.events if self._events is None else self._events
+
+    @property
+    def changed(self) -> bool:
+        return self._attributes is not None or self._events is not None
+
+    def set(self, key: str, value: Any) -> None:
+        self._writable()[key] = value
+
+    def delete(self, keys: Iterable[str]) -> None:
+        writable = self._writable()
+        for key in keys:
+            writable.pop(key, None)
+
+    def replace_event(self, index: int, event: Event) -> None:
+        if self._events is None:
+            self._events = list(self.span.events)
+        self._events[index] = event
+
+    def _writable(self) -> dict[str, Any]:
+        if self._attributes is None:
+            self._attributes = dict(self._original)
+        return self._attributes
+
+    def build(self) -> ReadableSpan:
+        """The span with the changes (the original span when there are none)."""
+        span = self.span
+        if not self.changed:
+            return span
+        attributes: Mapping[str, Any] = self.attributes
+        if span.dropped_attributes:
+            # Keep the SDK's dropped-attribute count, which the OTLP encoder reports.
+            bounded = BoundedAttributes(attributes=attributes, immutable=True, max_value_len=None)
+            bounded.dropped = span.dropped_attributes
+            attributes = bounded
+        return ReadableSpan(
+            name=span.name,
+            context=span.context,
+            parent=span.parent,
+            resource=span.resource,
+            attributes=attributes,
+            events=self.events,
+            links=span.links,
+            kind=span.kind,
+            status=span.status,
+            start_time=span.start_time,
+            end_time=span.end_time,
+            instrumentation_scope=span.instrumentation_scope,
+        )
+
+
+class SpanEnricher(Protocol):
+    """Adds or rewrites attributes of a finished span through a :class:`SpanDraft`.
+
+    Enrichers must be pure functions of the span (safe on any thread) and cheap when they have
+    nothing to do: most spans pass every enricher unchanged.
     """
 
     name: str
 
-    def enrich(
-        self, span: ReadableSpan, attributes: dict[str, Any], events: list[Event]
-    ) -> None: ...
+    def enrich(self, draft: SpanDraft) -> None: ...
 
 
 class EnrichingSpanExporter(SpanExporter):
     """Applies ``enrichers`` to every span, then delegates to ``exporter``.
 
     A failing enricher is logged once and counted; the span is still exported with what the
-    other enrichers added, so nothing is lost.
+    other enrichers did, so nothing is lost.
     """
 
     def __init__(self, exporter: SpanExporter, enrichers: Sequence[SpanEnricher]) -> None:
@@ -50,32 +117,13 @@ class EnrichingSpanExporter(SpanExporter):
         return self._exporter.export([self._enrich(span) for span in spans])
 
     def _enrich(self, span: ReadableSpan) -> ReadableSpan:
-        original = span.attributes or {}
-        attributes = dict(original)
-        events = list(span.events)
+        draft = SpanDraft(span)
         for enricher in self._enrichers:
             try:
-                enricher.enrich(span, attributes, events)
+                enricher.enrich(draft)
             except Exception as exc:  # never lose the span
                 _guard.report(f"enricher {enricher.name}", exc)
-        if attributes == original and events == list(span.events):
-            return span
-        bounded = BoundedAttributes(attributes=attributes, immutable=True, max_value_len=None)
-        bounded.dropped = span.dropped_attributes
-        return ReadableSpan(
-            name=span.name,
-            context=span.context,
-            parent=span.parent,
-            resource=span.resource,
-            attributes=bounded,
-            events=events,
-            links=span.links,
-            kind=span.kind,
-            status=span.status,
-            start_time=span.start_time,
-            end_time=span.end_time,
-            instrumentation_scope=span.instrumentation_scope,
-        )
+        return draft.build()
 
     def shutdown(self) -> None:
         self._exporter.shutdown()

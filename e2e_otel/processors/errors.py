@@ -9,13 +9,13 @@ the question the dashboards answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.trace import SpanKind, StatusCode
 
 from e2e_otel import attributes as attr
+from e2e_otel.processors.enrich import SpanDraft
 
 # MySQL/MariaDB error codes (server and client) -> category.
 _MYSQL_CODES = {
@@ -141,7 +141,7 @@ def categorize(
     return "unknown"
 
 
-def _status_code(attributes: dict[str, Any]) -> int | None:
+def _status_code(attributes: Mapping[str, Any]) -> int | None:
     for key in attr.HTTP_STATUS_KEYS:
         value = attributes.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
@@ -156,15 +156,17 @@ class ErrorCategoryEnricher:
 
     name = "error_category"
 
-    def enrich(self, span: ReadableSpan, attributes: dict[str, Any], events: list[Event]) -> None:
+    def enrich(self, draft: SpanDraft) -> None:
+        attributes = draft.attributes
         if attr.ERROR_CATEGORY in attributes:
             return
+        span = draft.span
         exceptions = [
             (
                 str(e.attributes.get("exception.type", "")),
                 str(e.attributes.get("exception.message", "")),
             )
-            for e in events
+            for e in draft.events
             if e.name == "exception" and e.attributes
         ]
         layer = attributes.get(attr.LAYER)
@@ -176,4 +178,4 @@ class ErrorCategoryEnricher:
             span.status.status_code is StatusCode.ERROR,
         )
         if category is not None:
-            attributes[attr.ERROR_CATEGORY] = category
+            draft.set(attr.ERROR_CATEGORY, category)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from opentelemetry.sdk.trace import Event, ReadableSpan
-
 from e2e_otel import attributes as attr
+from e2e_otel.processors.enrich import SpanDraft
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 
-def statement_of(attributes: dict[str, Any]) -> str | None:
+def statement_of(attributes: Mapping[str, Any]) -> str | None:
     """The SQL text of a span, under either semantic-convention name."""
     for key in attr.DB_STATEMENT_KEYS:
         value = attributes.get(key)
@@ -29,11 +29,12 @@ class FingerprintEnricher:
 
     name = "fingerprint"
 
-    def enrich(self, span: ReadableSpan, attributes: dict[str, Any], events: list[Event]) -> None:
+    def enrich(self, draft: SpanDraft) -> None:
+        attributes = draft.attributes
         if attr.DB_FINGERPRINT in attributes:
             return
         statement = statement_of(attributes)
         if statement is None:
             return
-        attributes[attr.DB_FINGERPRINT] = fingerprint(statement)
-        attributes[attr.DB_FINGERPRINT_ID] = fingerprint_id(statement)
+        draft.set(attr.DB_FINGERPRINT, fingerprint(statement))
+        draft.set(attr.DB_FINGERPRINT_ID, fingerprint_id(statement))

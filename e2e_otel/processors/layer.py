@@ -6,13 +6,14 @@ decision uses what on_start does see: the instrumentation scope and the span kin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Span
 from opentelemetry.trace import SpanKind
 
 from e2e_otel import attributes as attr
-from e2e_otel.processors import _guard
-from e2e_otel.processors._base import StartStageProcessor
 
 # Instrumentation scopes whose spans are database calls (prefix match on the scope name).
 DATABASE_SCOPES = (
@@ -42,26 +43,30 @@ def classify(scope_name: str, kind: SpanKind, has_db_system: bool) -> str:
     return attr.LAYER_INTERNAL
 
 
-class LayerSpanProcessor(StartStageProcessor):
-    """Sets ``e2e.layer`` on start unless the span was started with one."""
+class LayerStamper:
+    """``e2e.layer`` unless the span was started with one."""
+
+    name = "layer"
 
     def __init__(self) -> None:
+        # Bounded by the number of instrumentation scopes x span kinds in the process.
         self._cache: dict[tuple[str, SpanKind], str] = {}
 
-    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        try:
-            own = span.attributes or {}
-            if attr.LAYER in own:
-                return
-            if any(k in own for k in _DB_SYSTEM_KEYS):
-                span.set_attribute(attr.LAYER, attr.LAYER_DATABASE)
-                return
-            scope = span.instrumentation_scope
-            key = (scope.name if scope is not None else "", span.kind)
-            layer = self._cache.get(key)
-            if layer is None:
-                layer = classify(key[0], key[1], has_db_system=False)
-                self._cache[key] = layer
-            span.set_attribute(attr.LAYER, layer)
-        except Exception as exc:  # never raise into the app
-            _guard.report("layer processor", exc)
+    def stamp(
+        self,
+        span: Span,
+        own: Mapping[str, Any],
+        parent_context: Context | None,
+        out: dict[str, Any],
+    ) -> None:
+        if attr.LAYER in own:
+            return
+        if any(k in own for k in _DB_SYSTEM_KEYS):
+            out[attr.LAYER] = attr.LAYER_DATABASE
+            return
+        scope = span.instrumentation_scope
+        key = (scope.name if scope is not None else "", span.kind)
+        layer = self._cache.get(key)
+        if layer is None:
+            layer = self._cache[key] = classify(key[0], key[1], has_db_system=False)
+        out[attr.LAYER] = layer

@@ -7,20 +7,23 @@ are replaced by ``?`` unless the user opted in with ``privacy.keep_raw_sql``.
 from __future__ import annotations
 
 import re
-from typing import Any
 
-from opentelemetry.sdk.trace import Event, ReadableSpan
+from opentelemetry.sdk.trace import Event
 
 from e2e_otel import attributes as attr
+from e2e_otel.processors.enrich import SpanDraft
 from e2e_otel.sql.fingerprint import strip_literals
 
-# Header attribute keys look like http.request.header.<name> (names may use - or _).
-_SECRET_HEADER = re.compile(
-    r"^http\.(request|response)\.header\."
-    r"(authorization|proxy[-_]authorization|cookie|set[-_]cookie|x[-_]api[-_]key)$",
-    re.IGNORECASE,
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
+# Captured headers become http.{request,response}.header.<name>; instrumentations spell the
+# name with "-" or "_". A fixed set of keys makes the check a few dict lookups per span.
+SECRET_HEADER_KEYS = frozenset(
+    f"http.{direction}.header.{spelling}"
+    for direction in ("request", "response")
+    for name in _SECRET_HEADERS
+    for spelling in (name, name.replace("-", "_"))
 )
-_PARAMETER_KEYS = ("db.statement.parameters",)
+_PARAMETERS = "db.statement.parameters"
 _PARAMETER_PREFIX = "db.query.parameter."
 # MySQL error messages quote the offending value, e.g. "Duplicate entry 'a@b.c' for key 'x'".
 _VALUE_IN_MESSAGE = re.compile(
@@ -41,29 +44,43 @@ class RedactionEnricher:
     def __init__(self, keep_raw_sql: bool = False) -> None:
         self.keep_raw_sql = keep_raw_sql
 
-    def enrich(self, span: ReadableSpan, attributes: dict[str, Any], events: list[Event]) -> None:
-        for key in [k for k in attributes if _SECRET_HEADER.match(k)]:
-            del attributes[key]
+    def enrich(self, draft: SpanDraft) -> None:
+        attributes = draft.attributes
+        secrets = [k for k in SECRET_HEADER_KEYS if k in attributes]
+        if secrets:
+            draft.delete(secrets)
         if self.keep_raw_sql:
             return
+        has_statement = False
         for key in attr.DB_STATEMENT_KEYS:
             value = attributes.get(key)
             if isinstance(value, str):
-                try:
-                    attributes[key] = strip_literals(value)
-                except Exception:
-                    # Fail closed: a statement we could not sanitize does not leave the process.
-                    del attributes[key]
-                    raise
-        for key in [
-            k for k in attributes if k in _PARAMETER_KEYS or k.startswith(_PARAMETER_PREFIX)
-        ]:
-            del attributes[key]
-        for i, event in enumerate(events):
+                has_statement = True
+                self._strip(draft, key, value)
+        if has_statement or _PARAMETERS in attributes:
+            parameters = [
+                k for k in attributes if k == _PARAMETERS or k.startswith(_PARAMETER_PREFIX)
+            ]
+            if parameters:
+                draft.delete(parameters)
+        for index, event in enumerate(draft.events):
             if event.name == "exception" and event.attributes:
-                redacted = {
-                    k: redact_message(v) if isinstance(v, str) else v
-                    for k, v in event.attributes.items()
-                }
-                if redacted != dict(event.attributes):
-                    events[i] = Event(event.name, redacted, event.timestamp)
+                self._redact_event(draft, index, event)
+
+    @staticmethod
+    def _strip(draft: SpanDraft, key: str, value: str) -> None:
+        try:
+            stripped = strip_literals(value)
+        except Exception:
+            # Fail closed: a statement we could not sanitize does not leave the process.
+            draft.delete([key])
+            raise
+        if stripped != value:
+            draft.set(key, stripped)
+
+    @staticmethod
+    def _redact_event(draft: SpanDraft, index: int, event: Event) -> None:
+        original = event.attributes or {}
+        redacted = {k: redact_message(v) if isinstance(v, str) else v for k, v in original.items()}
+        if redacted != dict(original):
+            draft.replace_event(index, Event(event.name, redacted, event.timestamp))

@@ -7,8 +7,9 @@ from opentelemetry.trace import SpanKind
 from e2e_otel import attributes as attr
 from e2e_otel.config import parse_config
 from e2e_otel.processors import _guard
-from e2e_otel.processors.enrich import EnrichingSpanExporter
+from e2e_otel.processors.enrich import EnrichingSpanExporter, SpanDraft
 from e2e_otel.processors.errors import ErrorCategoryEnricher
+from e2e_otel.processors.fingerprint import FingerprintEnricher
 from e2e_otel.processors.redaction import redact_message
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 from tests.conftest import Pipeline, make_pipeline
@@ -57,7 +58,7 @@ def test_failing_enricher_loses_nothing(pipeline: Pipeline) -> None:
     class Broken:
         name = "broken"
 
-        def enrich(self, span: object, attributes: object, events: object) -> None:
+        def enrich(self, draft: object) -> None:
             raise RuntimeError("boom")
 
     inner = pipeline.exporter
@@ -72,3 +73,34 @@ def test_failing_enricher_loses_nothing(pipeline: Pipeline) -> None:
     (out,) = inner.get_finished_spans()
     assert out.name == "s"
     assert _guard.failures["enricher broken"] == before + 1
+
+
+def test_untouched_spans_pass_through_and_dropped_counts_survive() -> None:
+    from opentelemetry.sdk.trace import SpanLimits, TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    raw = InMemorySpanExporter()
+    provider = TracerProvider(span_limits=SpanLimits(max_span_attributes=3))
+    provider.add_span_processor(SimpleSpanProcessor(raw))
+    tracer = provider.get_tracer("opentelemetry.instrumentation.pymysql")
+    with tracer.start_as_current_span("plain"):
+        pass
+    with tracer.start_as_current_span("q", kind=SpanKind.CLIENT) as span:
+        span.set_attributes({"a": 1, "b": 2, "db.statement": "SELECT 1", "c": 3})
+    plain, query = raw.get_finished_spans()
+    out = InMemorySpanExporter()
+    EnrichingSpanExporter(out, [ErrorCategoryEnricher()]).export([plain])
+    assert out.get_finished_spans()[0] is plain
+    EnrichingSpanExporter(out, [_FingerprintOnly()]).export([query])
+    enriched = out.get_finished_spans()[1]
+    assert enriched is not query
+    assert enriched.dropped_attributes == query.dropped_attributes == 1
+    assert enriched.attributes[attr.DB_FINGERPRINT] == "select ?"
+
+
+class _FingerprintOnly:
+    name = "fp"
+
+    def enrich(self, draft: SpanDraft) -> None:
+        FingerprintEnricher().enrich(draft)
