@@ -75,7 +75,7 @@ def _resolve_route(urlconf: object, path: str) -> str | None:
     from django.urls import Resolver404, resolve
 
     try:
-        route = resolve(path, urlconf).route
+        route = resolve(path, urlconf).route  # type: ignore[arg-type]  # a module works too
     except Resolver404:
         return None
     return route if isinstance(route, str) and route else None
