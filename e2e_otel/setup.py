@@ -27,11 +27,10 @@ from e2e_otel.processors import (
     EnrichingSpanExporter,
     ErrorCategoryEnricher,
     FingerprintEnricher,
-    LayerStamper,
+    LayerEnricher,
     RedactionEnricher,
     SpanEnricher,
-    StartStageSpanProcessor,
-    WorkflowStamper,
+    WorkflowSpanProcessor,
 )
 
 _logger = logging.getLogger(__name__)
@@ -69,13 +68,15 @@ class Handle:
 
 
 def start_processors() -> list[SpanProcessor]:
-    """The start-stage processors: one, running the layer and workflow stampers."""
-    return [StartStageSpanProcessor([LayerStamper(), WorkflowStamper()])]
+    """The start-stage span processors (only the workflow needs the live span)."""
+    return [WorkflowSpanProcessor()]
 
 
 def enrichers(config: Config) -> list[SpanEnricher]:
-    """The export-stage enrichers: fingerprint before redaction so it sees the real statement."""
+    """The export-stage enrichers: fingerprint before redaction so it sees the real statement,
+    layer before the error category, which depends on it."""
     return [
+        LayerEnricher(),
         FingerprintEnricher(),
         ErrorCategoryEnricher(),
         RedactionEnricher(keep_raw_sql=config.privacy.keep_raw_sql),

@@ -1,19 +1,16 @@
-"""Classify every span into a layer (``e2e.layer``) when it starts.
+"""Classify every span into a layer (``e2e.layer``), at export.
 
-The database instrumentations set ``db.*`` attributes only after the span has started, so the
-decision uses what on_start does see: the instrumentation scope and the span kind.
+The layer is a pure function of the finished span (instrumentation scope, kind, ``db.system``),
+so it is decided on the export thread: nothing on the request thread, and the database
+attributes that instrumentations set after start are visible.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from opentelemetry.context import Context
-from opentelemetry.sdk.trace import Span
 from opentelemetry.trace import SpanKind
 
 from e2e_otel import attributes as attr
+from e2e_otel.processors.enrich import SpanDraft
 
 # Instrumentation scopes whose spans are database calls (prefix match on the scope name).
 DATABASE_SCOPES = (
@@ -43,8 +40,8 @@ def classify(scope_name: str, kind: SpanKind, has_db_system: bool) -> str:
     return attr.LAYER_INTERNAL
 
 
-class LayerStamper:
-    """``e2e.layer`` unless the span was started with one."""
+class LayerEnricher:
+    """``e2e.layer`` unless the span already has one (e.g. started as ``frontend``)."""
 
     name = "layer"
 
@@ -52,21 +49,17 @@ class LayerStamper:
         # Bounded by the number of instrumentation scopes x span kinds in the process.
         self._cache: dict[tuple[str, SpanKind], str] = {}
 
-    def stamp(
-        self,
-        span: Span,
-        own: Mapping[str, Any],
-        parent_context: Context | None,
-        out: dict[str, Any],
-    ) -> None:
-        if attr.LAYER in own:
+    def enrich(self, draft: SpanDraft) -> None:
+        attributes = draft.attributes
+        if attr.LAYER in attributes:
             return
-        if any(k in own for k in _DB_SYSTEM_KEYS):
-            out[attr.LAYER] = attr.LAYER_DATABASE
+        if any(k in attributes for k in _DB_SYSTEM_KEYS):
+            draft.set(attr.LAYER, attr.LAYER_DATABASE)
             return
+        span = draft.span
         scope = span.instrumentation_scope
         key = (scope.name if scope is not None else "", span.kind)
         layer = self._cache.get(key)
         if layer is None:
             layer = self._cache[key] = classify(key[0], key[1], has_db_system=False)
-        out[attr.LAYER] = layer
+        draft.set(attr.LAYER, layer)

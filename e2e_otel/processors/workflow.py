@@ -12,42 +12,53 @@ from typing import Any
 
 from opentelemetry import baggage, trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.trace import Span
+from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
 from e2e_otel import attributes as attr
 from e2e_otel import runtime
 from e2e_otel.config import valid_correlation_id
+from e2e_otel.processors import _guard
 
 
-class WorkflowStamper:
+class WorkflowSpanProcessor(SpanProcessor):
     """``e2e.workflow.type`` / ``e2e.workflow.id`` at start.
 
     Source, in order: attributes the span was started with, the local parent span's
     attributes, the W3C baggage in the parent context. Nothing is set when none has a value;
     the Django integration assigns the entry span its values (header, baggage, rules, UUID4).
+    This must happen at start: a child is exported independently of its parent, so it can only
+    inherit while both are in flight.
     """
 
-    name = "workflow"
-
-    def stamp(
-        self,
-        span: Span,
-        own: Mapping[str, Any],
-        parent_context: Context | None,
-        out: dict[str, Any],
-    ) -> None:
-        if attr.WORKFLOW_ID in own:
-            return
-        parent_attrs = getattr(trace.get_current_span(parent_context), "attributes", None)
-        if parent_attrs:
-            wf_id = parent_attrs.get(attr.WORKFLOW_ID)
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        try:
+            own = span.attributes or {}
+            if attr.WORKFLOW_ID in own:
+                return
+            out: dict[str, Any] = {}
+            parent_attrs = getattr(trace.get_current_span(parent_context), "attributes", None)
+            wf_id = parent_attrs.get(attr.WORKFLOW_ID) if parent_attrs else None
             if wf_id is not None:
-                wf_type = parent_attrs.get(attr.WORKFLOW_TYPE)
+                wf_type = parent_attrs.get(attr.WORKFLOW_TYPE)  # type: ignore[union-attr]
                 if wf_type is not None and attr.WORKFLOW_TYPE not in own:
                     out[attr.WORKFLOW_TYPE] = wf_type
                 out[attr.WORKFLOW_ID] = wf_id
-                return
-        _from_baggage(own, parent_context, out)
+            else:
+                _from_baggage(own, parent_context, out)
+            # set_attribute per key: measured cheaper than one set_attributes for two keys.
+            for key, value in out.items():
+                span.set_attribute(key, value)
+        except Exception as exc:  # never raise into the app
+            _guard.report("workflow processor", exc)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        return None
+
+    def shutdown(self) -> None:
+        return None
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
 
 
 def _from_baggage(
