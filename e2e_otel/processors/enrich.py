@@ -3,7 +3,7 @@
 Ended SDK spans are immutable and ``on_end`` runs on the request thread. This exporter wrapper
 runs enrichers where the batch processor already works — its worker thread — and hands the
 wrapped exporter new read-only spans carrying the extra attributes. Spans no enricher touches
-are passed through as they are; the others are copied once, on the first write.
+are passed through as they are.
 """
 
 from __future__ import annotations
@@ -19,45 +19,43 @@ from e2e_otel.processors import _guard
 
 
 class SpanDraft:
-    """A finished span's attributes and events, copied on the first change."""
+    """A finished span's attributes (as a plain dict) and events, with a record of changes.
 
-    __slots__ = ("_attributes", "_events", "_original", "span")
+    The SDK's attribute mapping is a Python-level mapping behind a lock; enrichers look keys up
+    many times per span, so one snapshot into a dict up front is the cheapest way to read it.
+    """
+
+    __slots__ = ("_changed", "_events", "attributes", "span")
 
     def __init__(self, span: ReadableSpan) -> None:
         self.span = span
-        self._original: Mapping[str, Any] = span.attributes or {}
-        self._attributes: dict[str, Any] | None = None
-        self._events: list[Event] | None = None
-
-    @property
-    def attributes(self) -> Mapping[str, Any]:
-        return self._original if self._attributes is None else self._attributes
+        self.attributes: dict[str, Any] = dict(span.attributes or {})
+        # ReadableSpan.events builds a new tuple on every access: read it once.
+        self._events: Sequence[Event] = span.events
+        self._changed = False
 
     @property
     def events(self) -> Sequence[Event]:
-        return self.span.events if self._events is None else self._events
+        return self._events
 
     @property
     def changed(self) -> bool:
-        return self._attributes is not None or self._events is not None
+        return self._changed
 
     def set(self, key: str, value: Any) -> None:
-        self._writable()[key] = value
+        self.attributes[key] = value
+        self._changed = True
 
     def delete(self, keys: Iterable[str]) -> None:
-        writable = self._writable()
         for key in keys:
-            writable.pop(key, None)
+            if self.attributes.pop(key, None) is not None:
+                self._changed = True
 
     def replace_event(self, index: int, event: Event) -> None:
-        if self._events is None:
-            self._events = list(self.span.events)
-        self._events[index] = event
-
-    def _writable(self) -> dict[str, Any]:
-        if self._attributes is None:
-            self._attributes = dict(self._original)
-        return self._attributes
+        events = list(self._events)
+        events[index] = event
+        self._events = events
+        self._changed = True
 
     def build(self) -> ReadableSpan:
         """The span with the changes (the original span when there are none)."""

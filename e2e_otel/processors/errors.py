@@ -161,21 +161,26 @@ class ErrorCategoryEnricher:
         if attr.ERROR_CATEGORY in attributes:
             return
         span = draft.span
+        events = draft.events
+        http_status = _status_code(attributes)
+        is_error = span.status.status_code is StatusCode.ERROR
+        if not is_error and not events and (http_status is None or http_status < 400):
+            return  # the common case: a successful span, decided in a few lookups
         exceptions = [
             (
                 str(e.attributes.get("exception.type", "")),
                 str(e.attributes.get("exception.message", "")),
             )
-            for e in draft.events
+            for e in events
             if e.name == "exception" and e.attributes
         ]
         layer = attributes.get(attr.LAYER)
         category = categorize(
             exceptions,
-            _status_code(attributes),
+            http_status,
             span.kind,
             layer if isinstance(layer, str) else None,
-            span.status.status_code is StatusCode.ERROR,
+            is_error,
         )
         if category is not None:
             draft.set(attr.ERROR_CATEGORY, category)

@@ -46,7 +46,7 @@ class RedactionEnricher:
 
     def enrich(self, draft: SpanDraft) -> None:
         attributes = draft.attributes
-        secrets = [k for k in SECRET_HEADER_KEYS if k in attributes]
+        secrets = attributes.keys() & SECRET_HEADER_KEYS
         if secrets:
             draft.delete(secrets)
         if self.keep_raw_sql:
