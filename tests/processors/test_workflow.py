@@ -78,3 +78,16 @@ def test_concurrent_requests_do_not_leak_workflows(pipeline: Pipeline) -> None:
     for span in pipeline.spans():
         n = span.name.split("-")[1]
         assert span.attributes[attr.WORKFLOW_ID] == f"id-{n}"
+
+
+def test_processor_failures_are_counted_never_raised() -> None:
+    from e2e_otel.processors import WorkflowSpanProcessor, _guard
+
+    class Hostile:
+        @property
+        def attributes(self) -> dict[str, str]:
+            raise RuntimeError("broken span")
+
+    before = _guard.failures["workflow processor"]
+    WorkflowSpanProcessor().on_start(Hostile())  # type: ignore[arg-type]
+    assert _guard.failures["workflow processor"] == before + 1
