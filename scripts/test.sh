@@ -9,6 +9,8 @@ ensure_apt mariadbd mariadb-server mariadb-client
 ensure_apt pt-fingerprint percona-toolkit
 # mysqlclient builds against the MariaDB client library.
 ensure_apt mariadb_config libmariadb-dev pkg-config
+# The stack tests run Debian's Prometheus (promtool comes with it).
+ensure_apt prometheus prometheus
 ensure_venv dev
 
 echo "== ruff" >&2
@@ -16,6 +18,10 @@ echo "== ruff" >&2
 .venv/bin/ruff format --check .
 echo "== mypy" >&2
 .venv/bin/mypy
+echo "== collector" >&2
+# Build the project's collector, or reuse the one cached for this manifest (outside the repo).
+E2E_OTELCOL_BIN="$(bash scripts/build-collector.sh)"
+export E2E_OTELCOL_BIN
 echo "== pytest" >&2
 # The integration tests start MariaDB themselves through scripts/mariadb.sh.
 exec .venv/bin/pytest "$@"

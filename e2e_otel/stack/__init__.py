@@ -1,0 +1,1 @@
+"""The observability stack: metric names, Prometheus rules, Grafana dashboards, native run."""
