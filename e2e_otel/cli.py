@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -23,6 +24,14 @@ def _build_parser() -> argparse.ArgumentParser:
     fp.add_argument("sql", nargs="*", help="statements (default: one per line on stdin)")
     summary = sub.add_parser("summary", help="summarize OTLP JSON trace files")
     summary.add_argument("files", nargs="+", help="OTLP JSON lines files")
+    rules = sub.add_parser("rules", help="write Prometheus alerting rules from the thresholds")
+    rules.add_argument("--config", help="YAML file (default: $E2E_OTEL_CONFIG, else defaults)")
+    rules.add_argument("-o", "--output", help="rule file to write (default: stdout)")
+    dashboards = sub.add_parser("dashboards", help="write the Grafana dashboards (JSON)")
+    dashboards.add_argument("--config", help="YAML file whose thresholds the panels show")
+    dashboards.add_argument(
+        "-o", "--output", default="grafana/dashboards", help="directory (default: %(default)s)"
+    )
     return parser
 
 
@@ -36,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fingerprint(args.sql)
         if args.command == "summary":
             return _summary(args.files)
+        if args.command == "rules":
+            return _rules(args.config, args.output)
+        if args.command == "dashboards":
+            return _dashboards(args.config, args.output)
     except ConfigError as exc:
         print(f"e2e-otel: error: {exc}", file=sys.stderr)
         return 2
@@ -75,6 +88,46 @@ def _summary(files: Sequence[str]) -> int:
         print(f"e2e-otel: warning: {problem}", file=sys.stderr)
     if result.spans == 0:
         print("e2e-otel: error: no spans found in " + ", ".join(files), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _rules(config_path: str | None, output: str | None) -> int:
+    from e2e_otel.stack.rules import render_rules
+
+    text = render_rules(load_config(config_path))
+    if output is None:
+        sys.stdout.write(text)
+        return 0
+    return _write(output, text)
+
+
+def _dashboards(config_path: str | None, directory: str) -> int:
+    try:
+        from e2e_otel.stack.dashboards import render_dashboards
+    except ImportError as exc:
+        print(
+            f"e2e-otel: error: {exc}; install it with: pip install 'e2e-otel[stack]' "
+            "(Python >= 3.11)",
+            file=sys.stderr,
+        )
+        return 1
+    for name, text in render_dashboards(load_config(config_path)).items():
+        if _write(os.path.join(directory, name), text) != 0:
+            return 1
+        print(os.path.join(directory, name))
+    return 0
+
+
+def _write(path: str, text: str) -> int:
+    try:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(text)
+    except OSError as exc:
+        print(f"e2e-otel: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -1,0 +1,141 @@
+"""(d) Regressions and recommendations: the analyzer's findings, regressions, alerts."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import annotationslist
+from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
+
+from e2e_otel.config import Config
+from e2e_otel.stack import metrics as m
+from e2e_otel.stack.dashboards import _kit as k
+from e2e_otel.stack.dashboards import _panels as p
+
+UID = "e2e-otel-findings"
+FINDINGS = k.selector(m.FINDING_INFO, [f'{m.FINDING_WORKFLOW}=~"$workflow"'])
+FINDING_COLUMNS = {
+    m.FINDING_PRIORITY: "priority",
+    m.FINDING_CATEGORY: "category",
+    m.FINDING_ID: "id",
+    m.FINDING_WORKFLOW: "workflow",
+    m.FINDING_ROUTE: "route",
+    m.FINDING_FINGERPRINT_ID: "fingerprint id",
+}
+
+
+def build(config: Config) -> Dashboard:
+    """The findings dashboard (panels fill once ``e2e-otel analyze`` publishes its metrics)."""
+    board = k.variables(
+        k.new_dashboard(
+            UID,
+            "e2e-otel / Regressions and recommendations",
+            "What got slower since the baseline, what the analyzer recommends, and which "
+            "alerts fire. Findings are e2e_otel_* metrics and Grafana annotations (tag "
+            "e2e-otel) published by `e2e-otel analyze`.",
+        )
+    )
+    board = (
+        board.with_row(Row("Findings"))
+        .with_panel(
+            p.single(
+                "Open findings",
+                "Findings the analyzer currently reports.",
+                k.prom(f"count({FINDINGS}) or vector(0)"),
+                "none",
+                width=6,
+            )
+        )
+        .with_panel(
+            p.bars(
+                "Open findings per priority",
+                "Findings by priority.",
+                k.prom(
+                    f"count by ({m.FINDING_PRIORITY}) ({FINDINGS})", k.legend(m.FINDING_PRIORITY)
+                ),
+                "none",
+                width=18,
+            )
+        )
+        .with_panel(
+            p.grid(
+                "Recommendations",
+                "One row per finding; the analyzer's report has the full text.",
+                p.refs([(FINDINGS, "")]),
+                FINDING_COLUMNS,
+                sort="priority",
+            )
+        )
+    )
+    board = (
+        board.with_row(Row("Regressions"))
+        .with_panel(
+            p.graph(
+                "Change against the baseline",
+                "current / baseline per regression target (1 = unchanged, 2 = twice as slow).",
+                [
+                    k.prom(
+                        m.REGRESSION_CHANGE_RATIO,
+                        k.legend(m.REGRESSION_KIND, m.REGRESSION_TARGET),
+                    )
+                ],
+                "none",
+            )
+        )
+        .with_panel(
+            p.grid(
+                "Largest regressions now",
+                "Regression targets, largest change first.",
+                p.refs([(f"sort_desc({m.REGRESSION_CHANGE_RATIO})", "")]),
+                {m.REGRESSION_KIND: "kind", m.REGRESSION_TARGET: "target", "Value": "change"},
+                units={"change": "none"},
+                sort="change",
+                width=12,
+            )
+        )
+        .with_panel(
+            p.graph(
+                "Health score",
+                "0-100 per service and workflow, from the analyzer.",
+                [
+                    k.prom(
+                        k.selector(
+                            m.HEALTH_SCORE,
+                            [
+                                f'{m.HEALTH_SERVICE}=~"$service"',
+                                f'{m.HEALTH_WORKFLOW}=~"$workflow"',
+                            ],
+                        ),
+                        k.legend(m.HEALTH_SERVICE, m.HEALTH_WORKFLOW),
+                    )
+                ],
+                "none",
+            )
+        )
+        .with_panel(
+            annotationslist.Panel()
+            .title("Analyzer annotations")
+            .description("Grafana annotations tagged e2e-otel (deploys, regressions found).")
+            .tags([k.TAG])
+            .only_from_this_dashboard(False)
+            .only_in_time_range(True)
+            .limit(20)
+            .span(12)
+            .height(8)
+        )
+    )
+    return board.with_row(Row("Alerts")).with_panel(
+        p.grid(
+            "Firing e2e-otel alerts",
+            "Latency and error-ratio alerts generated from the thresholds (`e2e-otel rules`).",
+            p.refs([(k.FIRING_ALERTS, "")]),
+            {
+                m.SEVERITY: "severity",
+                m.ALERT_NAME: "alert",
+                m.SERVICE: "service",
+                m.WORKFLOW: "workflow",
+                m.LAYER: "layer",
+                m.HTTP_ROUTE: "route",
+                m.FINGERPRINT_ID: "fingerprint id",
+            },
+            sort="severity",
+        )
+    )

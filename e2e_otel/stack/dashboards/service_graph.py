@@ -1,0 +1,123 @@
+"""(e) Service graph: who calls whom (services, databases), how often, how fast, how reliably."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.builders import nodegraph
+from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
+from grafana_foundation_sdk.builders.tempo import TempoQuery
+
+from e2e_otel.config import Config
+from e2e_otel.stack import metrics as m
+from e2e_otel.stack.dashboards import _kit as k
+from e2e_otel.stack.dashboards import _panels as p
+
+UID = "e2e-otel-service-graph"
+EDGE = [m.CLIENT, m.SERVER]
+#: Edges leaving the selected services (a database edge's client is the service).
+FROM_SERVICE = [f'{m.CLIENT}=~"$service"']
+
+
+def failed_share(labels: list[str], window: str = k.RATE) -> str:
+    """Failed / all requests per edge."""
+    return k.share(
+        k.rate_sum(m.SERVICE_GRAPH_FAILED, FROM_SERVICE, labels, window),
+        k.rate_sum(m.SERVICE_GRAPH_REQUESTS, FROM_SERVICE, labels, window),
+    )
+
+
+def build(config: Config) -> Dashboard:
+    """The service-graph dashboard: Tempo's service map plus the edge metrics behind it."""
+    board = k.new_dashboard(
+        UID,
+        "e2e-otel / Service graph",
+        "Which services and databases talk to each other, with request rate, failures and "
+        "latency per edge (traces_service_graph_* metrics).",
+    ).with_variable(k.service_variable())
+    edge_legend = k.legend(m.CLIENT, m.SERVER, sep=" → ")
+    return (
+        board.with_row(Row("Map"))
+        .with_panel(
+            nodegraph.Panel()
+            .title("Service map")
+            .description(
+                "Grafana's service map from the Tempo datasource, drawn from the service-graph "
+                "metrics in Prometheus."
+            )
+            .datasource(k.TEMPO)
+            .with_target(TempoQuery().ref_id("A").datasource(k.TEMPO).query_type("serviceMap"))
+            .span(24)
+            .height(14)
+        )
+        .with_row(Row("Edges"))
+        .with_panel(
+            p.grid(
+                "Edges (selected time range)",
+                "Requests per second, failed share and p95 (server side) per edge.",
+                p.refs(
+                    [
+                        (
+                            k.rate_sum(
+                                m.SERVICE_GRAPH_REQUESTS,
+                                FROM_SERVICE,
+                                [*EDGE, m.CONNECTION_TYPE],
+                                k.RANGE,
+                            ),
+                            "",
+                        ),
+                        (failed_share([*EDGE, m.CONNECTION_TYPE], k.RANGE), ""),
+                        (
+                            k.quantile(
+                                m.SERVICE_GRAPH_SERVER_SECONDS_BUCKET,
+                                FROM_SERVICE,
+                                [*EDGE, m.CONNECTION_TYPE],
+                                window=k.RANGE,
+                            ),
+                            "",
+                        ),
+                    ]
+                ),
+                {
+                    m.CLIENT: "client",
+                    m.SERVER: "server",
+                    m.CONNECTION_TYPE: "type",
+                    "Value #A": "requests/s",
+                    "Value #B": "failed",
+                    "Value #C": "p95",
+                },
+                units={"requests/s": "reqps", "failed": "percentunit", "p95": "s"},
+                sort="requests/s",
+            )
+        )
+        .with_panel(
+            p.graph(
+                "Requests per edge",
+                "Requests per second from client to server.",
+                [k.prom(k.rate_sum(m.SERVICE_GRAPH_REQUESTS, FROM_SERVICE, EDGE), edge_legend)],
+                "reqps",
+                width=8,
+            )
+        )
+        .with_panel(
+            p.graph(
+                "Failed requests per edge",
+                "Share of failed requests per edge.",
+                [k.prom(failed_share(EDGE), edge_legend)],
+                "percentunit",
+                width=8,
+            )
+        )
+        .with_panel(
+            p.graph(
+                "p95 latency per edge",
+                "95th percentile of the server-side duration of each edge.",
+                [
+                    k.prom(
+                        k.quantile(m.SERVICE_GRAPH_SERVER_SECONDS_BUCKET, FROM_SERVICE, EDGE),
+                        edge_legend,
+                    )
+                ],
+                "s",
+                width=8,
+            )
+        )
+    )

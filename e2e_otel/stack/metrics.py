@@ -1,0 +1,155 @@
+"""Prometheus metric and label names that rules, dashboards and analyzers query.
+
+The single place for these names: a rename in the pipeline is a one-line change here. They are
+what the collector's spanmetrics and servicegraph connectors produce once the
+prometheusremotewrite exporter has translated them (dots to underscores, unit and ``_total``
+suffixes added), checked by the end-to-end test against a real collector and Prometheus.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# --- spanmetrics connector (namespace "traces.span.metrics") ---------------------------------
+
+#: Counter of spans, one series per dimension combination.
+SPAN_CALLS: Final = "traces_span_metrics_calls_total"
+#: Histogram of span durations in milliseconds (buckets 1 ms - 10 s); use the suffixed names.
+SPAN_DURATION: Final = "traces_span_metrics_duration_milliseconds"
+SPAN_DURATION_BUCKET: Final = f"{SPAN_DURATION}_bucket"
+SPAN_DURATION_SUM: Final = f"{SPAN_DURATION}_sum"
+SPAN_DURATION_COUNT: Final = f"{SPAN_DURATION}_count"
+
+# Labels every span metric carries.
+SERVICE: Final = "service_name"
+SPAN_NAME: Final = "span_name"
+SPAN_KIND: Final = "span_kind"
+STATUS_CODE: Final = "status_code"
+#: Histogram bucket bound (Prometheus's own label).
+LE: Final = "le"
+#: Label of an exemplar holding the trace id (prometheusremotewrite exporter).
+EXEMPLAR_TRACE_ID: Final = "trace_id"
+
+# Label values.
+KIND_SERVER: Final = "SPAN_KIND_SERVER"
+KIND_CLIENT: Final = "SPAN_KIND_CLIENT"
+KIND_INTERNAL: Final = "SPAN_KIND_INTERNAL"
+STATUS_ERROR: Final = "STATUS_CODE_ERROR"
+
+# Our dimensions (span attributes of docs/attributes.md) as labels.
+WORKFLOW: Final = "e2e_workflow_type"
+LAYER: Final = "e2e_layer"
+FINGERPRINT_ID: Final = "e2e_db_fingerprint_id"
+#: On failed spans only (and on 4xx server spans, whose status stays UNSET).
+ERROR_CATEGORY: Final = "e2e_error_category"
+HTTP_ROUTE: Final = "http_route"
+#: Request method: old (``http.method``) and stable (``http.request.method``) conventions.
+HTTP_METHOD: Final = "http_method"
+HTTP_REQUEST_METHOD: Final = "http_request_method"
+
+# Values of the ``e2e_layer`` label.
+LAYER_FRONTEND: Final = "frontend"
+LAYER_API: Final = "api"
+LAYER_DATABASE: Final = "database"
+LAYER_EXTERNAL: Final = "external"
+LAYER_INTERNAL: Final = "internal"
+
+# --- servicegraph connector -----------------------------------------------------------------
+
+SERVICE_GRAPH_REQUESTS: Final = "traces_service_graph_request_total"
+SERVICE_GRAPH_FAILED: Final = "traces_service_graph_request_failed_total"
+#: Histograms in seconds, measured on the server and on the client side of an edge.
+SERVICE_GRAPH_SERVER_SECONDS: Final = "traces_service_graph_request_server_seconds"
+SERVICE_GRAPH_CLIENT_SECONDS: Final = "traces_service_graph_request_client_seconds"
+SERVICE_GRAPH_SERVER_SECONDS_BUCKET: Final = f"{SERVICE_GRAPH_SERVER_SECONDS}_bucket"
+SERVICE_GRAPH_CLIENT_SECONDS_BUCKET: Final = f"{SERVICE_GRAPH_CLIENT_SECONDS}_bucket"
+CLIENT: Final = "client"
+SERVER: Final = "server"
+CONNECTION_TYPE: Final = "connection_type"
+
+# --- Prometheus itself ----------------------------------------------------------------------
+
+#: Built-in series of pending/firing alerts (labels ``alertname``, ``alertstate`` + the rule's).
+ALERTS: Final = "ALERTS"
+ALERT_NAME: Final = "alertname"
+ALERT_STATE: Final = "alertstate"
+SEVERITY: Final = "severity"
+
+# --- analyzer findings: to be produced by the analyzer issue (e2e-otel analyze) -------------
+# Dashboards query them already; until the analyzer publishes them those panels are empty.
+
+#: Gauge, 1 per open finding.
+FINDING_INFO: Final = "e2e_otel_finding_info"
+FINDING_ID: Final = "id"
+FINDING_CATEGORY: Final = "category"
+FINDING_PRIORITY: Final = "priority"
+FINDING_ROUTE: Final = "route"
+FINDING_WORKFLOW: Final = "workflow"
+FINDING_FINGERPRINT_ID: Final = "fingerprint_id"
+#: Gauge, p95 duration of a slow statement shape (label ``fingerprint_id``).
+SLOW_QUERY_P95: Final = "e2e_otel_slow_query_p95_milliseconds"
+#: Gauge, current / baseline of a regression (labels ``kind``, ``target``).
+REGRESSION_CHANGE_RATIO: Final = "e2e_otel_regression_change_ratio"
+REGRESSION_KIND: Final = "kind"
+REGRESSION_TARGET: Final = "target"
+#: Gauge 0-100 (labels ``service``, ``workflow``).
+HEALTH_SCORE: Final = "e2e_otel_health_score"
+HEALTH_SERVICE: Final = "service"
+HEALTH_WORKFLOW: Final = "workflow"
+
+#: Every metric name above that a query may select (histograms by their suffixed series).
+METRIC_NAMES: Final = frozenset(
+    {
+        SPAN_CALLS,
+        SPAN_DURATION_BUCKET,
+        SPAN_DURATION_SUM,
+        SPAN_DURATION_COUNT,
+        SERVICE_GRAPH_REQUESTS,
+        SERVICE_GRAPH_FAILED,
+        SERVICE_GRAPH_SERVER_SECONDS_BUCKET,
+        f"{SERVICE_GRAPH_SERVER_SECONDS}_sum",
+        f"{SERVICE_GRAPH_SERVER_SECONDS}_count",
+        SERVICE_GRAPH_CLIENT_SECONDS_BUCKET,
+        f"{SERVICE_GRAPH_CLIENT_SECONDS}_sum",
+        f"{SERVICE_GRAPH_CLIENT_SECONDS}_count",
+        ALERTS,
+        FINDING_INFO,
+        SLOW_QUERY_P95,
+        REGRESSION_CHANGE_RATIO,
+        HEALTH_SCORE,
+    }
+)
+
+#: Every label name above.
+LABEL_NAMES: Final = frozenset(
+    {
+        SERVICE,
+        SPAN_NAME,
+        SPAN_KIND,
+        STATUS_CODE,
+        LE,
+        WORKFLOW,
+        LAYER,
+        FINGERPRINT_ID,
+        ERROR_CATEGORY,
+        HTTP_ROUTE,
+        HTTP_METHOD,
+        HTTP_REQUEST_METHOD,
+        CLIENT,
+        SERVER,
+        CONNECTION_TYPE,
+        ALERT_NAME,
+        ALERT_STATE,
+        SEVERITY,
+        FINDING_ID,
+        FINDING_CATEGORY,
+        FINDING_PRIORITY,
+        FINDING_ROUTE,
+        FINDING_WORKFLOW,
+        FINDING_FINGERPRINT_ID,
+        REGRESSION_KIND,
+        REGRESSION_TARGET,
+        HEALTH_SERVICE,
+        HEALTH_WORKFLOW,
+    }
+)
