@@ -10,6 +10,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from e2e_otel import runtime
 from e2e_otel.config import Config
 from e2e_otel.setup import export_processor, start_processors
+from tests.integration.services import MariaDB, free_port, manage
 
 
 @dataclass
@@ -48,3 +49,23 @@ def pipeline() -> Iterator[Pipeline]:
     yield p
     p.provider.shutdown()
     runtime.set_config(Config())
+
+
+@pytest.fixture(scope="session")
+def mariadb(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MariaDB]:
+    """One real MariaDB for the whole session, started by scripts/mariadb.sh on a free port."""
+    db = MariaDB(port=free_port(), directory=tmp_path_factory.mktemp("mariadb"))
+    db.start()
+    try:
+        yield db
+    finally:
+        db.stop()
+
+
+@pytest.fixture(scope="session")
+def shop_db(mariadb: MariaDB) -> MariaDB:
+    """MariaDB with the shop migrated and seeded (fewer page views than the demo: the contract
+    tests do not need the slow query to be slow)."""
+    manage(mariadb, "migrate", "--noinput", "-v", "0")
+    manage(mariadb, "seed_shop", "--pageviews", "20000")
+    return mariadb

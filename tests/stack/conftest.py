@@ -16,15 +16,10 @@ import httpx
 import pytest
 
 from e2e_otel.stack.native import NativeStack, StackError, find_collector, find_prometheus
-from tests.integration import conftest as integration
 from tests.integration.services import SHOP, MariaDB, ShopServer
 
 T = TypeVar("T")
 SERVICE = "shop-api"
-# MariaDB with the shop migrated and seeded. A second instance of these session fixtures (the
-# integration tests have their own): fixtures are shared only through a common conftest.
-mariadb = integration.mariadb
-shop_db = integration.shop_db
 
 
 def eventually(probe: Callable[[], T | None], what: str, timeout: float = 60) -> T:
