@@ -20,10 +20,10 @@ from e2e_otel.config import Config, load_config
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sources.otlp_files import read_spans
 from e2e_otel.stack import metrics as m
-from e2e_otel.stack.native import (
+from e2e_otel.stack.native import NativeStack
+from e2e_otel.stack.native_config import (
     COLLECTOR_CONFIG,
     ROOT,
-    NativeStack,
     Ports,
     StackError,
     collector_env,
