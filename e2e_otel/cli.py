@@ -32,10 +32,22 @@ def _build_parser() -> argparse.ArgumentParser:
     dashboards.add_argument(
         "-o", "--output", default="grafana/dashboards", help="directory (default: %(default)s)"
     )
+    stack = sub.add_parser(
+        "stack",
+        help="run the collector and Prometheus on loopback without Docker (up | validate)",
+        add_help=False,
+    )
+    stack.add_argument("args", nargs=argparse.REMAINDER)  # parsed by e2e_otel.stack.native
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["stack"]:
+        # Everything after "stack" (--help included) belongs to the native harness's parser.
+        from e2e_otel.stack.native import main as stack_main
+
+        return stack_main(argv[1:], prog="e2e-otel stack")
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:

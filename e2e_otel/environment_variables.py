@@ -20,4 +20,19 @@ are replaced by ``?`` before a span leaves the process. Overrides ``privacy.keep
 E2E_OTEL_DISABLED: Final = "E2E_OTEL_DISABLED"
 """``true`` turns the distribution into a no-op (plain OpenTelemetry SDK behaviour)."""
 
-ALL: Final = (E2E_OTEL_CONFIG, E2E_OTEL_TRACES_FILE, E2E_OTEL_KEEP_RAW_SQL, E2E_OTEL_DISABLED)
+# Read by the project's scripts and the native stack harness, not inside your application.
+
+E2E_OTEL_CACHE: Final = "E2E_OTEL_CACHE"
+"""Where scripts/build-collector.sh caches the collector build (default ``~/.cache/e2e-otel``)."""
+
+E2E_OTEL_OUT: Final = "E2E_OTEL_OUT"
+"""Output directory of scripts/quickstart.sh (default ``out``)."""
+
+ALL: Final = (
+    E2E_OTEL_CONFIG,
+    E2E_OTEL_TRACES_FILE,
+    E2E_OTEL_KEEP_RAW_SQL,
+    E2E_OTEL_DISABLED,
+    E2E_OTEL_CACHE,
+    E2E_OTEL_OUT,
+)

@@ -63,3 +63,11 @@ def test_summary_of_missing_file_fails_readably(tmp_path: Path) -> None:
     result = _cli("summary", str(tmp_path / "nope.jsonl"))
     assert result.returncode == 1
     assert "cannot open" in result.stderr
+
+
+def test_stack_subcommand_belongs_to_the_native_harness() -> None:
+    result = _cli("stack", "--help")
+    assert result.returncode == 0
+    assert "usage: e2e-otel stack" in result.stdout and "validate" in result.stdout
+    bad = _cli("stack", "bogus")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr

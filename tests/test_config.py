@@ -161,3 +161,24 @@ def test_round_trip_through_yaml(tmp_path: Path) -> None:
     }
     path = _write(tmp_path, yaml.safe_dump(data))
     assert load_config(path).workflows.match("POST", "api/checkout/") == "checkout"
+
+
+def test_every_e2e_otel_variable_is_documented() -> None:
+    from e2e_otel import environment_variables
+
+    docs = (Path(__file__).parent.parent / "docs" / "configuration.md").read_text()
+    assert len(environment_variables.ALL) >= 6
+    for name in environment_variables.ALL:
+        assert f"`{name}`" in docs, name
+
+
+def test_no_e2e_otel_variable_is_read_outside_the_registry() -> None:
+    import re
+
+    package = Path(__file__).parent.parent / "e2e_otel"
+    from e2e_otel import environment_variables
+
+    for path in package.rglob("*.py"):
+        for name in re.findall(r"[\"'](E2E_OTEL_[A-Z_]+)[\"']", path.read_text()):
+            if path.name != "environment_variables.py":
+                assert name in environment_variables.ALL, f"{path}: {name} is not registered"

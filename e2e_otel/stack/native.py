@@ -218,9 +218,9 @@ def _up(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m e2e_otel.stack.native") -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m e2e_otel.stack.native",
+        prog=prog,
         description="The e2e-otel collector and Prometheus on loopback, without Docker.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
