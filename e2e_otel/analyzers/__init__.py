@@ -1,0 +1,3 @@
+"""Analyzers: pure functions of telemetry + config + clock that produce findings."""
+
+from __future__ import annotations
