@@ -12,6 +12,7 @@ from e2e_otel.config_types import (
     Backends,
     Config,
     ConfigError,
+    ErrorThreshold,
     Privacy,
     Threshold,
     Thresholds,
@@ -127,7 +128,7 @@ def _methods(value: object, source: str, key: str) -> frozenset[str]:
 
 def _thresholds(value: object, source: str) -> Thresholds:
     data = _mapping(value, source, "thresholds")
-    _known(data, source, "thresholds.", {"api", "database", "frontend"})
+    _known(data, source, "thresholds.", {"api", "database", "frontend", "errors"})
     defaults = Thresholds()
     result = {}
     for layer in ("api", "database", "frontend"):
@@ -149,7 +150,27 @@ def _thresholds(value: object, source: str) -> Thresholds:
                 f"{critical:g} is below warning_ms {warning:g}",
             )
         result[layer] = Threshold(warning, critical)
-    return Thresholds(**result)
+    return Thresholds(**result, errors=_error_threshold(data.get("errors"), source))
+
+
+def _error_threshold(value: object, source: str) -> ErrorThreshold:
+    default = Thresholds().errors
+    raw = _mapping(value, source, "thresholds.errors")
+    _known(raw, source, "thresholds.errors.", {"warning_ratio", "critical_ratio"})
+    ratios = {}
+    for name in ("warning_ratio", "critical_ratio"):
+        key = f"thresholds.errors.{name}"
+        ratio = raw.get(name, getattr(default, name))
+        if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 < ratio <= 1:
+            raise ConfigError(source, key, f"expected a ratio in (0, 1], got {ratio!r}")
+        ratios[name] = float(ratio)
+    if ratios["critical_ratio"] < ratios["warning_ratio"]:
+        raise ConfigError(
+            source,
+            "thresholds.errors.critical_ratio",
+            f"{ratios['critical_ratio']:g} is below warning_ratio {ratios['warning_ratio']:g}",
+        )
+    return ErrorThreshold(**ratios)
 
 
 def _analyzers(value: object, source: str) -> Mapping[str, Mapping[str, Any]]:

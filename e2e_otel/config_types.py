@@ -63,10 +63,19 @@ class Threshold:
 
 
 @dataclass(frozen=True)
+class ErrorThreshold:
+    """Share of failed requests (0-1) per workflow that warns / is critical."""
+
+    warning_ratio: float
+    critical_ratio: float
+
+
+@dataclass(frozen=True)
 class Thresholds:
     api: Threshold = Threshold(200.0, 500.0)
     database: Threshold = Threshold(50.0, 200.0)
     frontend: Threshold = Threshold(100.0, 300.0)
+    errors: ErrorThreshold = ErrorThreshold(0.05, 0.20)
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,22 @@ def test_no_e2e_otel_variable_is_read_outside_the_registry() -> None:
         for name in re.findall(r"[\"'](E2E_OTEL_[A-Z_]+)[\"']", path.read_text()):
             if path.name != "environment_variables.py":
                 assert name in environment_variables.ALL, f"{path}: {name} is not registered"
+
+
+def test_error_ratio_thresholds(tmp_path: Path) -> None:
+    config = load_config(
+        _write(tmp_path, "thresholds: {errors: {warning_ratio: 0.01, critical_ratio: 0.1}}")
+    )
+    assert (config.thresholds.errors.warning_ratio, config.thresholds.errors.critical_ratio) == (
+        0.01,
+        0.1,
+    )
+    assert Config().thresholds.errors.warning_ratio == 0.05
+    for bad, key in (
+        ("{warning_ratio: 0}", "thresholds.errors.warning_ratio"),
+        ("{warning_ratio: 1.5}", "thresholds.errors.warning_ratio"),
+        ("{warning_ratio: 0.5, critical_ratio: 0.2}", "thresholds.errors.critical_ratio"),
+    ):
+        with pytest.raises(ConfigError) as info:
+            load_config(_write(tmp_path, f"thresholds: {{errors: {bad}}}"))
+        assert info.value.key == key

@@ -21,10 +21,6 @@ from e2e_otel.stack import metrics as m
 WINDOW: Final = "5m"
 FOR: Final = "5m"
 QUANTILE: Final = 0.95
-#: Share of failed server spans per workflow (not yet configurable: no config key for it).
-ERROR_RATIO_WARNING: Final = 0.05
-ERROR_RATIO_CRITICAL: Final = 0.20
-
 #: Recording rules (``level:metric:operations``); see :func:`latency_record` for the layers'.
 ERROR_RATIO: Final = "e2e_otel:server_span_error_ratio:5m"
 
@@ -163,8 +159,8 @@ def build_rules(config: Config) -> dict[str, Any]:
         latency.append(latency_alert(spec, "critical", threshold.critical_ms))
     errors = [
         error_ratio_recording(),
-        error_ratio_alert("warning", ERROR_RATIO_WARNING),
-        error_ratio_alert("critical", ERROR_RATIO_CRITICAL),
+        error_ratio_alert("warning", config.thresholds.errors.warning_ratio),
+        error_ratio_alert("critical", config.thresholds.errors.critical_ratio),
     ]
     return {
         "groups": [

@@ -12,7 +12,13 @@ import yaml
 
 from e2e_otel.cli import main
 from e2e_otel.config import Config, parse_config
-from e2e_otel.stack.rules import build_rules, render_rules, rule_expressions
+from e2e_otel.stack.rules import (
+    ERROR_RATIO,
+    ERROR_RATIO_ALERT,
+    build_rules,
+    render_rules,
+    rule_expressions,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "prometheus" / "rules" / "e2e-otel.rules.yml"
@@ -262,3 +268,13 @@ def test_rules_command_unwritable_output_is_one_error_line(
     err = capsys.readouterr().err
     assert err.startswith("e2e-otel: error: cannot write")
     assert err.count("\n") == 1
+
+
+def test_custom_error_ratio_thresholds_change_the_error_alerts() -> None:
+    config = parse_config(
+        {"thresholds": {"errors": {"warning_ratio": 0.02, "critical_ratio": 0.1}}}
+    )
+    alerts = [
+        expr for name, expr in rule_expressions(build_rules(config)) if name == ERROR_RATIO_ALERT
+    ]
+    assert alerts == [f"{ERROR_RATIO} > 0.02", f"{ERROR_RATIO} > 0.1"]

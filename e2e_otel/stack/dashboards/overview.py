@@ -8,7 +8,6 @@ from e2e_otel.config import Config
 from e2e_otel.stack import metrics as m
 from e2e_otel.stack.dashboards import _kit as k
 from e2e_otel.stack.dashboards import _panels as p
-from e2e_otel.stack.rules import ERROR_RATIO_CRITICAL, ERROR_RATIO_WARNING
 
 UID = "e2e-otel-overview"
 REQUESTS = [*k.SCOPE, k.SERVER_SPANS]
@@ -25,7 +24,7 @@ def build(config: Config) -> Dashboard:
             "(RED) per workflow and layer, from the collector's span metrics.",
         )
     )
-    errors = p.levels((ERROR_RATIO_WARNING, "yellow"), (ERROR_RATIO_CRITICAL, "red"))
+    errors = p.levels((t.errors.warning_ratio, "yellow"), (t.errors.critical_ratio, "red"))
     board = (
         board.with_row(Row("Health"))
         .with_panel(
