@@ -10,11 +10,11 @@ cd "$(dirname "$0")/.."
 ensure_apt mariadbd mariadb-server mariadb-client
 ensure_venv shop
 
-OUT=${E2E_OTEL_OUT:-out}
+mkdir -p "${E2E_OTEL_OUT:-out}"
+OUT=$(cd "${E2E_OTEL_OUT:-out}" && pwd)
 PORT=${E2E_SHOP_PORT:-8765}
 export E2E_MARIADB_PORT=${E2E_MARIADB_PORT:-33306}
 export SHOP_DB_PORT=$E2E_MARIADB_PORT
-mkdir -p "$OUT"
 rm -f "$OUT/traces.jsonl"
 
 bash scripts/mariadb.sh start
@@ -32,19 +32,26 @@ cd examples/shop
 export DJANGO_SETTINGS_MODULE=shop_project.settings
 export OTEL_SERVICE_NAME=shop-api
 export OTEL_TRACES_EXPORTER=${OTEL_TRACES_EXPORTER:-none}
-export E2E_OTEL_TRACES_FILE=$PWD/../../$OUT/traces.jsonl
+export E2E_OTEL_TRACES_FILE=$OUT/traces.jsonl
 export E2E_OTEL_CONFIG=$PWD/e2e-otel.yaml
 export OTEL_BSP_SCHEDULE_DELAY=${OTEL_BSP_SCHEDULE_DELAY:-500}
 # Job control on: a background job of a non-interactive shell ignores SIGINT otherwise, and
 # SIGINT (Ctrl-C) is what makes runserver exit through atexit, where the SDK flushes spans.
 set -m
-../../.venv/bin/opentelemetry-instrument ../../.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload >"../../$OUT/shop.log" 2>&1 &
+../../.venv/bin/opentelemetry-instrument ../../.venv/bin/python manage.py runserver "127.0.0.1:$PORT" --noreload >"$OUT/shop.log" 2>&1 &
 server_pid=$!
 set +m
-for _ in $(seq 1 100); do
-  if ../../.venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/products/', timeout=1)" 2>/dev/null; then break; fi
+ready=
+for _ in $(seq 1 150); do
+  if ../../.venv/bin/python -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:$PORT/api/products/', timeout=1)" 2>/dev/null; then ready=1; break; fi
+  if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
   sleep 0.2
 done
+if [ -z "$ready" ]; then
+  echo "error: the demo shop did not start on 127.0.0.1:$PORT; last lines of $OUT/shop.log:" >&2
+  tail -n 20 "$OUT/shop.log" >&2
+  exit 1
+fi
 ../../.venv/bin/python traffic.py --base-url "http://127.0.0.1:$PORT" --iterations "${E2E_TRAFFIC_ITERATIONS:-3}"
 kill -INT "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 cd ../..
