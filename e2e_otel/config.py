@@ -103,6 +103,6 @@ def _apply_env(config: Config) -> Config:
         thresholds=config.thresholds,
         analyzers=config.analyzers,
         backends=config.backends,
-        privacy=Privacy(keep_raw_sql=keep),
+        privacy=Privacy(keep_raw_sql=keep, keep_query_values=config.privacy.keep_query_values),
         source=config.source,
     )

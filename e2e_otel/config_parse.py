@@ -209,7 +209,10 @@ def _backends(value: object, source: str) -> Backends:
 
 def _privacy(value: object, source: str) -> Privacy:
     data = _mapping(value, source, "privacy")
-    _known(data, source, "privacy.", {"keep_raw_sql"})
+    _known(data, source, "privacy.", {"keep_raw_sql", "keep_query_values"})
     return Privacy(
-        keep_raw_sql=_bool(data.get("keep_raw_sql", False), source, "privacy.keep_raw_sql")
+        keep_raw_sql=_bool(data.get("keep_raw_sql", False), source, "privacy.keep_raw_sql"),
+        keep_query_values=_bool(
+            data.get("keep_query_values", False), source, "privacy.keep_query_values"
+        ),
     )

@@ -94,6 +94,7 @@ class Backends:
 @dataclass(frozen=True)
 class Privacy:
     keep_raw_sql: bool = False
+    keep_query_values: bool = False
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,10 @@ def enrichers(config: Config) -> list[SpanEnricher]:
         LayerEnricher(),
         FingerprintEnricher(),
         ErrorCategoryEnricher(),
-        RedactionEnricher(keep_raw_sql=config.privacy.keep_raw_sql),
+        RedactionEnricher(
+            keep_raw_sql=config.privacy.keep_raw_sql,
+            keep_query_values=config.privacy.keep_query_values,
+        ),
     ]
 
 

@@ -1,7 +1,8 @@
-"""Keep secrets and SQL literals in the process (DESIGN.md non-negotiable 7).
+"""Keep secrets and PII in the process (DESIGN.md non-negotiable 7).
 
 Authorization/Cookie headers are dropped whatever the capture settings say; SQL literal values
-are replaced by ``?`` unless the user opted in with ``privacy.keep_raw_sql``.
+are replaced by ``?`` unless the user opted in with ``privacy.keep_raw_sql``; URL query values
+(``?email=...``) are masked unless ``privacy.keep_query_values``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,21 @@ _VALUE_IN_MESSAGE = re.compile(
 )
 
 
+# URL attributes (old and stable HTTP semantic conventions) whose query values may carry PII.
+_URL_KEYS = ("http.url", "url.full", "http.target")
+_QUERY_KEY = "url.query"
+_QUERY_VALUE = re.compile(r"([?&][^=&#?]+)=[^&#]*")
+_BARE_QUERY_VALUE = re.compile(r"((?:^|&)[^=&#]+)=[^&#]*")
+REDACTED = "REDACTED"
+
+
+def redact_query(url: str) -> str:
+    """Mask every query-string value of a URL, keeping the parameter names."""
+    if "?" not in url:
+        return url
+    return _QUERY_VALUE.sub(rf"\1={REDACTED}", url)
+
+
 def redact_message(text: str) -> str:
     """Mask values that database error messages quote."""
     return _VALUE_IN_MESSAGE.sub(r"\1'?'", text)
@@ -41,14 +57,17 @@ class RedactionEnricher:
 
     name = "redaction"
 
-    def __init__(self, keep_raw_sql: bool = False) -> None:
+    def __init__(self, keep_raw_sql: bool = False, keep_query_values: bool = False) -> None:
         self.keep_raw_sql = keep_raw_sql
+        self.keep_query_values = keep_query_values
 
     def enrich(self, draft: SpanDraft) -> None:
         attributes = draft.attributes
         secrets = attributes.keys() & SECRET_HEADER_KEYS
         if secrets:
             draft.delete(secrets)
+        if not self.keep_query_values:
+            self._redact_urls(draft)
         if self.keep_raw_sql:
             return
         has_statement = False
@@ -66,6 +85,17 @@ class RedactionEnricher:
         for index, event in enumerate(draft.events):
             if event.name == "exception" and event.attributes:
                 self._redact_event(draft, index, event)
+
+    @staticmethod
+    def _redact_urls(draft: SpanDraft) -> None:
+        attributes = draft.attributes
+        for key in _URL_KEYS:
+            value = attributes.get(key)
+            if isinstance(value, str) and "?" in value:
+                draft.set(key, redact_query(value))
+        query = attributes.get(_QUERY_KEY)
+        if isinstance(query, str) and query:
+            draft.set(_QUERY_KEY, _BARE_QUERY_VALUE.sub(rf"\1={REDACTED}", query))
 
     @staticmethod
     def _strip(draft: SpanDraft, key: str, value: str) -> None:

@@ -104,3 +104,19 @@ class _FingerprintOnly:
 
     def enrich(self, draft: SpanDraft) -> None:
         FingerprintEnricher().enrich(draft)
+
+
+def test_url_query_values_are_masked_unless_opted_in() -> None:
+    url = "http://shop/api/reports/?email=alice%40example.com&page=2"
+    for keep, expected in (
+        (False, "http://shop/api/reports/?email=REDACTED&page=REDACTED"),
+        (True, url),
+    ):
+        p = make_pipeline(parse_config({"privacy": {"keep_query_values": keep}}))
+        tracer = p.provider.get_tracer("opentelemetry.instrumentation.django")
+        with tracer.start_as_current_span("GET", kind=SpanKind.SERVER) as span:
+            span.set_attributes({"http.url": url, "url.query": "email=a%40b.c&x=1"})
+        attributes = p.by_name("GET").attributes
+        assert attributes["http.url"] == expected
+        if not keep:
+            assert attributes["url.query"] == "email=REDACTED&x=REDACTED"
