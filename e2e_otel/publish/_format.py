@@ -1,0 +1,109 @@
+"""Text shared by the human-readable publishers (Markdown, HTML): the verdict, numbers, savings.
+
+Everything here returns plain, unescaped text; each publisher escapes for its own syntax.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from e2e_otel.analyzers.models import PRIORITY_ORDER, Recommendation, Report
+from e2e_otel.publish.json_report import iso_utc
+
+NONE = "—"
+
+
+def priority_counts(report: Report) -> dict[str, int]:
+    """Recommendations per priority, every priority present, in priority order."""
+    counts: Counter[str] = Counter(rec.priority for rec in report.recommendations)
+    return {priority: counts[priority] for priority in PRIORITY_ORDER}
+
+
+def verdict(report: Report) -> str:
+    """One line: counts by priority, then whether the report is complete."""
+    counts = ", ".join(f"{n} {p}" for p, n in priority_counts(report).items())
+    total = len(report.recommendations)
+    noun = "recommendation" if total == 1 else "recommendations"
+    state = (
+        "complete"
+        if report.complete
+        else f"INCOMPLETE ({len(report.problems)} {_plural(len(report.problems), 'problem')})"
+    )
+    return (
+        f"{total} {noun} ({counts}) · {state} · {format_number(report.spans)} spans in "
+        f"{format_number(report.traces)} traces"
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return noun if count == 1 else noun + "s"
+
+
+def format_number(value: float | None) -> str:
+    """Thousands separators from 100 up, 1 decimal from 10, 3 significant digits below."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return NONE
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) >= 1):
+        return f"{round(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}".removesuffix(".0")
+    return f"{value:.3g}"
+
+
+def format_saving(rec: Recommendation) -> str:
+    """The expected improvement, e.g. ``120 ms/request (35%)``, or a dash when not estimated."""
+    parts = []
+    if rec.expected_improvement_ms is not None and math.isfinite(rec.expected_improvement_ms):
+        parts.append(f"{format_number(rec.expected_improvement_ms)} ms/request")
+    if rec.expected_improvement_pct is not None and math.isfinite(rec.expected_improvement_pct):
+        pct = f"{format_number(rec.expected_improvement_pct)}%"
+        parts.append(f"({pct})" if parts else f"{pct} of its time")
+    return " ".join(parts) or NONE
+
+
+def format_cell(value: Any) -> str:
+    """A section cell as text: numbers via ``format_number``, datetimes in UTC, None as a dash."""
+    if value is None:
+        return NONE
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return format_number(value)
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    return str(value)
+
+
+def format_window(report: Report) -> str:
+    """The analysed window, e.g. ``2024-05-01T00:00:00Z → 2024-05-08T00:00:00Z``."""
+    start = iso_utc(report.window_start) if report.window_start else "start of data"
+    end = iso_utc(report.window_end) if report.window_end else "end of data"
+    return f"{start} → {end}"
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with an ellipsis when cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def evidence_fields(rec: Recommendation) -> list[tuple[str, str]]:
+    """The evidence's short named fields that are set, as (label, value) pairs; the fingerprint,
+    figures and trace ids are laid out separately by each publisher."""
+    ev = rec.evidence
+    fields = [
+        ("Service", ev.service),
+        ("Workflow", ev.workflow),
+        ("Route", ev.route),
+        ("Fingerprint id", ev.fingerprint_id),
+    ]
+    return [(label, value) for label, value in fields if value]
+
+
+def figure_items(rec: Recommendation) -> list[tuple[str, str]]:
+    """The evidence figures as (name, formatted value) pairs, sorted by name."""
+    return [(name, format_number(value)) for name, value in sorted(rec.evidence.figures.items())]
