@@ -32,6 +32,7 @@ class Evidence:
     service: str | None = None
     workflow: str | None = None
     route: str | None = None
+    method: str | None = None  # HTTP method of the endpoint, with ``route``
     fingerprint_id: str | None = None
     fingerprint: str | None = None
     # Named numbers, e.g. {"p95_ms": 412.0, "calls": 1200, "share_of_db_time_pct": 37.5}.

@@ -98,7 +98,7 @@ def evidence_fields(rec: Recommendation) -> list[tuple[str, str]]:
     fields = [
         ("Service", ev.service),
         ("Workflow", ev.workflow),
-        ("Route", ev.route),
+        ("Route", f"{ev.method} {ev.route}" if ev.method and ev.route else ev.route),
         ("Fingerprint id", ev.fingerprint_id),
     ]
     return [(label, value) for label, value in fields if value]

@@ -165,6 +165,7 @@ REPORT_JSON_SCHEMA: dict[str, Any] = {
                 "service",
                 "workflow",
                 "route",
+                "method",
                 "fingerprint_id",
                 "fingerprint",
                 "figures",
@@ -175,6 +176,7 @@ REPORT_JSON_SCHEMA: dict[str, Any] = {
                 "service": _nullable("string", "service.name where it was seen."),
                 "workflow": _nullable("string", "e2e.workflow.type."),
                 "route": _nullable("string", "http.route, e.g. /api/products/{id}."),
+                "method": _nullable("string", "HTTP method of the endpoint, with route."),
                 "fingerprint_id": {
                     "type": ["string", "null"],
                     "pattern": "^[0-9a-f]{16}$",

@@ -55,7 +55,7 @@ def _read_file(path: Path, report: ProblemHandler) -> Iterator[SpanRecord]:
                     InputProblem(str(path), number, f"invalid JSON: {exc.msg} (column {exc.colno})")
                 )
                 continue
-            yield from _document(document, str(path), number, report)
+            yield from spans_of_document(document, str(path), number, report)
 
 
 def _maybe_pretty(path: Path, first_line: str) -> bool:
@@ -72,10 +72,13 @@ def _whole_file(path: Path, report: ProblemHandler) -> Iterator[SpanRecord]:
     except json.JSONDecodeError as exc:
         report(InputProblem(str(path), exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})"))
         return
-    yield from _document(document, str(path), 1, report)
+    yield from spans_of_document(document, str(path), 1, report)
 
 
-def _document(document: Any, path: str, line: int, report: ProblemHandler) -> Iterator[SpanRecord]:
+def spans_of_document(
+    document: Any, path: str, line: int, report: ProblemHandler
+) -> Iterator[SpanRecord]:
+    """The spans of one decoded OTLP trace request (``path``/``line`` locate problems)."""
     if not isinstance(document, dict) or not isinstance(document.get("resourceSpans"), list):
         report(InputProblem(path, line, "not an OTLP trace request (no resourceSpans list)"))
         return

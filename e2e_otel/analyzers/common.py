@@ -1,0 +1,95 @@
+"""Small helpers every file analyzer shares: percentiles, units, labels and examples."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+from e2e_otel.analyzers.dataset import Dataset, Entry
+
+Endpoint = tuple[str, str, str]  # (service, method, route)
+
+# Categories a client causes (4xx); every other category is a fault on the server side.
+CLIENT_CATEGORIES = frozenset(
+    {"authentication", "auth_token_expired", "permission", "validation", "not_found", "throttled"}
+)
+
+
+def percentile(ordered: Sequence[int], q: float) -> int:
+    """Nearest-rank percentile of ascending ``ordered`` (0 when empty): a value that occurred,
+    and the same whatever order the samples arrived in."""
+    if not ordered:
+        return 0
+    rank = max(math.ceil(q / 100 * len(ordered)), 1)
+    return ordered[rank - 1]
+
+
+def ms(nanoseconds: float) -> float:
+    """Nanoseconds as milliseconds, rounded to the microsecond."""
+    return round(nanoseconds / 1e6, 3)
+
+
+def pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def endpoint_label(endpoint: Endpoint) -> str:
+    """``GET api/products/`` (the route alone when it already names the method)."""
+    _, method, route = endpoint
+    if not method or route.startswith(method + " "):
+        return route
+    return f"{method} {route}"
+
+
+def examples(ds: Dataset, samples: Iterable[tuple[int, int]], count: int) -> tuple[str, ...]:
+    """Trace ids of the ``count`` slowest (duration ns, trace index) samples, slowest first;
+    ties by trace id, so the choice does not depend on input order."""
+    best: dict[int, int] = {}
+    for duration, trace in samples:
+        if duration > best.get(trace, -1):
+            best[trace] = duration
+    trace_ids = ds.trace_ids
+    ranked = heapq.nsmallest(count, best.items(), key=lambda kv: (-kv[1], trace_ids[kv[0]]))
+    return tuple(trace_ids[trace] for trace, _ in ranked)
+
+
+def dominant(counts: dict[str, int]) -> str | None:
+    """The most frequent non-empty key (ties by name), or None."""
+    ranked = sorted((-n, key) for key, n in counts.items() if key)
+    return ranked[0][1] if ranked else None
+
+
+def requests_per_endpoint(entries: Iterable[Entry]) -> dict[Endpoint, int]:
+    counts: dict[Endpoint, int] = {}
+    for entry in entries:
+        counts[entry.endpoint] = counts.get(entry.endpoint, 0) + 1
+    return counts
+
+
+def api_entries(ds: Dataset) -> list[tuple[int, Entry]]:
+    """Request entries of the API side (frontend server spans are judged as frontend)."""
+    return [(i, e) for i, e in enumerate(ds.entries) if e.layer != "frontend"]
+
+
+def summarize(counts: dict[str, int], limit: int = 3) -> str:
+    """``a (12), b (3), +2 more``: the most frequent names first, for one table cell."""
+    ranked = sorted((-n, name) for name, n in counts.items() if name)
+    text = ", ".join(f"{name} ({-n})" for n, name in ranked[:limit])
+    return f"{text}, +{len(ranked) - limit} more" if len(ranked) > limit else text
+
+
+def short(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters for a sentence (the evidence keeps it whole)."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_TABLE = re.compile(r"\b(?:from|into|update|join)\s+`?([\w$.]+)`?", re.IGNORECASE)
+
+
+def statement_label(fingerprint: str) -> str:
+    """``SELECT shop_review``: the verb and first table, to name a statement in a title."""
+    verb = fingerprint.split(maxsplit=1)[0].upper() if fingerprint.strip() else "?"
+    table = _TABLE.search(fingerprint)
+    return f"{verb} {table.group(1)}" if table else verb

@@ -1,0 +1,135 @@
+"""The compact, read-only dataset every file analyzer reads (built by :mod:`.builder`).
+
+A million spans must fit in well under a gigabyte, so no span object survives ingestion:
+
+- request *entries* (server/consumer spans) and frontend spans are small named tuples of
+  interned strings and ints; there are few of them (one per request);
+- database spans, the bulk, are columns of ``array`` values (8 bytes or less each), with the
+  fingerprint id, error category and workflow as indexes into one string table;
+- database spans are grouped by their parent span ("group"): ``order`` lists them sorted by
+  group, then start time, and ``group_bounds`` delimits each group, which is what the N+1 and
+  parallel-query rules walk; ``group_entry`` attributes each group to its request entry (the
+  nearest server span up the parent chain), or -1.
+
+Durations are integer nanoseconds, so sums are exact and a report does not depend on the
+order spans arrived in.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
+
+NO_ENTRY = -1
+
+
+class Entry(NamedTuple):
+    """A request entry span (server/consumer kind), or a frontend span in ``Dataset.frontend``.
+    Empty strings and 0 stand for "not recorded"."""
+
+    trace: int  # index into Dataset.trace_ids
+    kind: str  # span kind: server, consumer; any but client for frontend spans
+    service: str
+    method: str
+    route: str  # http.route, else the span name
+    workflow: str
+    workflow_id: str
+    layer: str
+    category: str  # e2e.error.category
+    status_code: int  # http.response.status_code / http.status_code
+    error: bool  # span status ERROR: what the pipeline counts as a failed request
+    start_ns: int
+    end_ns: int
+
+    @property
+    def duration_ns(self) -> int:
+        return max(self.end_ns - self.start_ns, 0)
+
+    @property
+    def endpoint(self) -> tuple[str, str, str]:
+        return (self.service, self.method, self.route)
+
+
+class FingerprintInfo(NamedTuple):
+    text: str  # e2e.db.fingerprint
+    # The longest db.statement/db.query.text seen for it (literal-free unless raw SQL is kept):
+    # it shows what the fingerprint collapses, such as the size of an IN list.
+    sample: str
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    strings: tuple[str, ...]  # interned strings of the database columns; 0 is ""
+    trace_ids: tuple[str, ...]
+    entries: tuple[Entry, ...]
+    frontend: tuple[Entry, ...]
+    # Database spans, one position per span.
+    db_group: array[int]
+    db_start: array[int]
+    db_end: array[int]
+    db_fp: array[int]  # fingerprint id, as a string index
+    db_category: array[int]  # string index, 0 = no error
+    db_workflow: array[int]  # the span's own e2e.workflow.type, string index
+    # Groups (database spans sharing a parent span).
+    group_trace: array[int]
+    group_entry: array[int]  # index into entries, or NO_ENTRY
+    order: array[int]  # database span positions sorted by (group, start, end, span id)
+    group_bounds: array[int]  # group g is order[group_bounds[g]:group_bounds[g + 1]]
+    fingerprints: Mapping[int, FingerprintInfo]  # by fingerprint id string index
+    spans: int
+    start_ns: int | None
+    end_ns: int | None
+
+    @property
+    def db_count(self) -> int:
+        return len(self.db_start)
+
+    @property
+    def group_count(self) -> int:
+        return len(self.group_trace)
+
+    def text(self, index: int) -> str:
+        return self.strings[index]
+
+    def fingerprint_text(self, fp: int) -> str:
+        """The fingerprint of fingerprint id ``fp`` (its id when the text was not recorded)."""
+        info = self.fingerprints.get(fp)
+        return info.text if info and info.text else self.strings[fp]
+
+    def db_duration_ns(self, position: int) -> int:
+        return self.db_durations[position]
+
+    @cached_property
+    def db_durations(self) -> array[int]:
+        """Duration in ns of every database span (0 for a span that ends before it starts)."""
+        return array("q", (max(e - s, 0) for s, e in zip(self.db_start, self.db_end, strict=True)))
+
+    @cached_property
+    def db_entries(self) -> array[int]:
+        """The request entry of every database span, or NO_ENTRY."""
+        group_entry = self.group_entry
+        return array("i", (group_entry[g] for g in self.db_group))
+
+    def groups(self) -> Iterator[tuple[int, array[int]]]:
+        """Each group with its database span positions in start order."""
+        bounds, order = self.group_bounds, self.order
+        for group in range(self.group_count):
+            yield group, order[bounds[group] : bounds[group + 1]]
+
+    def db_entry(self, position: int) -> int:
+        """The request entry a database span belongs to, or NO_ENTRY."""
+        return self.group_entry[self.db_group[position]]
+
+    @cached_property
+    def db_per_entry(self) -> tuple[list[int], list[int]]:
+        """(number of database spans, their summed duration in ns) per entry."""
+        counts = [0] * len(self.entries)
+        total_ns = [0] * len(self.entries)
+        for entry, duration in zip(self.db_entries, self.db_durations, strict=True):
+            if entry != NO_ENTRY:
+                counts[entry] += 1
+                total_ns[entry] += duration
+        return counts, total_ns

@@ -1,0 +1,199 @@
+"""Error hotspots: failures grouped by ``e2e.error.category`` and endpoint (and statement
+fingerprint for database categories), with rates against the endpoint's requests.
+
+A failed request is an entry span carrying a category; for a database category its failing
+statement is the first failed database span of that request with the same category. Database
+spans that failed inside a request that did not (the application handled the error) are
+reported separately as "handled". Frontend spans are counted against their page.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from e2e_otel.analyzers.builder import ENTRY_KINDS
+from e2e_otel.analyzers.common import (
+    CLIENT_CATEGORIES,
+    Endpoint,
+    dominant,
+    endpoint_label,
+    examples,
+    pct,
+    requests_per_endpoint,
+    short,
+)
+from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry
+from e2e_otel.analyzers.error_advice import ADVICE, UNKNOWN
+from e2e_otel.analyzers.models import (
+    AnalyzerResult,
+    Evidence,
+    Priority,
+    Recommendation,
+    Section,
+    finding_id,
+)
+from e2e_otel.analyzers.settings import settings
+from e2e_otel.config import Config
+
+NAME = "error_hotspots"
+RULE = "error_hotspot"
+DEFAULTS = {"examples": 3}
+COLUMNS = (
+    "category",
+    "endpoint",
+    "workflow",
+    "fingerprint_id",
+    "failures",
+    "requests",
+    "rate_pct",
+    "handled",
+    "example_traces",
+)
+NO_REQUEST: Endpoint = ("", "", "(no request span)")
+_LOWER: dict[Priority, Priority] = {"high": "medium", "medium": "low", "low": "low"}
+
+
+@dataclass
+class _Hotspot:
+    failures: int = 0
+    workflows: Counter[str] = field(default_factory=Counter)
+    samples: list[tuple[int, int]] = field(default_factory=list)
+
+
+# (category, endpoint, fingerprint id as a string index (0: none), handled)
+Key = tuple[str, Endpoint, int, bool]
+
+
+def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
+    s = settings(config, NAME, DEFAULTS)
+    hotspots: dict[Key, _Hotspot] = {}
+    failed_db = _database_failures(ds, hotspots)
+    for index, entry in enumerate(ds.entries):
+        if entry.category:
+            fp = _failing_statement(ds, entry, failed_db.get(index, []))
+            spot = hotspots.setdefault((entry.category, entry.endpoint, fp, False), _Hotspot())
+            _count(spot, entry.workflow, entry.duration_ns, entry.trace)
+    frontend = [e for e in ds.frontend if e.kind not in ENTRY_KINDS]
+    for entry in frontend:
+        if entry.category:
+            spot = hotspots.setdefault((entry.category, entry.endpoint, 0, False), _Hotspot())
+            _count(spot, entry.workflow, entry.duration_ns, entry.trace)
+    requests = requests_per_endpoint([*ds.entries, *frontend])
+    orphans = any(key[1] == NO_REQUEST for key in hotspots)
+    calls = Counter(ds.db_fp) if orphans else Counter()  # the rate's base without a request
+
+    def order(key: Key) -> tuple[object, ...]:
+        return (-hotspots[key].failures, key[0], key[1], ds.text(key[2]), key[3])
+
+    rows = []
+    recommendations = []
+    for key in sorted(hotspots, key=order):
+        category, endpoint, fp, handled = key
+        spot = hotspots[key]
+        total = requests.get(endpoint, 0) if endpoint != NO_REQUEST else calls[fp]
+        rate = pct(spot.failures, total)
+        traces = examples(ds, spot.samples, int(s["examples"]))
+        rows.append(
+            (
+                category,
+                endpoint_label(endpoint),
+                dominant(spot.workflows) or "",
+                ds.text(fp),
+                spot.failures,
+                total,
+                rate,
+                handled,
+                ", ".join(traces),
+            )
+        )
+        recommendations.append(_recommend(ds, key, spot, total, rate, traces, config))
+    section = Section(NAME, "Failures by error category and endpoint", COLUMNS, tuple(rows))
+    return AnalyzerResult(NAME, tuple(recommendations), (section,))
+
+
+def _database_failures(
+    ds: Dataset, hotspots: dict[Key, _Hotspot]
+) -> dict[int, list[tuple[int, int, int]]]:
+    """Failed database spans of failed requests, per entry: (start, fp, category). Those of
+    requests that did not fail (or without a request) become "handled" hotspots."""
+    failed: dict[int, list[tuple[int, int, int]]] = {}
+    for position, category in enumerate(ds.db_category):
+        if not category:
+            continue
+        owner = ds.db_entry(position)
+        fp = ds.db_fp[position]
+        if owner != NO_ENTRY and ds.entries[owner].category:
+            failed.setdefault(owner, []).append((ds.db_start[position], fp, category))
+            continue
+        endpoint = ds.entries[owner].endpoint if owner != NO_ENTRY else NO_REQUEST
+        spot = hotspots.setdefault((ds.text(category), endpoint, fp, True), _Hotspot())
+        trace = ds.group_trace[ds.db_group[position]]
+        _count(spot, ds.text(ds.db_workflow[position]), ds.db_duration_ns(position), trace)
+    return failed
+
+
+def _count(spot: _Hotspot, workflow: str, duration_ns: int, trace: int) -> None:
+    spot.failures += 1
+    spot.workflows[workflow] += 1
+    spot.samples.append((duration_ns, trace))
+
+
+def _failing_statement(ds: Dataset, entry: Entry, failed: list[tuple[int, int, int]]) -> int:
+    """The first failed statement of the request with the request's category (0: none)."""
+    same = [(start, ds.text(fp), fp) for start, fp, cat in failed if ds.text(cat) == entry.category]
+    return min(same)[2] if same else 0
+
+
+def _recommend(
+    ds: Dataset,
+    key: Key,
+    spot: _Hotspot,
+    total: int,
+    rate: float,
+    traces: tuple[str, ...],
+    config: Config,
+) -> Recommendation:
+    category, endpoint, fp, handled = key
+    fp_id = ds.text(fp)
+    advice = ADVICE.get(category, UNKNOWN)
+    ratios = config.thresholds.errors
+    priority: Priority = "low"
+    if rate >= ratios.critical_ratio * 100:
+        priority = "high"
+    elif rate >= ratios.warning_ratio * 100:
+        priority = "medium"
+    if category in CLIENT_CATEGORIES or handled:
+        priority = _LOWER[priority]
+    label = endpoint_label(endpoint)
+    fingerprint = ds.fingerprint_text(fp) if fp else None
+    statement = f" The failing statement is `{short(fingerprint, 160)}`." if fingerprint else ""
+    what = "database calls" if endpoint == NO_REQUEST else "requests to " + label
+    handled_note = (
+        " The application handled the error (the request did not fail)." if handled else ""
+    )
+    return Recommendation(
+        id=finding_id(RULE, category, *endpoint, fp_id, "handled" if handled else ""),
+        rule=RULE,
+        category=advice.category,
+        priority=priority,
+        title=f"{category} {'handled ' if handled else ''}errors in {label}: {rate:g}% of {total}",
+        description=(
+            f"{spot.failures} of {total} {what} failed with {category} ({rate:g}%): "
+            f"{advice.meaning}.{statement}{handled_note}"
+        ),
+        steps=advice.steps,
+        expected_improvement_ms=None,
+        expected_improvement_pct=rate,
+        evidence=Evidence(
+            service=endpoint[0] or None,
+            method=endpoint[1] or None,
+            route=None if endpoint == NO_REQUEST else endpoint[2],
+            workflow=dominant(spot.workflows),
+            fingerprint_id=fp_id or None,
+            fingerprint=fingerprint,
+            figures={"failures": spot.failures, "requests": total, "rate_pct": rate},
+            trace_ids=traces,
+        ),
+    )

@@ -1,0 +1,83 @@
+"""Health score 0-100 per service and per workflow, from latency and failures.
+
+    apdex  = (satisfied + tolerating / 2) / requests
+             satisfied: not failed and duration <= warning_ms
+             tolerating: not failed and warning_ms < duration <= critical_ms
+             frustrated: everything else, failed requests included
+    errors = max(0, 1 - failure_ratio / (2 * thresholds.errors.critical_ratio))
+    score  = round(100 * apdex * errors)
+
+Apdex with the warning threshold as T and the critical one as the frustration limit; a failed
+request is one whose entry span has status ERROR, as the pipeline's error ratio counts it. With
+the default ratios the error factor is 0.875 at the warning ratio (5 %), 0.5 at the critical
+ratio (20 %) and 0 from 40 %. API services and workflows use ``thresholds.api``; frontend
+services use ``thresholds.frontend`` on their frontend spans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from e2e_otel.analyzers.common import api_entries, ms, pct, percentile
+from e2e_otel.analyzers.dataset import Dataset, Entry
+from e2e_otel.analyzers.models import AnalyzerResult, Section
+from e2e_otel.analyzers.settings import settings
+from e2e_otel.config import Config, Threshold
+
+NAME = "health"
+DEFAULTS: dict[str, float] = {}
+COLUMNS = ("kind", "name", "score", "requests", "apdex", "failure_rate_pct", "p95_ms")
+
+
+def score(
+    entries: Sequence[Entry], threshold: Threshold, critical_ratio: float
+) -> tuple[int, float]:
+    """(health score, apdex) of these requests; (100, 1.0) when there are none."""
+    if not entries:
+        return 100, 1.0
+    warning, critical = threshold.warning_ms * 1e6, threshold.critical_ms * 1e6
+    points = 0  # two per satisfied request, one per tolerating one: integer arithmetic
+    failed = 0
+    for entry in entries:
+        if entry.error:
+            failed += 1
+        elif entry.duration_ns <= warning:
+            points += 2
+        elif entry.duration_ns <= critical:
+            points += 1
+    apdex = points / (2 * len(entries))
+    errors = max(0.0, 1 - (failed / len(entries)) / (2 * critical_ratio))
+    return round(100 * apdex * errors), round(apdex, 3)
+
+
+def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
+    settings(config, NAME, DEFAULTS)  # no settings: any given is an error
+    subjects: dict[tuple[str, str], list[Entry]] = {}
+    for _, entry in api_entries(ds):
+        subjects.setdefault(("service", entry.service), []).append(entry)
+        if entry.workflow:
+            subjects.setdefault(("workflow", entry.workflow), []).append(entry)
+    for entry in ds.frontend:
+        subjects.setdefault(("frontend service", entry.service), []).append(entry)
+    rows = []
+    for (kind, name), entries in sorted(subjects.items()):
+        threshold = (
+            config.thresholds.frontend if kind == "frontend service" else config.thresholds.api
+        )
+        value, apdex = score(entries, threshold, config.thresholds.errors.critical_ratio)
+        durations = sorted(e.duration_ns for e in entries)
+        failed = sum(1 for e in entries if e.error)
+        rows.append(
+            (
+                kind,
+                name,
+                value,
+                len(entries),
+                apdex,
+                pct(failed, len(entries)),
+                ms(percentile(durations, 95)),
+            )
+        )
+    section = Section(NAME, "Health score (0-100) per service and workflow", COLUMNS, tuple(rows))
+    return AnalyzerResult(NAME, sections=(section,))

@@ -1,0 +1,103 @@
+"""Analyze OTLP JSON trace files: read them into a dataset, run every file analyzer, and gather
+the findings into one :class:`Report`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+
+from e2e_otel.analyzers import (
+    chatty,
+    error_hotspots,
+    health,
+    n_plus_one,
+    parallelizable,
+    slow_queries,
+    thresholds,
+)
+from e2e_otel.analyzers.dataset import Dataset
+from e2e_otel.analyzers.ingest import Progress, build
+from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report
+from e2e_otel.analyzers.settings import check_names
+from e2e_otel.config import Config
+from e2e_otel.sources.models import InputProblem
+from e2e_otel.sources.otlp_files import ProblemHandler
+
+Analyzer = Callable[[Dataset, Config, datetime], AnalyzerResult]
+
+# (name, function, settings defaults), in the order their sections appear in the report.
+FILE_ANALYZERS: Sequence[tuple[str, Analyzer, Mapping[str, float]]] = (
+    (health.NAME, health.analyze, health.DEFAULTS),
+    (thresholds.NAME, thresholds.analyze, thresholds.DEFAULTS),
+    (slow_queries.NAME, slow_queries.analyze, slow_queries.DEFAULTS),
+    (n_plus_one.NAME, n_plus_one.analyze, n_plus_one.DEFAULTS),
+    (chatty.NAME, chatty.analyze, chatty.DEFAULTS),
+    (parallelizable.NAME, parallelizable.analyze, parallelizable.DEFAULTS),
+    (error_hotspots.NAME, error_hotspots.analyze, error_hotspots.DEFAULTS),
+)
+# A corrupt file can have a problem on every line: the report keeps the first ones and a count.
+MAX_PROBLEMS_KEPT = 100
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def analyze_files(
+    paths: Iterable[str | os.PathLike[str]],
+    config: Config,
+    now: datetime,
+    on_problem: ProblemHandler | None = None,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> Report:
+    """Read the OTLP JSON files at ``paths`` and run every file analyzer on them.
+
+    A line that cannot be read is reported to ``on_problem`` and skipped; the report is then
+    marked incomplete (``complete=False``, the problems listed). ``progress(bytes_read,
+    total_bytes)`` is called as the input is read. ``workers``: processes reading the input
+    (default: one per CPU for inputs over 48 MiB, else in-process).
+    Raises :class:`~e2e_otel.config.ConfigError` on bad ``analyzers`` settings, before reading.
+    """
+    check_names(config, {name: defaults for name, _, defaults in FILE_ANALYZERS})
+    names = [os.fspath(path) for path in paths]
+    problems: list[str] = []
+    count = 0
+
+    def report(problem: InputProblem) -> None:
+        nonlocal count
+        count += 1
+        if len(problems) < MAX_PROBLEMS_KEPT:
+            problems.append(str(problem))
+        if on_problem is not None:
+            on_problem(problem)
+
+    dataset = build(names, report, progress, workers).finish()
+    if count > len(problems):
+        problems.append(f"... and {count - len(problems)} more problems")
+    return analyze_dataset(dataset, config, now, f"otlp-files: {', '.join(names)}", problems)
+
+
+def analyze_dataset(
+    dataset: Dataset, config: Config, now: datetime, source: str, problems: Sequence[str] = ()
+) -> Report:
+    """Run every file analyzer on ``dataset``; recommendations in ``sort_key`` order."""
+    results = [analyzer(dataset, config, now) for _, analyzer, _ in FILE_ANALYZERS]
+    recommendations = sorted(
+        (r for result in results for r in result.recommendations), key=Recommendation.sort_key
+    )
+    return Report(
+        generated_at=now,
+        source=source,
+        window_start=_time(dataset.start_ns),
+        window_end=_time(dataset.end_ns),
+        spans=dataset.spans,
+        traces=len(dataset.trace_ids),
+        recommendations=tuple(recommendations),
+        sections=tuple(section for result in results for section in result.sections),
+        problems=tuple(problems),
+        complete=not problems,
+    )
+
+
+def _time(ns: int | None) -> datetime | None:
+    # Integer arithmetic: a float of nanoseconds since 1970 is not exact to the microsecond.
+    return None if ns is None else _EPOCH + timedelta(microseconds=ns // 1000)

@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+import pickle
+import random
+from dataclasses import replace
+
+from e2e_otel.analyzers.builder import DatasetBuilder
+from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset
+from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
+from tests.analyzers.conftest import PRODUCTS, REVIEWS, Trace, dataset, spans_of
+
+
+def _entry_route_of_queries(ds: Dataset) -> dict[str, str | None]:
+    """fingerprint id -> route of the request its spans belong to."""
+    result: dict[str, str | None] = {}
+    for position in range(ds.db_count):
+        entry = ds.db_entry(position)
+        route = ds.entries[entry].route if entry != NO_ENTRY else None
+        result[ds.text(ds.db_fp[position])] = route
+    return result
+
+
+def test_request_entries_carry_what_the_analyzers_read() -> None:
+    trace = Trace()
+    trace.request(
+        "api/products/duplicate-sku/",
+        method="POST",
+        duration=25,
+        status_code=500,
+        workflow="catalog_admin",
+        category="db_integrity",
+        error=True,
+    )
+    (entry,) = dataset(trace.spans).entries
+    assert entry.endpoint == ("shop-api", "POST", "api/products/duplicate-sku/")
+    assert (entry.workflow, entry.workflow_id) == ("catalog_admin", "wf-catalog_admin")
+    assert (entry.category, entry.status_code, entry.error) == ("db_integrity", 500, True)
+    assert entry.duration_ns == 25_000_000 and entry.kind == "server"
+
+
+def test_stable_http_status_attribute_is_read_too() -> None:
+    trace = Trace()
+    server = trace.request()
+    attributes = dict(server.attributes)
+    attributes["http.response.status_code"] = attributes.pop("http.status_code")
+    trace.spans[0] = replace(server, attributes=attributes)
+    assert dataset(trace.spans).entries[0].status_code == 200
+
+
+def test_queries_are_attributed_through_intermediate_spans_in_any_order() -> None:
+    trace = Trace()
+    server = trace.request("api/products/with-reviews/")
+    middleware = trace.internal(server, "auth", start=0.1, duration=5)
+    serializer = trace.internal(middleware, "serialize", start=0.2, duration=4)
+    trace.query(serializer, REVIEWS, start=0.3, duration=1)
+    trace.query(server, PRODUCTS, start=2, duration=1)
+    spans = trace.spans
+    for seed in range(5):
+        shuffled = spans[:]
+        random.Random(seed).shuffle(shuffled)
+        assert _entry_route_of_queries(dataset(shuffled)) == {
+            fingerprint_id(REVIEWS): "api/products/with-reviews/",
+            fingerprint_id(PRODUCTS): "api/products/with-reviews/",
+        }
+
+
+def test_query_without_a_request_and_query_under_a_missing_parent() -> None:
+    trace = Trace()
+    trace.query(None, REVIEWS, start=0, duration=1)  # a management command: no server span
+    ghost = Trace()
+    server = ghost.request()
+    lost = ghost.internal(server, "not exported", start=0, duration=1)
+    ghost.query(lost, PRODUCTS, start=0, duration=1)
+    spans = [s for s in spans_of([trace, ghost]) if s is not lost]
+    assert _entry_route_of_queries(dataset(spans)) == {
+        fingerprint_id(REVIEWS): None,
+        fingerprint_id(PRODUCTS): None,
+    }
+
+
+def test_driver_span_nested_in_an_orm_span_belongs_to_the_request() -> None:
+    trace = Trace()
+    server = trace.request("api/cart/")
+    outer = trace.query(server, PRODUCTS, start=0, duration=2)
+    trace.query(outer, REVIEWS, start=0.5, duration=1)
+    ds = dataset(reversed(trace.spans))
+    assert set(_entry_route_of_queries(ds).values()) == {"api/cart/"}
+
+
+def test_fingerprint_computed_when_only_the_statement_was_exported() -> None:
+    trace = Trace()
+    server = trace.request()
+    query = trace.query(server, REVIEWS, start=0, duration=1)
+    bare = {"db.system": "mysql", "db.query.text": REVIEWS}  # new semconv name, no e2e.* keys
+    trace.spans[1] = replace(query, attributes=bare)
+    ds = dataset(trace.spans)
+    fp = ds.db_fp[0]
+    assert ds.text(fp) == fingerprint_id(REVIEWS)
+    assert ds.fingerprint_text(fp) == fingerprint(REVIEWS)
+
+
+def test_sample_statement_is_the_longest_seen_whatever_the_order() -> None:
+    short, long = "SELECT a FROM t WHERE id IN (%s)", "SELECT a FROM t WHERE id IN (%s, %s, %s)"
+    trace = Trace()
+    server = trace.request()
+    trace.query(server, short, start=0, duration=1)
+    trace.query(server, long, start=2, duration=1)
+    for order in (trace.spans, list(reversed(trace.spans))):
+        ds = dataset(order)
+        assert ds.fingerprints[ds.db_fp[0]].sample == long
+
+
+def test_groups_list_queries_in_start_order() -> None:
+    trace = Trace()
+    server = trace.request()
+    for start in (5, 1, 3):
+        trace.query(server, f"SELECT {start} FROM t", start=start, duration=0.5)
+    ds = dataset(trace.spans)
+    ((group, positions),) = list(ds.groups())
+    assert [ds.db_start[p] for p in positions] == sorted(ds.db_start)
+    assert ds.group_entry[group] == 0
+
+
+def test_frontend_spans_are_kept_apart_and_browser_fetches_left_out() -> None:
+    trace = Trace()
+    trace.page("/products", duration=150)
+    trace.page("/products", duration=20, kind="client")
+    ds = dataset(trace.spans)
+    assert [e.route for e in ds.frontend] == ["/products"] and not ds.entries
+
+
+def test_merged_builders_equal_one_builder_and_survive_pickling() -> None:
+    traces = [Trace() for _ in range(4)]
+    for trace in traces:
+        server = trace.request("api/products/with-reviews/")
+        trace.loop(server, REVIEWS, 3, start=1, duration=1)
+    spans = spans_of(traces)
+    # Split inside traces: a trace's spans land in both halves.
+    first, second = DatasetBuilder(), DatasetBuilder()
+    for i, span in enumerate(spans):
+        (first if i % 2 else second).add(span)
+    merged = DatasetBuilder()
+    merged.merge(pickle.loads(pickle.dumps(first)))
+    merged.merge(pickle.loads(pickle.dumps(second)))
+    whole, parts = dataset(spans), merged.finish()
+    assert parts.spans == whole.spans == len(spans)
+    assert sorted(parts.trace_ids) == sorted(whole.trace_ids)
+    assert sorted(e.route for e in parts.entries) == sorted(e.route for e in whole.entries)
+    assert _entry_route_of_queries(parts) == _entry_route_of_queries(whole)
+    assert sorted(len(p) for _, p in parts.groups()) == sorted(len(p) for _, p in whole.groups())
+    assert (parts.start_ns, parts.end_ns) == (whole.start_ns, whole.end_ns)
+
+
+def test_malformed_span_ids_still_link() -> None:
+    trace = Trace()
+    server = trace.request()
+    query = trace.query(server, REVIEWS, start=0, duration=1)
+    odd_server = replace(server, span_id="not-hex-at-all!")
+    odd_query = replace(query, parent_span_id="not-hex-at-all!")
+    ds = dataset([odd_query, odd_server])
+    assert ds.db_entry(0) == 0
