@@ -22,6 +22,9 @@ def _build_parser() -> argparse.ArgumentParser:
     check.add_argument("path", nargs="?", help="YAML file (default: $E2E_OTEL_CONFIG)")
     fp = sub.add_parser("fingerprint", help="print the fingerprint and id of SQL statements")
     fp.add_argument("sql", nargs="*", help="statements (default: one per line on stdin)")
+    from e2e_otel import cli_analyze
+
+    cli_analyze.add_parser(sub)
     summary = sub.add_parser("summary", help="summarize OTLP JSON trace files")
     summary.add_argument("files", nargs="+", help="OTLP JSON lines files")
     rules = sub.add_parser("rules", help="write Prometheus alerting rules from the thresholds")
@@ -55,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _config(args.path)
         if args.command == "fingerprint":
             return _fingerprint(args.sql)
+        if args.command == "analyze":
+            from e2e_otel import cli_analyze
+
+            return cli_analyze.run(args)
         if args.command == "summary":
             return _summary(args.files)
         if args.command == "rules":

@@ -2,7 +2,7 @@
 # Installs e2e-otel and runs the main job with no Docker and no servers of ours: the demo shop
 # (Django REST on a local MariaDB) under `opentelemetry-instrument` with the e2e-otel distro,
 # driven by the traffic generator, traces written as OTLP JSON to out/traces.jsonl, then
-# summarized by `e2e-otel summary`.
+# analyzed by `e2e-otel analyze` into out/report.{html,md,json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -56,6 +56,10 @@ fi
 kill -INT "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=
 cd ../..
 echo
-.venv/bin/e2e-otel summary "$OUT/traces.jsonl"
+.venv/bin/e2e-otel analyze "$OUT/traces.jsonl" --json "$OUT/report.json" \
+  --markdown "$OUT/report.md" --html "$OUT/report.html"
+# The verdict and the recommendations table; the full report is in the files below.
+sed -n '1,/^_… and\|^<details>/p' "$OUT/report.md" | grep -v '^<details>'
 echo
+echo "report: $OUT/report.html (open it offline), $OUT/report.md, $OUT/report.json"
 echo "traces: $OUT/traces.jsonl (OTLP JSON lines); server log: $OUT/shop.log"
