@@ -25,6 +25,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from e2e_otel import cli_analyze
 
     cli_analyze.add_parser(sub)
+    from e2e_otel import demo
+
+    demo.add_parser(sub)
     summary = sub.add_parser("summary", help="summarize OTLP JSON trace files")
     summary.add_argument("files", nargs="+", help="OTLP JSON lines files")
     rules = sub.add_parser("rules", help="write Prometheus alerting rules from the thresholds")
@@ -62,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from e2e_otel import cli_analyze
 
             return cli_analyze.run(args)
+        if args.command == "demo":
+            from e2e_otel import demo
+
+            return demo.run(args)
         if args.command == "summary":
             return _summary(args.files)
         if args.command == "rules":

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         for problem in report.problems:
             print(f"e2e-otel: warning: {problem}", file=sys.stderr)
-        print(_verdict(report), file=sys.stderr)
+        print(verdict(report), file=sys.stderr)
     if args.fail_on and _fails(report, args.fail_on):
         return 1
     return 0
@@ -117,7 +117,8 @@ def _fails(report: Report, level: str) -> bool:
     return any(PRIORITY_ORDER[r.priority] <= limit for r in report.recommendations)
 
 
-def _verdict(report: Report) -> str:
+def verdict(report: Report) -> str:
+    """One line: spans, traces, complete or not, findings by priority (stderr, demo output)."""
     counts = {p: 0 for p in PRIORITY_ORDER}
     for recommendation in report.recommendations:
         counts[recommendation.priority] += 1

@@ -6,6 +6,8 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from shop_project import dbdriver
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,7 +41,16 @@ ROOT_URLCONF = "shop_project.urls"
 WSGI_APPLICATION = "shop_project.wsgi.application"
 
 DB_HOST = _env("SHOP_DB_HOST", "127.0.0.1")
-DRIVER_OPTIONS = dbdriver.install(_env("SHOP_DB_DRIVER", "pymysql"), DB_HOST)
+# MySQL/MariaDB is the shop's database. SHOP_DB_ENGINE=sqlite (with SHOP_DB_PATH) is the opt-in
+# used by `e2e-otel demo`, which must run with no database server at all.
+DB_ENGINE = _env("SHOP_DB_ENGINE", "mysql").lower()
+if DB_ENGINE not in {"mysql", "sqlite"}:
+    raise ImproperlyConfigured(
+        f"SHOP_DB_ENGINE={DB_ENGINE!r} is not supported; use mysql or sqlite"
+    )
+DRIVER_OPTIONS = (
+    {} if DB_ENGINE == "sqlite" else dbdriver.install(_env("SHOP_DB_DRIVER", "pymysql"), DB_HOST)
+)
 
 DATABASES = {
     "default": {
@@ -54,6 +65,13 @@ DATABASES = {
         "TEST": {"NAME": "test_shop"},
     }
 }
+if DB_ENGINE == "sqlite":
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": _env("SHOP_DB_PATH", str(BASE_DIR / "shop.sqlite3")),
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
