@@ -146,14 +146,12 @@ def _dashboards(config_path: str | None, directory: str) -> int:
 
 
 def _write(path: str, text: str) -> int:
+    from e2e_otel.outputs import OutputError, write_text
+
     try:
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as out:
-            out.write(text)
-    except OSError as exc:
-        print(f"e2e-otel: error: cannot write {path}: {exc.strerror or exc}", file=sys.stderr)
+        write_text(path, text)
+    except OutputError as exc:
+        print(f"e2e-otel: error: {exc}", file=sys.stderr)
         return 1
     return 0
 

@@ -7,7 +7,6 @@ Exit codes: 0 report written; 1 ``--fail-on`` matched (CI gating); 2 one readabl
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -15,6 +14,7 @@ from pathlib import Path
 
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Report
 from e2e_otel.config import load_config
+from e2e_otel.outputs import OutputError, write_reports
 
 
 class AnalyzeError(Exception):
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         report = _analyze(args.files, args.config, quiet=args.quiet)
         _publish(report, args)
-    except AnalyzeError as exc:
+    except (AnalyzeError, OutputError) as exc:
         print(f"e2e-otel: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
@@ -86,30 +86,17 @@ def _progress_bar() -> Callable[[int, int], None]:
 
 
 def _publish(report: Report, args: argparse.Namespace) -> None:
-    from e2e_otel.publish import render_html, render_json, render_markdown
+    targets = {
+        name: path
+        for name, path in (("json", args.json), ("markdown", args.markdown), ("html", args.html))
+        if path
+    }
+    if targets:
+        write_reports(report, targets)
+    else:
+        from e2e_otel.publish import render_markdown
 
-    outputs = [
-        (args.json, render_json),
-        (args.markdown, render_markdown),
-        (args.html, render_html),
-    ]
-    written = False
-    for path, render in outputs:
-        if path:
-            _write(path, render(report))
-            written = True
-    if not written:
         sys.stdout.write(render_markdown(report))
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        parent = os.path.dirname(path)
-        if parent:
-            os.makedirs(parent, exist_ok=True)
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise AnalyzeError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _fails(report: Report, level: str) -> bool:

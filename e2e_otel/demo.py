@@ -278,25 +278,23 @@ def _analyze(
     from e2e_otel.analyzers.run import analyze_files
     from e2e_otel.cli_analyze import verdict
     from e2e_otel.config import load_config
-    from e2e_otel.publish import render_html, render_json, render_markdown
+    from e2e_otel.outputs import OutputError, write_reports
 
     if not traces.is_file() or traces.stat().st_size == 0:
         raise DemoError(f"no traces were written to {traces}")
     report = analyze_files([traces], load_config(shop / CONFIG_NAME), datetime.now(timezone.utc))
     if report.spans == 0:
         raise DemoError(f"no spans found in {traces}")
-    written = {"traces": traces}
-    for name, render in (
-        ("report.html", render_html),
-        ("report.md", render_markdown),
-        ("report.json", render_json),
-    ):
-        path = out / name
-        try:
-            path.write_text(render(report), encoding="utf-8")
-        except OSError as exc:
-            raise DemoError(f"cannot write {path}: {exc.strerror or exc}") from None
-        written[name] = path
+    reports = {
+        "report.html": ("html", out / "report.html"),
+        "report.md": ("markdown", out / "report.md"),
+        "report.json": ("json", out / "report.json"),
+    }
+    try:
+        write_reports(report, dict(reports.values()))
+    except OutputError as exc:
+        raise DemoError(str(exc)) from None
+    written = {"traces": traces, **{name: path for name, (_, path) in reports.items()}}
     for recommendation in report.recommendations:
         say(f"  [{recommendation.priority}] {recommendation.title}")
     print(verdict(report))
