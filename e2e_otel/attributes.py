@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Final
 
 # Span attributes set by our processors and integrations.
@@ -56,3 +57,23 @@ ERROR_CATEGORIES: Final = (
 DB_STATEMENT_KEYS: Final = ("db.statement", "db.query.text")
 HTTP_STATUS_KEYS: Final = ("http.response.status_code", "http.status_code")
 HTTP_ROUTE: Final = "http.route"
+
+
+def http_status_code(attributes: Mapping[str, object]) -> int | None:
+    """The HTTP status of a span under either semantic-convention name (int, or digits)."""
+    for key in HTTP_STATUS_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.isdigit():
+            return int(value)
+    return None
+
+
+def db_statement(attributes: Mapping[str, object]) -> str | None:
+    """The SQL text of a span under either semantic-convention name (non-empty), else None."""
+    for key in DB_STATEMENT_KEYS:
+        value = attributes.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -12,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import sys
 from array import array
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from e2e_otel import attributes as attr
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry, FingerprintInfo
-from e2e_otel.sources.models import AttributeValue, SpanRecord
+from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 ENTRY_KINDS = frozenset({"server", "consumer"})
@@ -38,16 +38,6 @@ def span_key(trace: int, span_id: str) -> int:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
-
-
-def _status_code(attributes: Mapping[str, AttributeValue]) -> int:
-    for key in attr.HTTP_STATUS_KEYS:
-        value = attributes.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-    return 0
 
 
 class DatasetBuilder:
@@ -99,7 +89,7 @@ class DatasetBuilder:
         key = span_key(trace, span.span_id)
         parent = span_key(trace, span.parent_span_id) if span.parent_span_id else trace << 64
         fp_id = attributes.get(attr.DB_FINGERPRINT_ID)
-        statement = attributes.get("db.statement") or attributes.get("db.query.text")
+        statement = attr.db_statement(attributes)
         if not isinstance(fp_id, str) and isinstance(statement, str):
             # Exported without our enrichment (another exporter): fingerprint it here.
             fp_id = fingerprint_id(statement)
@@ -155,7 +145,7 @@ class DatasetBuilder:
             workflow_id=_str(attributes.get(attr.WORKFLOW_ID)),
             layer=intern(layer),
             category=intern(_str(attributes.get(attr.ERROR_CATEGORY))),
-            status_code=_status_code(attributes),
+            status_code=attr.http_status_code(attributes) or 0,
             error=span.status == "error",
             start_ns=span.start_ns,
             end_ns=span.end_ns,

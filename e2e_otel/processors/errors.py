@@ -9,8 +9,7 @@ the question the dashboards answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -141,16 +140,6 @@ def categorize(
     return "unknown"
 
 
-def _status_code(attributes: Mapping[str, Any]) -> int | None:
-    for key in attr.HTTP_STATUS_KEYS:
-        value = attributes.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-    return None
-
-
 class ErrorCategoryEnricher:
     """Sets ``e2e.error.category`` on failed spans that do not carry one yet."""
 
@@ -162,7 +151,7 @@ class ErrorCategoryEnricher:
             return
         span = draft.span
         events = draft.events
-        http_status = _status_code(attributes)
+        http_status = attr.http_status_code(attributes)
         is_error = span.status.status_code is StatusCode.ERROR
         if not is_error and not events and (http_status is None or http_status < 400):
             return  # the common case: a successful span, decided in a few lookups

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from e2e_otel import attributes as attr
 from e2e_otel.processors.enrich import SpanDraft
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
-
-
-def statement_of(attributes: Mapping[str, Any]) -> str | None:
-    """The SQL text of a span, under either semantic-convention name."""
-    for key in attr.DB_STATEMENT_KEYS:
-        value = attributes.get(key)
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 class FingerprintEnricher:
@@ -33,7 +21,7 @@ class FingerprintEnricher:
         attributes = draft.attributes
         if attr.DB_FINGERPRINT in attributes:
             return
-        statement = statement_of(attributes)
+        statement = attr.db_statement(attributes)
         if statement is None:
             return
         draft.set(attr.DB_FINGERPRINT, fingerprint(statement))
