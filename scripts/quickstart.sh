@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Installs e2e-otel and runs the main job with no Docker and no servers of ours: the demo shop
-# (Django REST on a local MariaDB) under `opentelemetry-instrument` with the e2e-otel distro,
-# driven by the traffic generator, traces written as OTLP JSON to out/traces.jsonl, then
-# analyzed by `e2e-otel analyze` into out/report.{html,md,json}.
+# Installs e2e-otel and runs the main job, with no Docker and no servers of ours.
+#
+#   scripts/quickstart.sh            `e2e-otel demo`: the demo shop in-process on SQLite, traced
+#                                    by the distro into OTLP JSON files, analyzed into
+#                                    out/demo/report.{html,md,json}. Needs nothing but Python.
+#   scripts/quickstart.sh --mariadb  the demo shop as a real server (Django REST on a local
+#                                    MariaDB from Debian's packages) under
+#                                    `opentelemetry-instrument`, driven by the traffic generator;
+#                                    traces in out/traces.jsonl, analyzed by `e2e-otel analyze`
+#                                    into out/report.{html,md,json}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
+
+case "${1:-}" in
+  "") ensure_venv shop; exec .venv/bin/e2e-otel demo ;;
+  --mariadb) ;;
+  *) echo "usage: scripts/quickstart.sh [--mariadb]" >&2; exit 2 ;;
+esac
 
 ensure_apt mariadbd mariadb-server mariadb-client
 ensure_venv shop

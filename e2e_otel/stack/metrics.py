@@ -75,8 +75,8 @@ ALERT_NAME: Final = "alertname"
 ALERT_STATE: Final = "alertstate"
 SEVERITY: Final = "severity"
 
-# --- analyzer findings: to be produced by the analyzer issue (e2e-otel analyze) -------------
-# Dashboards query them already; until the analyzer publishes them those panels are empty.
+# --- analyzer findings: published by e2e_otel.publish.prometheus (e2e-otel analyze --serve) --
+# Dashboards query them; docs/service.md describes every series.
 
 #: Gauge, 1 per open finding.
 FINDING_INFO: Final = "e2e_otel_finding_info"
@@ -86,16 +86,33 @@ FINDING_PRIORITY: Final = "priority"
 FINDING_ROUTE: Final = "route"
 FINDING_WORKFLOW: Final = "workflow"
 FINDING_FINGERPRINT_ID: Final = "fingerprint_id"
-#: Gauge, p95 duration of a slow statement shape (label ``fingerprint_id``).
-SLOW_QUERY_P95: Final = "e2e_otel_slow_query_p95_milliseconds"
-#: Gauge, current / baseline of a regression (labels ``kind``, ``target``).
+#: Gauge, p95 duration in seconds (base unit, as Prometheus names want) of a slow statement
+#: shape (label ``fingerprint_id``).
+SLOW_QUERY_P95: Final = "e2e_otel_slow_query_p95_seconds"
+#: Gauge, current / baseline of a regression (labels ``kind``, ``target``, ``rule``: a latency
+#: and an error-rate regression of the same target are two series).
 REGRESSION_CHANGE_RATIO: Final = "e2e_otel_regression_change_ratio"
 REGRESSION_KIND: Final = "kind"
 REGRESSION_TARGET: Final = "target"
+REGRESSION_RULE: Final = "rule"
 #: Gauge 0-100 (labels ``service``, ``workflow``).
 HEALTH_SCORE: Final = "e2e_otel_health_score"
 HEALTH_SERVICE: Final = "service"
 HEALTH_WORKFLOW: Final = "workflow"
+
+# --- the analyzer service's own runs (e2e-otel analyze --every ... --serve ...) --------------
+
+#: Counter of analysis runs (label ``outcome``: ``success`` or ``failure``).
+ANALYSIS_RUNS: Final = "e2e_otel_analysis_runs_total"
+ANALYSIS_OUTCOME: Final = "outcome"
+#: Gauge, unix time of the last successful run: ``time() - it`` is the age of the findings.
+ANALYSIS_LAST_SUCCESS: Final = "e2e_otel_analysis_last_success_timestamp_seconds"
+#: Gauge, how long the last run (successful or not) took.
+ANALYSIS_DURATION: Final = "e2e_otel_analysis_duration_seconds"
+#: Gauge, 1 when the served report read all of its input, else 0.
+ANALYSIS_COMPLETE: Final = "e2e_otel_analysis_complete"
+#: Gauge, spans the served report analysed.
+ANALYSIS_SPANS: Final = "e2e_otel_analysis_spans"
 
 #: Every metric name above that a query may select (histograms by their suffixed series).
 METRIC_NAMES: Final = frozenset(
@@ -117,6 +134,11 @@ METRIC_NAMES: Final = frozenset(
         SLOW_QUERY_P95,
         REGRESSION_CHANGE_RATIO,
         HEALTH_SCORE,
+        ANALYSIS_RUNS,
+        ANALYSIS_LAST_SUCCESS,
+        ANALYSIS_DURATION,
+        ANALYSIS_COMPLETE,
+        ANALYSIS_SPANS,
     }
 )
 
@@ -149,7 +171,9 @@ LABEL_NAMES: Final = frozenset(
         FINDING_FINGERPRINT_ID,
         REGRESSION_KIND,
         REGRESSION_TARGET,
+        REGRESSION_RULE,
         HEALTH_SERVICE,
         HEALTH_WORKFLOW,
+        ANALYSIS_OUTCOME,
     }
 )

@@ -120,7 +120,7 @@ def build(config: Config) -> Dashboard:
                 "p95 per fingerprint as measured by `e2e-otel analyze`; empty until it runs.",
                 p.refs([(f"sort_desc({m.SLOW_QUERY_P95})", "")]),
                 {m.FINDING_FINGERPRINT_ID: "fingerprint id", "Value": "p95"},
-                units={"p95": "ms"},
+                units={"p95": "s"},
                 sort="p95",
                 width=8,
             )

@@ -74,7 +74,7 @@ def build(config: Config) -> Dashboard:
                 [
                     k.prom(
                         m.REGRESSION_CHANGE_RATIO,
-                        k.legend(m.REGRESSION_KIND, m.REGRESSION_TARGET),
+                        k.legend(m.REGRESSION_RULE, m.REGRESSION_KIND, m.REGRESSION_TARGET),
                     )
                 ],
                 "none",
@@ -85,7 +85,12 @@ def build(config: Config) -> Dashboard:
                 "Largest regressions now",
                 "Regression targets, largest change first.",
                 p.refs([(f"sort_desc({m.REGRESSION_CHANGE_RATIO})", "")]),
-                {m.REGRESSION_KIND: "kind", m.REGRESSION_TARGET: "target", "Value": "change"},
+                {
+                    m.REGRESSION_RULE: "rule",
+                    m.REGRESSION_KIND: "kind",
+                    m.REGRESSION_TARGET: "target",
+                    "Value": "change",
+                },
                 units={"change": "none"},
                 sort="change",
                 width=12,
