@@ -113,6 +113,6 @@ def test_prometheus_loaded_and_evaluates_our_rules(ready: PipelineRun) -> None:
         return groups if evaluated and not any(r.get("health") != "ok" for r in rules) else None
 
     groups = eventually(healthy_groups, "every rule evaluated with health ok", timeout=60)
-    names = {rule["name"] for group in groups for rule in group["rules"]}  # type: ignore[index, attr-defined]
+    names = {rule["name"] for group in groups for rule in group["rules"]}  # type: ignore[attr-defined]
     expected = {name for name, _ in rule_expressions(build_rules(Config()))}
     assert expected <= names
