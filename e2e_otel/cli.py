@@ -25,6 +25,12 @@ def _build_parser() -> argparse.ArgumentParser:
     from e2e_otel import cli_analyze
 
     cli_analyze.add_parser(sub)
+    from e2e_otel import cli_discover
+
+    cli_discover.add_parser(sub)
+    from e2e_otel import cli_db
+
+    cli_db.add_parser(sub)
     from e2e_otel import demo
 
     demo.add_parser(sub)
@@ -65,6 +71,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from e2e_otel import cli_analyze
 
             return cli_analyze.run(args)
+        if args.command == "discover":
+            from e2e_otel import cli_discover
+
+            return cli_discover.run(args)
+        if args.command == "db":
+            from e2e_otel import cli_db
+
+            return cli_db.run(args)
         if args.command == "demo":
             from e2e_otel import demo
 

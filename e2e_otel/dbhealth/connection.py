@@ -1,0 +1,102 @@
+"""The ``--dsn`` (``mysql://user:pass@host:port/db``) and the PyMySQL connection it opens.
+
+The password never appears in a message: :meth:`Dsn.redacted` is what gets printed, and
+driver errors are scrubbed of it before they are raised again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import pymysql
+
+DEFAULT_PORT = 3306
+CONNECT_TIMEOUT_S = 5
+#: Each statement the checks run is bounded by this, server-side (seconds).
+STATEMENT_TIMEOUT_S = 10.0
+
+
+class DbHealthError(Exception):
+    """Ends ``db health`` with exit code 2; the message is one line without secrets."""
+
+
+class DsnError(DbHealthError):
+    """The ``--dsn`` cannot be read."""
+
+
+class ConnectError(DbHealthError):
+    """The server refused or did not answer. ``code`` is the MySQL error number, if any."""
+
+    def __init__(self, dsn: str, code: int | None, reason: str) -> None:
+        super().__init__(f"cannot connect to {dsn}: {reason}")
+        self.dsn = dsn
+        self.code = code
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Dsn:
+    host: str
+    port: int
+    user: str
+    database: str
+    password: str = field(default="", repr=False)
+
+    def redacted(self) -> str:
+        """The DSN with the password replaced by ``***``: safe to print."""
+        secret = ":***" if self.password else ""
+        return f"mysql://{self.user}{secret}@{self.host}:{self.port}/{self.database}"
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every occurrence of the password masked."""
+        return text.replace(self.password, "***") if self.password else text
+
+
+def parse_dsn(text: str) -> Dsn:
+    """Read ``mysql://user:pass@host:port/db`` (user, password and db percent-decoded)."""
+    parts = urlsplit(text)
+    if parts.scheme not in {"mysql", "mariadb"}:
+        raise DsnError("--dsn must look like mysql://user:pass@host:port/db")
+    try:
+        port = parts.port or DEFAULT_PORT
+    except ValueError:
+        raise DsnError("--dsn has an invalid port") from None
+    database = unquote(parts.path.lstrip("/"))
+    if not parts.hostname or not parts.username or not database:
+        raise DsnError("--dsn needs a user, a host and a database: mysql://user:pass@host:port/db")
+    return Dsn(
+        host=parts.hostname,
+        port=port,
+        user=unquote(parts.username),
+        database=database,
+        password=unquote(parts.password or ""),
+    )
+
+
+def connect(dsn: Dsn) -> pymysql.connections.Connection[Any]:
+    """An autocommit connection, or :class:`ConnectError` with a one-line reason."""
+    try:
+        return pymysql.connect(
+            host=dsn.host,
+            port=dsn.port,
+            user=dsn.user,
+            password=dsn.password,
+            database=dsn.database,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=int(STATEMENT_TIMEOUT_S * 3),
+            autocommit=True,
+            charset="utf8mb4",
+        )
+    except pymysql.err.MySQLError as exc:
+        code, reason = error_parts(exc)
+        raise ConnectError(dsn.redacted(), code, dsn.scrub(reason)) from None
+
+
+def error_parts(exc: Exception) -> tuple[int | None, str]:
+    """(MySQL error number, one-line message) of a PyMySQL error."""
+    args = exc.args
+    if len(args) >= 2 and isinstance(args[0], int):
+        return args[0], f"({args[0]}) {' '.join(str(args[1]).split())}"
+    return None, " ".join(str(exc).split()) or type(exc).__name__

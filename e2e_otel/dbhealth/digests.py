@@ -1,0 +1,198 @@
+"""Statement digests from performance_schema, joined to our fingerprints, and the
+missing-index recommendations they support.
+
+Joining rule: the server's DIGEST_TEXT is rewritten into the spacing the statement had when
+the application sent it (``a` . `b`` -> ``a`.`b``, ``COUNT (`` -> ``COUNT(``, ``IN (...)``
+-> ``IN (?)``, ``- ?`` -> ``?``) and then fingerprinted like any statement. For SQL whose
+identifiers are backquoted (everything Django's MySQL backend writes) the result equals the
+fingerprint of the statement itself, so ``fingerprint_id`` matches ``e2e.db.fingerprint_id``
+on the spans. Unquoted raw SQL does not match: the server quotes identifiers in its digest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from e2e_otel.analyzers.models import Evidence, Priority, Recommendation, finding_id
+from e2e_otel.analyzers.sql_advice import advise
+from e2e_otel.dbhealth.connection import error_parts
+from e2e_otel.dbhealth.models import Digest, DigestReport, ServerStatus
+from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
+
+RULE = "db_missing_index"
+#: Rows examined per row returned from which a statement counts as scanning.
+MIN_EXAMINED_PER_SENT = 10.0
+#: Rows examined per call below which a scan is too cheap to matter.
+MIN_EXAMINED_PER_CALL = 1000.0
+#: Our own statements carry this marker (see orphans.py) and are left out of the digests.
+OWN_MARKER = "e2e_otel_"
+_PICOSECONDS_PER_MS = 1e9
+_KEYWORDS_BEFORE_PAREN = frozenset({
+    "and", "or", "not", "in", "values", "value", "as", "on", "from", "where", "select", "set",
+    "when", "then", "else", "having", "by", "using", "into", "union", "all", "any", "some",
+    "like", "is", "between", "returning", "table", "key", "index", "unique", "check", "join",
+    "limit", "offset", "distinct", "case",
+})  # fmt: skip
+_QUALIFIED = re.compile(r"` \. `")
+_FUNCTION_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*) \(")
+_ELLIPSIS_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
+_LIST_TAIL = re.compile(r"\?\s*,\s*\.\.\.")
+_NEGATIVE = re.compile(r"(^|[=<>(,]|\b[A-Za-z]+) - \?")
+_QUERY = """
+SELECT SCHEMA_NAME, DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT, SUM_ROWS_EXAMINED,
+       SUM_ROWS_SENT, SUM_ROWS_AFFECTED, SUM_NO_INDEX_USED, SUM_NO_GOOD_INDEX_USED
+FROM performance_schema.events_statements_summary_by_digest
+WHERE SCHEMA_NAME = %s AND DIGEST_TEXT IS NOT NULL AND DIGEST_TEXT NOT LIKE %s
+ORDER BY SUM_TIMER_WAIT DESC
+LIMIT %s
+"""
+_OFF = (
+    "performance_schema is OFF: set performance_schema=ON in the [mysqld] section of the "
+    "server's configuration and restart it (it cannot be switched on at run time)"
+)
+
+
+def statement_of_digest(digest_text: str) -> str:
+    """DIGEST_TEXT respaced the way the application wrote the statement (see module doc)."""
+    text = " ".join(digest_text.split())
+    text = _QUALIFIED.sub("`.`", text)
+    text = text.replace(" , ", ", ").replace("( ", "(").replace(" )", ")")
+    text = _ELLIPSIS_LIST.sub("(?)", text)
+    text = _LIST_TAIL.sub("?, ?", text)
+    text = _NEGATIVE.sub(lambda m: f"{m[1]} ?" if m[1] else "?", text)
+    return _FUNCTION_CALL.sub(
+        lambda m: m[0] if m[1].lower() in _KEYWORDS_BEFORE_PAREN else f"{m[1]}(", text
+    )
+
+
+def read_digests(conn: Any, status: ServerStatus, schema: str, top: int = 50) -> DigestReport:
+    """The ``top`` statement shapes of ``schema`` by total latency, or why there are none."""
+    import pymysql
+
+    if not status.performance_schema:
+        return DigestReport(False, _OFF)
+    try:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT ENABLED FROM performance_schema.setup_consumers "
+                "WHERE NAME = 'statements_digest'"
+            )
+            consumer = cursor.fetchone()
+            if consumer is not None and str(consumer[0]).upper() != "YES":
+                return DigestReport(
+                    False,
+                    "the statements_digest consumer is disabled: UPDATE "
+                    "performance_schema.setup_consumers SET ENABLED = 'YES' "
+                    "WHERE NAME = 'statements_digest'",
+                )
+            cursor.execute(_QUERY, (schema, f"%{OWN_MARKER}%", top))
+            rows = cursor.fetchall()
+    except pymysql.err.MySQLError as exc:
+        code, reason = error_parts(exc)
+        if code in {1044, 1142}:  # access denied to the database / table
+            reason += "; grant it with: GRANT SELECT ON performance_schema.* TO <user>"
+        return DigestReport(False, f"performance_schema not readable: {reason}")
+    return DigestReport(True, "", tuple(_digest(row) for row in rows))
+
+
+def _digest(row: tuple[Any, ...]) -> Digest:
+    schema, digest, text, calls, timer, examined, sent, affected, no_index, no_good = row
+    statement = statement_of_digest(str(text))
+    calls = int(calls or 0)
+    total_ms = float(timer or 0) / _PICOSECONDS_PER_MS
+    stripped = str(text).rstrip()
+    return Digest(
+        schema=schema,
+        digest=str(digest),
+        digest_text=str(text),
+        fingerprint=fingerprint(statement),
+        fingerprint_id=fingerprint_id(statement),
+        truncated=stripped.endswith("...") and not stripped.endswith(("(...)", ", ...")),
+        calls=calls,
+        rows_examined=int(examined or 0),
+        rows_sent=int(sent or 0),
+        rows_affected=int(affected or 0),
+        no_index_used=int(no_index or 0),
+        no_good_index_used=int(no_good or 0),
+        total_latency_ms=round(total_ms, 3),
+        avg_latency_ms=round(total_ms / calls, 3) if calls else 0.0,
+    )
+
+
+def read_indexed_columns(conn: Any, schema: str) -> frozenset[tuple[str, str]]:
+    """(table, column) pairs that lead some index of ``schema``."""
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT TABLE_NAME, COLUMN_NAME FROM information_schema.STATISTICS "
+            "WHERE TABLE_SCHEMA = %s AND SEQ_IN_INDEX = 1",
+            (schema,),
+        )
+        return frozenset((str(t).lower(), str(c).lower()) for t, c in cursor.fetchall())
+
+
+def recommend(
+    digests: Iterable[Digest], indexed: frozenset[tuple[str, str]] = frozenset()
+) -> tuple[Recommendation, ...]:
+    """Missing-index findings for statements that scan: run without an index, reading at
+    least MIN_EXAMINED_PER_SENT rows per row returned and MIN_EXAMINED_PER_CALL per call."""
+    return tuple(
+        _recommendation(d, indexed)
+        for d in digests
+        if d.no_index_used
+        and d.calls
+        and d.examined_per_sent >= MIN_EXAMINED_PER_SENT
+        and d.rows_examined / d.calls >= MIN_EXAMINED_PER_CALL
+    )
+
+
+def _recommendation(d: Digest, indexed: frozenset[tuple[str, str]]) -> Recommendation:
+    advice = advise(d.fingerprint)
+    steps = []
+    columns: list[str] = []
+    for item in advice:
+        if item.kind == "index" and item.columns:
+            table, _, column = item.columns[0].partition(".")
+            if (table.lower(), column.lower()) in indexed:
+                steps.append(
+                    f"{item.columns[0]} already leads an index the server did not use: check "
+                    "EXPLAIN for a type or collation mismatch, or a function on the column"
+                )
+                continue
+            columns.extend(item.columns)
+        steps.append(item.step)
+    steps.append("Confirm with EXPLAIN on a real statement: type ALL / a large rows estimate")
+    ratio = d.examined_per_sent
+    priority: Priority = "high" if ratio >= 1000 else "medium" if ratio >= 100 else "low"
+    subject = ", ".join(columns) if columns else f"statement {d.fingerprint_id}"
+    saved_share = 1 - 1 / ratio  # the rows an index lets the server skip
+    return Recommendation(
+        id=finding_id(RULE, d.fingerprint_id),
+        rule=RULE,
+        category="database",
+        priority=priority,
+        title=f"Missing index on {subject}: {ratio:,.0f} rows examined per row returned",
+        description=(
+            f"`{d.fingerprint}` ran {d.calls} times without using an index "
+            f"({d.no_index_used} executions), examining {d.rows_examined:,} rows to return "
+            f"{d.rows_sent:,}; {d.total_latency_ms:g} ms in total, {d.avg_latency_ms:g} ms "
+            "per call (performance_schema statement digests)."
+        ),
+        steps=tuple(steps),
+        expected_improvement_ms=round(d.avg_latency_ms * saved_share, 3),
+        expected_improvement_pct=round(100 * saved_share, 1),
+        evidence=Evidence(
+            fingerprint_id=d.fingerprint_id,
+            fingerprint=d.fingerprint,
+            figures={
+                "calls": d.calls,
+                "rows_examined": d.rows_examined,
+                "rows_sent": d.rows_sent,
+                "examined_per_sent": round(ratio, 2),
+                "no_index_used": d.no_index_used,
+                "total_ms": d.total_latency_ms,
+                "mean_ms": d.avg_latency_ms,
+            },
+        ),
+    )

@@ -1,0 +1,55 @@
+"""``discover django``: the endpoints of a Django / DRF project, scanned in a child process.
+
+The child (:mod:`e2e_otel.discovery.django_scan`) imports the project with its own settings
+and refuses every database connection; this side only reads its JSON into typed objects.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from e2e_otel.discovery.django_child import DEFAULT_TIMEOUT_S, DjangoChildError, run_django_task
+from e2e_otel.discovery.django_models import DjangoDiscovery, discovery_from_json
+
+__all__ = ["DjangoChildError", "discover_django"]
+
+_SCAN = Path(__file__).with_name("django_scan.py")
+
+
+def discover_django(
+    settings: str,
+    *,
+    pythonpath: Sequence[str] = (),
+    python: str = sys.executable,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+) -> DjangoDiscovery:
+    """Scan the project whose settings module is ``settings``.
+
+    ``pythonpath``: directories the project imports from (its root first; the child runs
+    there). ``python``: the interpreter with the project's dependencies. Raises
+    :class:`DjangoChildError` with a one-line message when the project cannot be loaded or
+    touches the database during the scan.
+    """
+    result, database_access = run_django_task(
+        _SCAN, settings, pythonpath=pythonpath, python=python, timeout_s=timeout_s
+    )
+    if not isinstance(result, dict):
+        raise DjangoChildError("crash", f"{settings}: the scanner answered {type(result).__name__}")
+    discovery = discovery_from_json(result)
+    if not database_access:
+        return discovery
+    notes = tuple(
+        f"import-time code tried to reach the database at {where} (refused; the project "
+        "caught the error and went on)"
+        for where in database_access
+    )
+    return DjangoDiscovery(
+        settings=discovery.settings,
+        django_version=discovery.django_version,
+        drf_version=discovery.drf_version,
+        endpoints=discovery.endpoints,
+        serializers=discovery.serializers,
+        warnings=(*discovery.warnings, *notes),
+    )

@@ -1,0 +1,299 @@
+"""Child side of ``discover django``: walk the URLconf and describe every view.
+
+Runs inside the project's interpreter after ``django.setup()`` (see
+:mod:`e2e_otel.discovery.django_child_main`), with every database connection refused.
+Views are instantiated with a request built by ``RequestFactory`` and an anonymous user, so
+``get_serializer_class()`` / ``get_permissions()`` overrides that depend on the action or
+method answer as they would at run time, without authenticating anyone.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import runpy
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+_FIELDS = runpy.run_path(str(Path(__file__).with_name("django_scan_fields.py")))
+dotted = _FIELDS["dotted"]
+_METHOD_ORDER = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
+_ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
+_NAMED_GROUP = re.compile(r"\?P<(\w+)>")
+_POLICIES = (
+    ("authentication", "authentication_classes", "get_authenticators"),
+    ("permissions", "permission_classes", "get_permissions"),
+    ("throttles", "throttle_classes", "get_throttles"),
+)
+
+
+def run(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The whole scan as JSON-able data (see django_models.discovery_from_json)."""
+    import django
+    from django.conf import settings
+    from django.urls import get_resolver
+
+    try:
+        import rest_framework
+
+        drf_version: str | None = rest_framework.VERSION
+    except ImportError:
+        drf_version = None
+    warnings: list[str] = []
+    try:
+        patterns = get_resolver().url_patterns
+    except Exception as exc:
+        text = " ".join(str(exc).split())
+        raise RuntimeError(
+            f"importing {settings.ROOT_URLCONF}: {type(exc).__name__}: {text}"
+        ) from exc
+    endpoints: list[dict[str, Any]] = []
+    serializer_classes: dict[str, type] = {}
+    for pieces, pattern, name in _walk(patterns, [], [], warnings):
+        params: dict[str, str] = {}
+        template = "".join(_template(piece, params) for piece in pieces)
+        if params.get("format") == "drf_format_suffix" or ".{format}" in template:
+            continue  # DRF's format-suffix twin of an endpoint listed anyway
+        endpoint = {
+            "template": template,
+            "route": "".join(str(piece) for piece in pieces),
+            "name": name,
+            "parameters": params,
+            **_view(pattern.callback, warnings, serializer_classes),
+        }
+        endpoints.append(endpoint)
+    serializers: dict[str, Any] = {}
+    if drf_version is not None:
+        serializers = _FIELDS["describe_serializers"](serializer_classes.values(), warnings)
+    return {
+        "settings": request["settings"],
+        "django_version": django.get_version(),
+        "drf_version": drf_version,
+        "endpoints": endpoints,
+        "serializers": serializers,
+        "warnings": warnings,
+    }
+
+
+def _walk(
+    patterns: list[Any], prefix: list[Any], namespaces: list[str], warnings: list[str]
+) -> Iterator[tuple[list[Any], Any, str | None]]:
+    from django.urls import URLResolver
+
+    for pattern in patterns:
+        pieces = [*prefix, pattern.pattern]
+        if isinstance(pattern, URLResolver):
+            try:
+                children = pattern.url_patterns
+            except Exception as exc:
+                warnings.append(f"include at {''.join(map(str, pieces))!r} failed: {exc}")
+                continue
+            inner = [*namespaces, pattern.namespace] if pattern.namespace else namespaces
+            yield from _walk(children, pieces, inner, warnings)
+        else:
+            name = ":".join([*namespaces, pattern.name]) if pattern.name else None
+            yield pieces, pattern, name
+
+
+def _template(piece: Any, params: dict[str, str]) -> str:
+    """``{name}`` for every parameter of one pattern piece; anchors and escapes dropped."""
+    from django.urls.resolvers import RoutePattern
+
+    text = str(piece)
+    if isinstance(piece, RoutePattern):
+        for match in _ROUTE_PARAM.finditer(text):
+            params[match["name"]] = match["converter"] or "str"
+        return _ROUTE_PARAM.sub(lambda m: "{" + m["name"] + "}", text)
+    return _regex_template(text, params)
+
+
+def _regex_template(regex: str, params: dict[str, str]) -> str:
+    out, i = [], 0
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\" and i + 1 < len(regex):
+            escaped = regex[i + 1]
+            if escaped not in "AZbB":  # anchors vanish; \. \- \/ are their literal character
+                out.append(escaped if not escaped.isalnum() else "\\" + escaped)
+            i += 2
+        elif char == "(":
+            end = _group_end(regex, i)
+            body = regex[i + 1 : end]
+            named = _NAMED_GROUP.match(body)
+            if named:
+                params[named[1]] = body[named.end() :]
+                out.append("{" + named[1] + "}")
+            elif body.startswith("?:"):
+                out.append(_regex_template(body[2:], params))
+            elif not body.startswith("?"):  # unnamed capture: a positional argument
+                name = f"arg{sum(1 for p in params if p.startswith('arg'))}"
+                params[name] = body
+                out.append("{" + name + "}")
+            i = end + 1
+        elif char in "^$?*+":
+            i += 1
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
+def _group_end(regex: str, start: int) -> int:
+    depth, i, in_class = 0, start, False
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return len(regex)
+
+
+def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> dict[str, Any]:
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if cls is None:
+        name = getattr(callback, "__name__", type(callback).__name__)
+        operations = [
+            {"method": m.upper(), "handler": name} for m in _ordered(_function_methods(callback))
+        ]
+        return {"view": dotted(callback), "kind": "function", "operations": operations}
+    actions = getattr(callback, "actions", None)
+    initkwargs = getattr(callback, "initkwargs", None) or getattr(callback, "view_initkwargs", {})
+    wrapped = _api_view_function(cls)
+    if actions is not None:
+        kind, handlers = "viewset", {m: a for m, a in actions.items() if hasattr(cls, a)}
+    else:
+        kind = "api_view" if wrapped else ("apiview" if _is_drf(cls) else "django")
+        handlers = {m: m for m in cls.http_method_names if _handles(cls, m)}
+    implicit = [m for m in ("head", "options") if m not in handlers and _implicit(cls, m, handlers)]
+    operations = []
+    for method in _ordered(handlers):
+        op: dict[str, Any] = {"method": method.upper(), "handler": handlers[method]}
+        if kind != "django":
+            policy, serializer = _drf_policy(cls, initkwargs, actions, method, warnings)
+            op.update(policy)
+            if serializer is not None:
+                serializers.setdefault(op["serializer"], serializer)
+            found = _FIELDS["handler_serializers"](wrapped or getattr(cls, handlers[method]))
+            serializers.update((dotted(c), c) for c in found)
+            op["handler_serializers"] = [dotted(c) for c in found if dotted(c) != op["serializer"]]
+        operations.append(op)
+    view = f"{cls.__module__}.{cls.__name__}" if wrapped else dotted(cls)
+    return {
+        "view": view,
+        "kind": kind,
+        "operations": operations,
+        "implicit_methods": [m.upper() for m in implicit],
+    }
+
+
+def _function_methods(callback: Any) -> list[str]:
+    """What ``require_http_methods`` (and ``require_GET`` ...) allow; ``*`` otherwise."""
+    try:
+        allowed = inspect.getclosurevars(callback).nonlocals.get("request_method_list")
+    except TypeError:  # not a Python function (a callable object, a builtin)
+        allowed = None
+    return [str(m).lower() for m in allowed] if allowed else ["*"]
+
+
+def _ordered(methods: Any) -> list[str]:
+    rank = {m: i for i, m in enumerate(_METHOD_ORDER)}
+    return sorted(methods, key=lambda m: (rank.get(m, len(rank)), m))
+
+
+def _is_drf(cls: type) -> bool:
+    try:
+        from rest_framework.views import APIView
+    except ImportError:
+        return False
+    return issubclass(cls, APIView)
+
+
+def _api_view_function(cls: Any) -> Any:
+    """The function behind ``@api_view`` (DRF wraps it in a generated APIView class)."""
+    if "WrappedAPIView" not in cls.__qualname__:
+        return None
+    for method in cls.http_method_names:
+        handler = cls.__dict__.get(method)
+        if handler is not None:
+            return inspect.getclosurevars(handler).nonlocals.get("func")
+    return None
+
+
+def _handles(cls: type, method: str) -> bool:
+    """Defined by the view itself: Django's and DRF's base ``options`` answer for everyone."""
+    from django.views import View
+
+    handler = getattr(cls, method, None)
+    if method != "options" or handler is None:
+        return handler is not None
+    bases = [View.options]
+    if _is_drf(cls):
+        from rest_framework.views import APIView
+
+        bases.append(APIView.options)
+    return all(handler is not base for base in bases)
+
+
+def _implicit(cls: Any, method: str, handlers: Mapping[str, str]) -> bool:
+    if method == "head":
+        return "get" in handlers and "head" in cls.http_method_names
+    return "options" in cls.http_method_names and hasattr(cls, "options")
+
+
+def _drf_policy(
+    cls: type,
+    initkwargs: Mapping[str, Any],
+    actions: Mapping[str, str] | None,
+    method: str,
+    warnings: list[str],
+) -> tuple[dict[str, Any], type | None]:
+    """Effective authentication/permission/throttle classes and serializer of one operation."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.test import RequestFactory
+    from rest_framework.views import APIView
+
+    django_request = RequestFactory().generic(method.upper(), "/")
+    django_request.user = AnonymousUser()
+    view = cls(**initkwargs)
+    if actions is not None:
+        view.action_map = dict(actions)
+    view.args, view.kwargs, view.format_kwarg = (), {}, None
+    view.request = view.initialize_request(django_request)
+    out: dict[str, Any] = {"from_settings": []}
+    for key, attribute, getter in _POLICIES:
+        out[key] = [_describe(obj) for obj in getattr(view, getter)()]
+        inherited = getattr(view, attribute) is getattr(APIView, attribute)
+        if inherited and getattr(cls, getter) is getattr(APIView, getter):
+            out["from_settings"].append(key)
+    serializer = None
+    if getattr(view, "get_serializer_class", None) is not None:
+        try:
+            serializer = view.get_serializer_class()
+        except Exception as exc:  # GenericAPIView without serializer_class asserts
+            if getattr(view, "serializer_class", None) is not None:
+                warnings.append(f"{dotted(cls)}.get_serializer_class() for {method}: {exc}")
+    out["serializer"] = dotted(serializer) if serializer is not None else None
+    return out, serializer
+
+
+def _describe(policy: Any) -> str:
+    """Dotted class; DRF's composed permissions (``A & B``, ``A | B``, ``~A``) spelled out."""
+    kind = type(policy).__name__
+    if kind in {"AND", "OR"} and hasattr(policy, "op1"):
+        joiner = " & " if kind == "AND" else " | "
+        return f"({_describe(policy.op1)}{joiner}{_describe(policy.op2)})"
+    if kind == "NOT" and hasattr(policy, "op1"):
+        return f"~{_describe(policy.op1)}"
+    return str(dotted(policy))

@@ -1,0 +1,90 @@
+"""URL parts -> ``UrlTemplate``: the base (origin) split from the path, dynamic parts marked
+``{expression}``, the query split off; and the rule that tells a wrapper's URL parameter
+(``${API}${path}``) from a path parameter (``/api/products/${id}/``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from e2e_otel.discovery.nextjs_models import UrlBase, UrlTemplate
+from e2e_otel.discovery.nextjs_project import Param
+from e2e_otel.discovery.nextjs_values import Env, Hole, Lit, Part, Parts
+
+
+def split_base(parts: Parts) -> tuple[UrlBase | None, Parts]:
+    """The origin of a URL and the parts after it. A leading environment variable, a
+    literal ``scheme://host``, or an unknown non-parameter expression followed by ``/...``
+    is the base."""
+    if not parts:
+        return None, parts
+    first, rest = parts[0], parts[1:]
+    if isinstance(first, Env):
+        return UrlBase(first.name, first.default, f"process.env.{first.name}"), rest
+    if isinstance(first, Lit) and (first.text.startswith("//") or "://" in first.text):
+        split = urlsplit(first.text)
+        origin = f"{split.scheme}://{split.netloc}" if split.scheme else f"//{split.netloc}"
+        remainder = first.text[len(origin) :]
+        return UrlBase(None, origin, origin), ((Lit(remainder),) if remainder else ()) + rest
+    followed_by_path = not rest or (isinstance(rest[0], Lit) and rest[0].text.startswith("/"))
+    if isinstance(first, Hole) and first.param is None and followed_by_path and rest:
+        return UrlBase(None, None, first.text), rest
+    return None, parts
+
+
+def template(parts: Parts, expression: str) -> UrlTemplate:
+    """The typed URL of a call whose URL argument (source text ``expression``) evaluated
+    to ``parts``."""
+    base, rest = split_base(parts)
+    path: list[str] = []
+    query: list[str] | None = None
+    params: list[str] = []
+    literal = False
+    for part in rest:
+        if isinstance(part, Lit) and query is not None:
+            query.append(part.text)
+        elif isinstance(part, Lit):
+            before, mark, after = part.text.partition("?")
+            path.append(before)
+            literal = literal or bool(before.strip("/"))
+            query = [after] if mark else None
+        else:
+            name = part.text if isinstance(part, Hole) else f"process.env.{part.name}"
+            (path if query is None else query).append("{" + name + "}")
+            if query is None:
+                params.append(name)
+    return UrlTemplate(
+        resolved=literal,
+        path="".join(path) if literal else None,
+        query="".join(query) if query is not None else None,
+        params=tuple(params) if literal else (),
+        base=base,
+        expression=expression,
+    )
+
+
+def path_start_param(parts: Parts) -> Param | None:
+    """The function parameter that supplies the start of the path (a wrapper's URL
+    parameter), if any. A parameter after ``/segment/`` is a path parameter instead, and
+    one after ``?`` is a query value."""
+    _, rest = split_base(parts)
+    prefix = ""
+    for part in rest:
+        if isinstance(part, Lit):
+            prefix += part.text
+        elif isinstance(part, Hole) and part.param is not None:
+            if "?" not in prefix and (not prefix.strip("/") or not prefix.endswith("/")):
+                return part.param
+            return None
+        else:
+            prefix += "{}"
+    return None
+
+
+def substitute(parts: Parts, bind: Callable[[Param], Parts | None]) -> Parts:
+    """Replace the holes of parameters ``bind`` knows with the call site's values."""
+    result: list[Part] = []
+    for part in parts:
+        bound = bind(part.param) if isinstance(part, Hole) and part.param is not None else None
+        result.extend((part,) if bound is None else bound)
+    return tuple(result)
