@@ -35,8 +35,14 @@ if TYPE_CHECKING:
 # A full scan of this many page views takes ~120-200 ms on SQLite (2 cores), well over the
 # 50 ms database warning threshold; seeding them takes ~7 s.
 PAGEVIEWS = 1_000_000
+# The N+1 page lists every product, one reviews query each. A review query's span lasts
+# ~0.075 ms on SQLite in-process (a MySQL round trip costs several times that), so it takes
+# this many for the loop to pass the default n_plus_one.min_total_ms of 50 with a margin:
+# ~110 ms of queries in a ~0.8 s request (2 cores), ~1 s per traffic round.
+PRODUCTS = 1500
 SERVICE_NAME = "shop-api"
-CONFIG_NAME = "demo-e2e-otel.yaml"
+# The shop's own configuration: the demo runs the analyzers with their default settings.
+CONFIG_NAME = "e2e-otel.yaml"
 SETTINGS_MODULE = "shop_project.settings"
 
 
@@ -100,7 +106,10 @@ def run_demo(
     traces.unlink(missing_ok=True)  # the file exporter appends
     with tempfile.TemporaryDirectory(prefix="e2e-otel-demo-") as tmp:
         database = Path(tmp) / "shop.sqlite3"
-        say(f"demo: seeding the shop on SQLite ({PAGEVIEWS:,} page views) in {tmp} ...")
+        say(
+            f"demo: seeding the shop on SQLite ({PRODUCTS:,} products, {PAGEVIEWS:,} page views)"
+            f" in {tmp} ..."
+        )
         _seed(shop, database)
         say(f"demo: seeded in {time.perf_counter() - started:.1f}s; tracing to {traces}")
         handle = _start_tracing(shop, database, traces)
@@ -138,6 +147,7 @@ def _shop_env(database: Path) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
         "SHOP_DB_ENGINE": "sqlite",
         "SHOP_DB_PATH": str(database),
+        "SHOP_REVIEWS_PAGE_SIZE": str(PRODUCTS),
     }
 
 
@@ -147,7 +157,7 @@ def _seed(shop: Path, database: Path) -> None:
     env.pop("SHOP_E2E_OTEL_CONFIGURE", None)
     commands = (
         ["migrate", "--verbosity", "0"],
-        ["seed_shop", "--pageviews", str(PAGEVIEWS)],
+        ["seed_shop", "--pageviews", str(PAGEVIEWS), "--products", str(PRODUCTS)],
     )
     for command in commands:
         done = subprocess.run(

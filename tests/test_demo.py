@@ -1,7 +1,9 @@
 """`e2e-otel demo` end to end: the shop on SQLite, traced in-process, analyzed into reports.
 
-Runs the real command once in a subprocess (~10-15 s: seeding 1M page views dominates) and
-checks that the report names the three planted problems.
+Runs the real command once in a subprocess (~12 s: seeding 1M page views dominates) and
+checks that the report names the three planted problems, found with the default analyzer
+settings and thresholds. Django and DRF are required: without them the demo exits 2 saying
+how to install them, and these tests fail with that message.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from typing import Any
 
 import pytest
 
+from e2e_otel import demo as demo_module
+from e2e_otel.config import Config, load_config
 from tests.publish.htmltree import parse
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ["-c", "import sys; from e2e_otel.cli import main; sys.exit(main())", "demo"]
-
-pytest.importorskip("django")
-pytest.importorskip("rest_framework")
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +66,20 @@ def test_exit_code_verdict_and_files(demo: tuple[subprocess.CompletedProcess[str
     assert "Traceback" not in done.stderr
 
 
+def test_the_demo_analyzes_with_default_settings() -> None:
+    config = load_config(demo_module.shop_dir() / demo_module.CONFIG_NAME)
+    assert config.analyzers == {}, "the findings below must come from the default rules"
+    assert config.thresholds == Config().thresholds
+
+
 def test_names_the_n_plus_one_endpoint(report: dict[str, Any]) -> None:
     (finding,) = _findings(report, "n_plus_one", "api/products/with-reviews/")
     evidence = finding["evidence"]
     assert evidence["method"] == "GET"
     assert "shop_review" in evidence["fingerprint"]
-    assert evidence["figures"]["avg_repeats"] == 20
+    # One reviews query per seeded product: the page lists them all.
+    assert evidence["figures"]["avg_repeats"] == demo_module.PRODUCTS
+    assert evidence["figures"]["requests_affected"] == 1
 
 
 def test_names_the_slow_unindexed_query_with_its_index(report: dict[str, Any]) -> None:
@@ -110,10 +119,8 @@ def test_report_html_is_self_contained(demo: tuple[subprocess.CompletedProcess[s
 
 
 def test_without_the_shop_one_line_error(tmp_path: Path) -> None:
-    from e2e_otel.demo import DemoError, run_demo
-
-    with pytest.raises(DemoError, match="source checkout"):
-        run_demo(tmp_path / "out", 1, shop=tmp_path / "no-shop")
+    with pytest.raises(demo_module.DemoError, match="source checkout"):
+        demo_module.run_demo(tmp_path / "out", 1, shop=tmp_path / "no-shop")
 
 
 def test_bad_iterations_exit_2_with_one_line() -> None:

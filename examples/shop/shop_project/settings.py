@@ -73,6 +73,16 @@ if DB_ENGINE == "sqlite":
         }
     }
 
+# Products listed by GET api/products/with-reviews/, the deliberate N+1 (one reviews query per
+# product). `e2e-otel demo` lists 1500: a SQLite query in-process is so cheap that only a long
+# loop passes the N+1 rule's default total of 50 ms.
+_REVIEWS_PAGE_SIZE = _env("SHOP_REVIEWS_PAGE_SIZE", "20")
+if not _REVIEWS_PAGE_SIZE.isdigit() or int(_REVIEWS_PAGE_SIZE) < 1:
+    raise ImproperlyConfigured(
+        f"SHOP_REVIEWS_PAGE_SIZE={_REVIEWS_PAGE_SIZE!r} is not a positive whole number"
+    )
+REVIEWS_PAGE_SIZE = int(_REVIEWS_PAGE_SIZE)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 from rest_framework import generics
 
 from shop.models import Product
 from shop.serializers import ProductSerializer, ProductWithReviewsSerializer
-
-WITH_REVIEWS_LIMIT = 20
 
 
 class ProductListView(generics.ListAPIView[Product]):
@@ -29,10 +28,14 @@ class ProductDetailView(generics.RetrieveAPIView[Product]):
 
 
 class ProductsWithReviewsView(generics.ListAPIView[Product]):
-    """Deliberate N+1: no prefetch_related("reviews"), so one reviews query per product."""
+    """Deliberate N+1: no prefetch_related("reviews"), so one reviews query per product.
+
+    Lists the first ``settings.REVIEWS_PAGE_SIZE`` products (SHOP_REVIEWS_PAGE_SIZE, 20).
+    """
 
     serializer_class = ProductWithReviewsSerializer
     pagination_class = None
 
     def get_queryset(self) -> QuerySet[Product]:
-        return Product.objects.select_related("category").order_by("id")[:WITH_REVIEWS_LIMIT]
+        products = Product.objects.select_related("category").order_by("id")
+        return products[: settings.REVIEWS_PAGE_SIZE]
