@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from e2e_otel.dbhealth import names
 from e2e_otel.dbhealth.models import HealthReport
+from e2e_otel.stack import metrics as names
 
 DEFAULT_TOP = 20
 
@@ -62,7 +62,7 @@ class DbHealthCollector(Collector):
             ratio = GaugeMetricFamily(
                 names.DB_DIGEST_EXAMINED_PER_SENT,
                 "Rows examined per row returned, per statement fingerprint (top by rows examined)",
-                labels=[names.FINGERPRINT_ID],
+                labels=[names.DB_FINGERPRINT_ID],
             )
             exported: set[str] = set()
             # The statements reading the most rows are the ones an index would help.
@@ -87,7 +87,7 @@ class DbHealthCollector(Collector):
             orphans = GaugeMetricFamily(
                 names.DB_ORPHANED_ROWS,
                 "Rows referencing a missing parent row, on relations the database does not enforce",
-                labels=[names.TABLE, names.COLUMN],
+                labels=[names.DB_TABLE, names.DB_COLUMN],
             )
             for check in report.orphans:
                 if check.error is None:

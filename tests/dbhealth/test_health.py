@@ -12,12 +12,12 @@ import pytest
 
 from e2e_otel import cli_db
 from e2e_otel.analyzers.models import finding_id
-from e2e_otel.dbhealth import names
 from e2e_otel.dbhealth.connection import parse_dsn
 from e2e_otel.dbhealth.digests import RULE
 from e2e_otel.dbhealth.models import HealthReport
 from e2e_otel.dbhealth.probe import HealthOptions, check_health
 from e2e_otel.sql.fingerprint import fingerprint_id
+from e2e_otel.stack import metrics as names
 from tests.dbhealth.conftest import (
     ORPHAN_NOTES,
     ORPHAN_REVIEWS,
@@ -131,7 +131,7 @@ def test_metrics_pass_promtool_and_carry_the_findings(
     ratio = f'{names.DB_DIGEST_EXAMINED_PER_SENT}{{fingerprint_id="{fingerprint_id(planted.report_sql)}"}}'
     assert ratio in text
     exposed = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line[:1] != "#"}
-    assert exposed == names.METRIC_NAMES
+    assert exposed == names.DB_METRIC_NAMES
 
 
 def test_wrong_password_is_one_line_exit_2_and_never_echoed(
