@@ -31,6 +31,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from e2e_otel import cli_db
 
     cli_db.add_parser(sub)
+    from e2e_otel import cli_validate
+
+    cli_validate.add_parser(sub)
     from e2e_otel import demo
 
     demo.add_parser(sub)
@@ -79,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from e2e_otel import cli_db
 
             return cli_db.run(args)
+        if args.command == "validate":
+            from e2e_otel import cli_validate
+
+            return cli_validate.run(args)
         if args.command == "demo":
             from e2e_otel import demo
 

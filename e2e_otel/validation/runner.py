@@ -1,0 +1,217 @@
+"""Send the plan's requests and judge each answer: status, server errors, response time.
+
+A check fails on an unexpected status, any 5xx, a connection error or timeout, or a response
+slower than the critical threshold; it warns when slower than the warning threshold (or, for
+an expired token, when the 401 does not say the token expired). The transport and the clock
+are injectable.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+import httpx
+
+from e2e_otel.config import Threshold
+from e2e_otel.validation.auth import Authenticator, LoginError
+from e2e_otel.validation.models import (
+    CheckResult,
+    CheckStatus,
+    Plan,
+    TestRequest,
+    ValidationReport,
+)
+from e2e_otel.validation.tracing import CheckTracing, TracedCall
+
+_SNIPPET = 160  # characters of an error body quoted in a reason
+
+
+class ServerUnreachable(Exception):
+    """Nothing answers at the base URL; ``str()`` is one line."""
+
+
+def probe(
+    base_url: str, *, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
+) -> None:
+    """Raise :class:`ServerUnreachable` unless something answers HTTP at ``base_url``."""
+    try:
+        with httpx.Client(timeout=timeout_s, transport=transport) as client:
+            client.get(base_url)
+    except httpx.TimeoutException:
+        reason = f"no answer within {timeout_s:g} s"
+        raise ServerUnreachable(f"cannot reach {base_url}: {reason}") from None
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        raise ServerUnreachable(f"cannot reach {base_url}: {_one_line(exc)}") from None
+
+
+class Runner:
+    """Runs plans against ``base_url`` with ``threshold`` (the API response-time threshold)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        threshold: Threshold,
+        tracing: CheckTracing,
+        *,
+        timeout_s: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.threshold = threshold
+        self._tracing = tracing
+        self._timeout_s = timeout_s
+        self._transport = transport
+        self._clock = clock
+
+    def run(self, plan: Plan) -> ValidationReport:
+        """Send every request in order (logging in on first need) and judge each."""
+        results: list[CheckResult] = []
+        auth = Authenticator(plan.auth, self._new_client, self.send, results.append)
+        try:
+            for request in plan.requests:
+                try:
+                    caller = auth.caller(request.auth)
+                except LoginError as exc:
+                    results.append(self._not_sent(request, f"not sent: {exc}"))
+                    continue
+                result, _ = self.send(caller.client, request, caller.headers(request.method))
+                results.append(result)
+        finally:
+            auth.close()
+        return ValidationReport(
+            base_url=self.base_url,
+            warning_ms=self.threshold.warning_ms,
+            critical_ms=self.threshold.critical_ms,
+            checks=tuple(results),
+        )
+
+    def send(
+        self, client: httpx.Client, request: TestRequest, auth_headers: Mapping[str, str]
+    ) -> tuple[CheckResult, httpx.Response | None]:
+        """Send ``request`` in a traced client span, timed; its result and the response."""
+        prepared = client.build_request(
+            request.method,
+            request.path,
+            params=dict(request.params),
+            json=request.json,
+            headers={**request.headers, **auth_headers},
+        )
+        with self._tracing.client_span(request.method, prepared.url, request.template) as call:
+            prepared.headers.update(call.headers)
+            started = self._clock()
+            try:
+                response = client.send(prepared)
+            except httpx.TimeoutException as exc:
+                call.failed(exc)
+                reason = f"no answer within {self._timeout_s:g} s ({type(exc).__name__})"
+                return self._result(request, prepared.url, call, errors=(reason,)), None
+            except httpx.TransportError as exc:
+                call.failed(exc)
+                reason = f"cannot connect: {_one_line(exc)}"
+                return self._result(request, prepared.url, call, errors=(reason,)), None
+            elapsed_ms = (self._clock() - started) * 1000
+            joined = call.answered(response)
+        errors, warnings = judge(request, response, elapsed_ms, self.threshold)
+        result = self._result(
+            request,
+            prepared.url,
+            call,
+            errors=errors,
+            warnings=warnings,
+            status_code=response.status_code,
+            response_ms=elapsed_ms,
+            server_joined=joined,
+        )
+        return result, response
+
+    def _new_client(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.base_url,
+            timeout=self._timeout_s,
+            transport=self._transport,
+            follow_redirects=False,
+            # No keep-alive: Django's runserver and small request segments meet Nagle + delayed
+            # ACK on a reused connection (~40 ms no server span shows), which would skew times.
+            limits=httpx.Limits(max_keepalive_connections=0),
+        )
+
+    def _result(
+        self,
+        request: TestRequest,
+        url: httpx.URL,
+        call: TracedCall,
+        *,
+        errors: tuple[str, ...] = (),
+        warnings: tuple[str, ...] = (),
+        status_code: int | None = None,
+        response_ms: float | None = None,
+        server_joined: bool = False,
+    ) -> CheckResult:
+        return CheckResult(
+            name=request.name,
+            method=request.method,
+            url=str(url),
+            status=_status(errors, warnings),
+            expected_status=request.expected_status,
+            auth=request.auth,
+            status_code=status_code,
+            response_ms=response_ms,
+            errors=errors,
+            warnings=warnings,
+            trace_id=call.trace_id,
+            correlation_id=call.correlation_id,
+            server_joined=server_joined,
+        )
+
+    def _not_sent(self, request: TestRequest, reason: str) -> CheckResult:
+        return CheckResult(
+            name=request.name,
+            method=request.method,
+            url=self.base_url + request.path,
+            status="fail",
+            expected_status=request.expected_status,
+            auth=request.auth,
+            errors=(reason,),
+        )
+
+
+def judge(
+    request: TestRequest, response: httpx.Response, elapsed_ms: float, threshold: Threshold
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The errors and warnings of one answer."""
+    errors: list[str] = []
+    warnings: list[str] = []
+    code = response.status_code
+    expected = " or ".join(str(s) for s in request.expected_status)
+    # Expectations never include a 5xx (the file refuses them), so any 5xx lands here.
+    if code not in request.expected_status:
+        errors.append(f"expected {expected}, got {code}{_body(response)}")
+    if elapsed_ms > threshold.critical_ms:
+        errors.append(f"took {elapsed_ms:.0f} ms, over the critical {threshold.critical_ms:g} ms")
+    elif elapsed_ms > threshold.warning_ms:
+        warnings.append(f"took {elapsed_ms:.0f} ms, over the warning {threshold.warning_ms:g} ms")
+    if request.auth == "expired_jwt" and code == 401:
+        said = response.text + response.headers.get("WWW-Authenticate", "")
+        if "expired" not in said.lower():
+            warnings.append("the 401 does not say the token expired (is the signing key right?)")
+    return tuple(errors), tuple(warnings)
+
+
+def _status(errors: tuple[str, ...], warnings: tuple[str, ...]) -> CheckStatus:
+    return "fail" if errors else "warning" if warnings else "pass"
+
+
+def _body(response: httpx.Response) -> str:
+    """A short quote of an error answer (success bodies may hold tokens: never quoted)."""
+    if response.status_code < 400:
+        return ""
+    text = " ".join(response.text.split())
+    if not text:
+        return ""
+    return f": {text[:_SNIPPET]}{'...' if len(text) > _SNIPPET else ''}"
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
