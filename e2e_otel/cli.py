@@ -34,6 +34,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from e2e_otel import cli_validate
 
     cli_validate.add_parser(sub)
+    from e2e_otel import cli_map
+
+    cli_map.add_parser(sub)
     from e2e_otel import demo
 
     demo.add_parser(sub)
@@ -86,6 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from e2e_otel import cli_validate
 
             return cli_validate.run(args)
+        if args.command == "map":
+            from e2e_otel import cli_map
+
+            return cli_map.run(args)
         if args.command == "demo":
             from e2e_otel import demo
 

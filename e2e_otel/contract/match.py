@@ -1,0 +1,192 @@
+"""Match each frontend call to the Django endpoint (or Next.js API route) that would serve it.
+
+Who serves a call is decided by its base:
+
+- a base (an environment variable like ``NEXT_PUBLIC_API_URL``, a literal origin, another
+  expression) is the Django API, unless ``api_bases`` names the API's bases and this one is
+  not among them: then the call is ``external`` and not checked;
+- no base (a relative URL ``/api/...``) goes to the Next.js app's own origin: when a Next.js
+  API route (``app/**/route.ts``, ``pages/api/**``) matches the path, the call is
+  Next.js-internal and checked against that route's methods; otherwise it is assumed to
+  reach Django through the app's rewrites or proxy and checked like any API call.
+
+A Django path resolves as Django's URL resolver would: the endpoints in URL order, the first
+whose pattern (converters included) matches wins, so ``with-reviews`` skips
+``products/<int:pk>/`` for the literal ``products/with-reviews/``. A run-time part of the
+path matches any parameter but never literal route text. When nothing matches, the other
+trailing-slash form is tried (APPEND_SLASH), and a path whose run-time parts could stand for
+route text is ``unresolved`` rather than ``not_found``. Query strings are ignored. Allowed
+methods are the view's own plus HEAD (from GET) and OPTIONS (every class-based view).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from e2e_otel.contract import paths
+from e2e_otel.contract.credentials import missing_credentials
+from e2e_otel.contract.models import CallMatch, EndpointMethods, ParamBinding, Verdict
+from e2e_otel.discovery.django_models import ANY_METHOD, DjangoEndpoint
+from e2e_otel.discovery.nextjs_models import ApiCall, Route, UrlBase
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    endpoint: DjangoEndpoint
+    regex: re.Pattern[str]
+    names: tuple[str, ...]
+
+
+class Matcher:
+    """Resolves calls against one Django discovery and one Next.js app's API routes."""
+
+    def __init__(
+        self,
+        endpoints: Sequence[DjangoEndpoint],
+        nextjs_routes: Iterable[Route] = (),
+        api_bases: Iterable[str] = (),
+    ) -> None:
+        self._endpoints = tuple(
+            _Compiled(e, paths.endpoint_regex(e), tuple(paths.template_names(e))) for e in endpoints
+        )
+        self._nextjs = tuple(
+            (route, paths.nextjs_regex(route))
+            for route in nextjs_routes
+            if route.kind == "api" and route.intercepts is None
+        )
+        self._api_bases = frozenset(api_bases)
+
+    def match(self, call: ApiCall) -> CallMatch:
+        """The verdict on one call."""
+        path = paths.call_path(call.url)
+        if path is None:
+            note = f"URL built at run time: {call.url.expression}"
+            return CallMatch(call, "unresolved", "unknown", None, notes=(note,))
+        base = call.url.base
+        if base is not None and self._api_bases and not self._is_api(base):
+            note = f"base {base.env or base.literal or base.expression} is not the Django API"
+            return CallMatch(call, "external", "external", path.text, notes=(note,))
+        notes: list[str] = []
+        if base is None:
+            internal = self._match_nextjs(call, path)
+            if internal is not None:
+                return internal
+            notes.append("relative URL: assumed to reach Django through the app's rewrites")
+        found = self._resolve(path.probe)
+        if found is None:
+            found = self._resolve(paths.toggle_slash(path.probe))
+            if found is not None:
+                notes.append(_slash_note(path.probe, found[0].endpoint.template))
+        if found is None:
+            return self._unmatched(call, path, notes)
+        compiled, match = found
+        bindings = tuple(
+            ParamBinding(
+                path.expression(match[f"p{i}"]),
+                name,
+                compiled.endpoint.parameters.get(name, "str"),
+            )
+            for i, name in enumerate(compiled.names)
+        )
+        verdict, why = _check_method(call, compiled.endpoint)
+        notes += why
+        return CallMatch(
+            call, verdict, "django", path.text, compiled.endpoint, None, bindings, tuple(notes)
+        )
+
+    def _is_api(self, base: UrlBase) -> bool:
+        named = {base.env, base.literal, base.expression, f"${base.env}"}
+        return not self._api_bases.isdisjoint(named)
+
+    def _resolve(self, probe: str) -> tuple[_Compiled, re.Match[str]] | None:
+        for compiled in self._endpoints:
+            match = compiled.regex.fullmatch(probe)
+            if match is not None:
+                return compiled, match
+        return None
+
+    def _match_nextjs(self, call: ApiCall, path: paths.CallPath) -> CallMatch | None:
+        probe = "/" + path.probe.rstrip("/")
+        for route, regex in self._nextjs:
+            if regex.fullmatch(probe) is None:
+                continue
+            allowed = _with_implied(route.methods, class_based=True) if route.methods else None
+            verdict: Verdict = "ok"
+            notes = [f"served by the Next.js app: {route.file}"]
+            if call.method is None:
+                verdict = "unresolved"
+                notes.append("method not known statically")
+            elif allowed is not None and call.method.upper() not in allowed:
+                verdict = "method_not_allowed"
+                notes.append(f"{route.path} handles {', '.join(sorted(allowed))}")
+            return CallMatch(call, verdict, "nextjs", path.text, None, route, (), tuple(notes))
+        return None
+
+    def _unmatched(self, call: ApiCall, path: paths.CallPath, notes: list[str]) -> CallMatch:
+        maybe = []
+        for compiled in self._endpoints:
+            guess = paths.as_route_text(path.probe, compiled.endpoint.template)
+            if guess is not None and compiled.regex.fullmatch(guess):
+                maybe.append(compiled.endpoint.template)
+        if maybe:
+            notes.append(f"a run-time part stands for route text; could be {', '.join(maybe)}")
+            return CallMatch(call, "unresolved", "django", path.text, notes=tuple(notes))
+        notes.append(f"no Django URL pattern matches {path.text}")
+        return CallMatch(call, "not_found", "django", path.text, notes=tuple(notes))
+
+
+def allowed_methods(endpoint: DjangoEndpoint) -> frozenset[str] | None:
+    """Methods the endpoint answers (None: any), HEAD and OPTIONS included where implied."""
+    own = (*endpoint.methods, *endpoint.implicit_methods)
+    if not endpoint.operations or ANY_METHOD in own:
+        return None
+    return _with_implied(own, class_based=endpoint.kind != "function")
+
+
+def _with_implied(methods: Iterable[str], *, class_based: bool) -> frozenset[str]:
+    allowed = {m.upper() for m in methods}
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    if class_based:
+        allowed.add("OPTIONS")
+    return frozenset(allowed)
+
+
+def _check_method(call: ApiCall, endpoint: DjangoEndpoint) -> tuple[Verdict, list[str]]:
+    if call.method is None:
+        return "unresolved", ["method not known statically"]
+    method = call.method.upper()
+    allowed = allowed_methods(endpoint)
+    if allowed is not None and method not in allowed:
+        order = [m for m in (*endpoint.methods, "HEAD", "OPTIONS") if m in allowed]
+        return "method_not_allowed", [f"{endpoint.view} allows {', '.join(dict.fromkeys(order))}"]
+    why = missing_credentials(call, endpoint, method)
+    if why is not None:
+        return "missing_credentials", [why]
+    return "ok", []
+
+
+def _slash_note(probe: str, template: str) -> str:
+    if probe.endswith("/"):
+        return f"trailing slash: Django's route is /{template}"
+    return f"no trailing slash: Django's APPEND_SLASH redirects to /{template} (GET only)"
+
+
+def methods_not_in(
+    endpoints: Iterable[DjangoEndpoint], used: set[tuple[str, str]]
+) -> tuple[EndpointMethods, ...]:
+    """Per endpoint (in the order given), its own methods absent from ``used`` (pairs of
+    template and method; an any-method endpoint counts as used by any method)."""
+    result = []
+    for endpoint in endpoints:
+        any_used = any(template == endpoint.template for template, _ in used)
+        left = tuple(
+            method
+            for method in endpoint.methods or (ANY_METHOD,)
+            if (endpoint.template, method) not in used and not (method == ANY_METHOD and any_used)
+        )
+        if left:
+            result.append(EndpointMethods(endpoint.template, endpoint.route, endpoint.view, left))
+    return tuple(result)

@@ -1,0 +1,150 @@
+"""URL paths and route patterns as regular expressions, so a call's path template can be
+resolved the way Django (and Next.js) would resolve a real URL.
+
+A call's run-time parts (``{params.id}``) become private-use characters ("probes"): a probe
+that stands for a whole parameter matches any converter, since its value is unknown, while a
+literal like ``with-reviews`` must satisfy the converter itself (``int`` refuses it). A probe
+never matches literal route text: ``/api/{kind}/`` is not ``api/products/``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from e2e_otel.discovery.django_models import DjangoEndpoint
+from e2e_otel.discovery.nextjs_models import Route, UrlTemplate
+
+_PROBE_FIRST = 0xE000
+_PROBES = "[\ue000-\uf8ff]+"
+# Django's built-in path converters (django.urls.converters); unknown names are custom
+# converters, whose regex we cannot see, so they accept one segment like ``str``.
+CONVERTERS = {
+    "int": "[0-9]+",
+    "str": "[^/]+",
+    "slug": "[-a-zA-Z0-9_]+",
+    "uuid": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "path": ".+",
+}
+_TEMPLATE_PARAM = re.compile(r"\{(\w+)\}")
+_ROUTE_PARAM = re.compile(r"(?<!\?P)<(?:[^>:]+:)?(\w+)>")
+# A "^" that anchors (not one that negates a character class or is escaped), a final "$".
+_ANCHOR = re.compile(r"(?<![\[\\])\^|(?<!\\)\$$")
+
+
+@dataclass(frozen=True)
+class CallPath:
+    """A call's normalized path. ``text``: what the server sees, ``{expression}`` for each
+    run-time part; ``probe``: the same with each part as one private-use character and no
+    leading slash (Django matches ``api/...``); ``params``: the expressions, by probe index."""
+
+    text: str
+    probe: str
+    params: tuple[str, ...]
+
+    def expression(self, probed: str) -> str:
+        """The source of ``probed`` (a part of ``probe``): the expression when it is one
+        run-time part, else its text with each part back as ``{expression}``."""
+        if len(probed) == 1 and _is_probe(probed):
+            return self.params[ord(probed) - _PROBE_FIRST]
+        return "".join(
+            "{" + self.params[ord(c) - _PROBE_FIRST] + "}" if _is_probe(c) else c for c in probed
+        )
+
+
+def _is_probe(char: str) -> bool:
+    return _PROBE_FIRST <= ord(char) < _PROBE_FIRST + 0x1900
+
+
+def call_path(url: UrlTemplate) -> CallPath | None:
+    """The normalized path of a resolved URL (None when it is built at run time): the path
+    of the base's literal origin (``http://host/api``) put first, query and fragment dropped,
+    repeated slashes folded, a leading slash ensured."""
+    if not url.resolved or url.path is None:
+        return None
+    path = re.split(r"[?#]", url.path, maxsplit=1)[0]
+    base = url.base.literal if url.base is not None else None
+    if base and "//" in base:
+        path = urlsplit(base).path.rstrip("/") + "/" + path.lstrip("/")
+    path = re.sub("/{2,}", "/", "/" + path.lstrip("/"))
+    pieces: list[str] = []
+    position = 0
+    for index, param in enumerate(url.params):
+        marker = "{" + param + "}"
+        found = path.find(marker, position)
+        if found < 0:
+            continue
+        pieces += [path[position:found], chr(_PROBE_FIRST + index)]
+        position = found + len(marker)
+    pieces.append(path[position:])
+    return CallPath(path, "".join(pieces).lstrip("/"), url.params)
+
+
+def toggle_slash(probe: str) -> str:
+    """The probe with its trailing slash removed, or added when it has none."""
+    return probe[:-1] if probe.endswith("/") else probe + "/"
+
+
+def endpoint_regex(endpoint: DjangoEndpoint) -> re.Pattern[str]:
+    """The endpoint's template as Django matches it; group ``p<i>`` is the i-th parameter."""
+    try:
+        return re.compile(_endpoint_pattern(endpoint, custom_regex=True))
+    except re.error:  # a hand-written regex our template split badly: one segment per param
+        return re.compile(_endpoint_pattern(endpoint, custom_regex=False))
+
+
+def _endpoint_pattern(endpoint: DjangoEndpoint, *, custom_regex: bool) -> str:
+    out, position = [], 0
+    for index, match in enumerate(_TEMPLATE_PARAM.finditer(endpoint.template)):
+        out.append(re.escape(endpoint.template[position : match.start()]))
+        converter = endpoint.parameters.get(match[1], "str")
+        body = CONVERTERS.get(converter)
+        if body is None:
+            is_regex = custom_regex and not converter.isidentifier()
+            body = converter if is_regex else CONVERTERS["str"]
+        out.append(f"(?P<p{index}>(?:{body})|{_PROBES})")
+        position = match.end()
+    out.append(re.escape(endpoint.template[position:]))
+    return "".join(out)
+
+
+def template_names(endpoint: DjangoEndpoint) -> list[str]:
+    """The endpoint's parameter names in template order (group ``p<i>`` is the i-th)."""
+    return _TEMPLATE_PARAM.findall(endpoint.template)
+
+
+def as_route_text(probe: str, template: str) -> str | None:
+    """The probe with each segment holding a run-time part replaced by the template's literal
+    segment facing it (as if the part's value were that text), or None when the segment
+    counts differ or no such segment exists: the path to try when nothing matched as is."""
+    ours, theirs = probe.split("/"), template.split("/")
+    if len(ours) != len(theirs):
+        return None
+    changed = [
+        b if any(_is_probe(c) for c in a) and "{" not in b else a
+        for a, b in zip(ours, theirs, strict=True)
+    ]
+    return "/".join(changed) if changed != ours else None
+
+
+def nextjs_regex(route: Route) -> re.Pattern[str]:
+    """A Next.js route's path as a regex over ``/``-prefixed paths without trailing slash."""
+    out = []
+    for segment in route.segments:
+        if segment.kind == "optional_catch_all":
+            out.append("(?:/.+)?")
+        elif segment.kind == "catch_all":
+            out.append("/.+")
+        elif segment.kind == "dynamic":
+            out.append("/[^/]+")
+        else:
+            out.append("/" + re.escape(segment.name))
+    return re.compile("".join(out) or "/")
+
+
+def route_key(route: str) -> str:
+    """A Django route pattern (``http.route`` or ``DjangoEndpoint.route``) in one comparable
+    form: ``<int:pk>`` -> ``{pk}``, regex anchors and a leading slash dropped. Django joins
+    included regex patterns without their inner ``^``; a discovered route keeps them."""
+    return _ROUTE_PARAM.sub(r"{\1}", _ANCHOR.sub("", route)).lstrip("/")

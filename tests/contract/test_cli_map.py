@@ -1,0 +1,72 @@
+"""``e2e-otel map`` end to end on the fixture and the demo shop: output formats, the CI gate,
+one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import pytest
+
+from e2e_otel import cli_map
+from tests.contract.conftest import FRONTEND, SETTINGS
+from tests.contract.test_traffic import SHOP_REQUESTS, write_requests
+from tests.integration.services import SHOP
+
+
+def run_map(*extra: str | Path) -> int:
+    parser = argparse.ArgumentParser()
+    cli_map.add_parser(parser.add_subparsers(dest="command"))
+    base = ["map", "--nextjs", str(FRONTEND), "--django-settings", SETTINGS]
+    args = parser.parse_args([*base, "--pythonpath", str(SHOP), *map(str, extra)])
+    return cli_map.run(args)
+
+
+@pytest.fixture(autouse=True)
+def sqlite_shop(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHOP_DB_ENGINE", "sqlite")
+
+
+def test_markdown_on_stdout_and_the_default_gate_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_map() == 1  # the planted 404 and 405
+    out, err = capsys.readouterr()
+    assert out.startswith("### e2e-otel contract map")
+    assert "| 404 not found | `POST /api/auth/register/`" in out
+    assert err.strip().endswith("24 ok")
+
+
+def test_gating_on_an_absent_verdict_passes(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_map("--fail-on", "external") == 0
+    assert run_map("--fail-on", "") == 0
+    assert run_map("--fail-on", "missing_credentials") == 1
+
+
+def test_json_and_markdown_files_with_traffic(tmp_path: Path) -> None:
+    traces = write_requests(tmp_path / "t.jsonl", "shop-api", SHOP_REQUESTS)
+    out_json, out_md = tmp_path / "out" / "map.json", tmp_path / "out" / "map.md"
+    code = run_map("--traces", traces, "--json", out_json, "--markdown", out_md, "--fail-on", "")
+    assert code == 0
+    document = json.loads(out_json.read_text())
+    assert document["version"] == 1 and document["summary"]["not_found"] == 1
+    assert [r["route"] for r in document["traffic"]["undiscovered"]] == ["api/legacy/export/"]
+    assert "Traffic to undiscovered routes (1):" in out_md.read_text()
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (("--fail-on", "not_found,teapot"), "unknown verdict 'teapot'"),
+        (("--traces", "/nonexistent/t.jsonl"), "no such traces file"),
+        (("--prometheus", "http://127.0.0.1:9", "--window", "soon"), "--window"),
+        (("--nextjs", "/nonexistent/app"), "/nonexistent/app"),
+        (("--django-settings", "no_such_project.settings"), "no_such_project"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(
+    flags: tuple[str, ...], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_map(*flags) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("e2e-otel: error: ") and message in err
