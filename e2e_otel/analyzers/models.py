@@ -1,12 +1,15 @@
-"""What analyzers produce: findings with recommendations, and the report that gathers them.
+"""What analyzers produce: findings with recommendations, the series charted with the change
+points found in them, and the report that gathers them.
 
 Analyzers are pure functions of data + config + clock; these types are their only output, so
-publishers (JSON, Markdown, HTML, Prometheus, Grafana) depend on nothing else.
+publishers (JSON, Markdown, HTML, Prometheus, Grafana) depend on nothing else. ``Series`` lives
+here, not in :mod:`.series`, because a chart carries one and the report carries the charts.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,7 +18,11 @@ from typing import Any, Literal
 Category = Literal["database", "api", "frontend"]
 Priority = Literal["high", "medium", "low"]
 PRIORITY_ORDER: Mapping[str, int] = {"high": 0, "medium": 1, "low": 2}
-REPORT_SCHEMA_VERSION = "1.0"
+REPORT_SCHEMA_VERSION = "1.1"
+#: What a series is about: an API endpoint ("route"), a workflow, or a statement shape.
+SubjectKind = Literal["route", "workflow", "fingerprint"]
+#: Latency p95 in milliseconds, or the share (0-1) of failed requests.
+SeriesMetric = Literal["p95_ms", "error_ratio"]
 
 
 def finding_id(rule: str, *key: str) -> str:
@@ -74,12 +81,59 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Series:
+    """One subject's metric over time: ``points`` are (unix seconds, value), ascending in time,
+    one per step; steps with no data are left out (not zero). ``evidence`` names the subject
+    (service, route/method, workflow, fingerprint) for the findings."""
+
+    kind: SubjectKind
+    target: str  # display name, e.g. "GET api/products/", "checkout", a fingerprint id
+    metric: SeriesMetric
+    points: tuple[tuple[float, float], ...]
+    evidence: Evidence = field(default_factory=Evidence)
+    # Requests (or statements) behind each point, when the source knows: a point made of two
+    # requests weighs less than one of two thousand. Same length as ``points`` or empty.
+    counts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChangePoint:
+    """A confirmed shift in a series' mean: ``points[index]`` is the first point after it."""
+
+    index: int
+    at_unix_s: float  # time of points[index]
+    before: float  # mean of the segment before, in the series' unit
+    after: float  # mean of the segment after
+    p_value: float  # Welch's t-test between the two segments
+
+    @property
+    def relative_change(self) -> float:
+        """(after - before) / before; infinite when a zero baseline grew."""
+        if self.before:
+            return (self.after - self.before) / abs(self.before)
+        return 0.0 if self.after == self.before else math.copysign(math.inf, self.after)
+
+    @property
+    def direction(self) -> Literal["up", "down"]:
+        return "up" if self.after > self.before else "down"
+
+
+@dataclass(frozen=True)
+class SeriesChart:
+    """A series to draw with the change points found in it (the HTML report's line charts)."""
+
+    series: Series
+    change_points: tuple[ChangePoint, ...] = ()
+
+
+@dataclass(frozen=True)
 class AnalyzerResult:
     """One analyzer's output."""
 
     analyzer: str
     recommendations: tuple[Recommendation, ...] = ()
     sections: tuple[Section, ...] = ()
+    charts: tuple[SeriesChart, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,4 +151,5 @@ class Report:
     sections: tuple[Section, ...]
     problems: tuple[str, ...] = ()
     complete: bool = True
+    charts: tuple[SeriesChart, ...] = ()
     schema_version: str = REPORT_SCHEMA_VERSION

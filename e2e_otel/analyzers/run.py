@@ -13,6 +13,7 @@ from e2e_otel.analyzers import (
     health,
     n_plus_one,
     parallelizable,
+    regressions,
     slow_queries,
     thresholds,
 )
@@ -35,6 +36,7 @@ FILE_ANALYZERS: Sequence[tuple[str, Analyzer, Mapping[str, float]]] = (
     (chatty.NAME, chatty.analyze, chatty.DEFAULTS),
     (parallelizable.NAME, parallelizable.analyze, parallelizable.DEFAULTS),
     (error_hotspots.NAME, error_hotspots.analyze, error_hotspots.DEFAULTS),
+    (regressions.NAME, regressions.analyze, regressions.DEFAULTS),
 )
 # A corrupt file can have a problem on every line: the report keeps the first ones and a count.
 MAX_PROBLEMS_KEPT = 100
@@ -79,7 +81,8 @@ def analyze_files(
 def analyze_dataset(
     dataset: Dataset, config: Config, now: datetime, source: str, problems: Sequence[str] = ()
 ) -> Report:
-    """Run every file analyzer on ``dataset``; recommendations in ``sort_key`` order."""
+    """Run every file analyzer on ``dataset``; recommendations in ``sort_key`` order, sections
+    and charts in analyzer order."""
     results = [analyzer(dataset, config, now) for _, analyzer, _ in FILE_ANALYZERS]
     recommendations = sorted(
         (r for result in results for r in result.recommendations), key=Recommendation.sort_key
@@ -95,6 +98,7 @@ def analyze_dataset(
         sections=tuple(section for result in results for section in result.sections),
         problems=tuple(problems),
         complete=not problems,
+        charts=tuple(chart for result in results for chart in result.charts),
     )
 
 

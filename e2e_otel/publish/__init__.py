@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from e2e_otel.publish.charts import ChangePoint, LatencySeries, SeriesPoint
 from e2e_otel.publish.html import render_html
 from e2e_otel.publish.json_report import (
     REPORT_JSON_SCHEMA,
@@ -16,10 +15,7 @@ from e2e_otel.publish.markdown import render_markdown
 
 __all__ = [
     "REPORT_JSON_SCHEMA",
-    "ChangePoint",
-    "LatencySeries",
     "ReportSchemaError",
-    "SeriesPoint",
     "load_report_dict",
     "render_html",
     "render_json",

@@ -8,40 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from html import escape
-from typing import NamedTuple
 
 from e2e_otel.publish._format import format_number, shorten
 
-__all__ = ["ChangePoint", "LatencySeries", "SeriesPoint", "svg_bar_chart", "svg_line_chart"]
-
-
-class SeriesPoint(NamedTuple):
-    """One sample of a series (a plain ``(datetime, float)`` tuple works too)."""
-
-    at: datetime
-    value: float
-
-
-class ChangePoint(NamedTuple):
-    """A detected change, drawn as a marked vertical line at ``at`` with ``label`` beside it
-    (e.g. ``"+38% (p < 0.001)"``)."""
-
-    at: datetime
-    label: str
-
-
-@dataclass(frozen=True)
-class LatencySeries:
-    """A series to chart in the HTML report, e.g. p95 latency of one route, with the change
-    points the regression analyzer found in it."""
-
-    name: str  # e.g. "GET /api/products p95"
-    points: tuple[SeriesPoint, ...]
-    change_points: tuple[ChangePoint, ...] = ()
-    unit: str = "ms"
+__all__ = ["svg_bar_chart", "svg_line_chart"]
 
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"

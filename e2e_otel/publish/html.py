@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from datetime import datetime, timezone
 from html import escape
 from typing import Any, NamedTuple
 
-from e2e_otel.analyzers.models import Recommendation, Report, Section
+from e2e_otel.analyzers.models import Recommendation, Report, Section, SeriesChart
 from e2e_otel.publish._format import (
     evidence_fields,
     figure_items,
@@ -25,7 +25,7 @@ from e2e_otel.publish._format import (
     verdict,
 )
 from e2e_otel.publish._html_style import CSS
-from e2e_otel.publish.charts import LatencySeries, svg_bar_chart, svg_line_chart
+from e2e_otel.publish.charts import svg_bar_chart, svg_line_chart
 from e2e_otel.publish.json_report import iso_utc, sorted_recommendations
 
 __all__ = ["TopBars", "render_html", "top_bars"]
@@ -121,7 +121,35 @@ def _problems(report: Report) -> str:
     )
 
 
-def _charts(report: Report, series: Sequence[LatencySeries], top: int) -> str:
+def _utc(unix_s: float) -> datetime:
+    return datetime.fromtimestamp(unix_s, timezone.utc)
+
+
+def _line_chart(chart: SeriesChart) -> str:
+    """A series as a line chart, error ratios in percent, each change point labelled with its
+    size and p value."""
+    series = chart.series
+    scale, unit = (1.0, "ms") if series.metric == "p95_ms" else (100.0, "%")
+    what = "p95" if series.metric == "p95_ms" else "error ratio"
+    name = f"{series.target} {what}"
+    points = [(_utc(at), value * scale) for at, value in series.points]
+    marks = [
+        (
+            _utc(cp.at_unix_s),
+            f"{cp.relative_change:+.0%} (p {cp.p_value:.2g})"
+            if math.isfinite(cp.relative_change)
+            else f"{cp.direction} from 0 (p {cp.p_value:.2g})",
+        )
+        for cp in chart.change_points
+    ]
+    svg = svg_line_chart(points, marks, title=name, unit=unit)
+    count = len(marks)
+    noun = "change point" if count == 1 else "change points"
+    caption = f"{escape(series.kind)} {escape(name)} · {count} {noun} marked"
+    return f"<figure><figcaption>{caption}</figcaption>{svg}</figure>"
+
+
+def _charts(report: Report, top: int) -> str:
     out = []
     title, unit, bars = top_bars(report, top)
     if bars:
@@ -129,14 +157,9 @@ def _charts(report: Report, series: Sequence[LatencySeries], top: int) -> str:
             f"<h2>{escape(title)}</h2><figure>{svg_bar_chart(bars, title=title, unit=unit)}"
             "</figure>"
         )
-    if series:
-        out.append("<h2>Latency</h2>")
-        for s in series:
-            chart = svg_line_chart(s.points, s.change_points, title=s.name, unit=s.unit)
-            marks = len(s.change_points)
-            noun = "change point" if marks == 1 else "change points"
-            caption = escape(s.name) + (f" · {marks} {noun} marked" if marks else "")
-            out.append(f"<figure><figcaption>{caption}</figcaption>{chart}</figure>")
+    if report.charts:
+        out.append("<h2>Change points</h2>")
+        out += [_line_chart(chart) for chart in report.charts]
     return "".join(out)
 
 
@@ -228,17 +251,12 @@ def _section(section: Section, max_rows: int) -> str:
     return f'<h2 id="{escape(section.name)}">{escape(section.title)}</h2>{note}{table}'
 
 
-def render_html(
-    report: Report,
-    series: Sequence[LatencySeries] = (),
-    *,
-    top: int = 10,
-    max_rows: int = 200,
-) -> str:
+def render_html(report: Report, *, top: int = 10, max_rows: int = 200) -> str:
     """The report as a self-contained HTML page.
 
     Layout: a header with the verdict, the problems when the report is incomplete, the top-N bar
-    chart (see ``top_bars``), one line chart per entry of ``series`` with its change points marked,
+    chart (see ``top_bars``), one line chart per ``report.charts`` entry with its change points
+    marked,
     every recommendation as a collapsible block (high priority ones open), then every section as
     a table of its first ``max_rows`` rows.
     """
@@ -246,7 +264,7 @@ def render_html(
     parts = [_header(report)]
     if not report.complete or report.problems:
         parts.append(_problems(report))
-    parts.append(_charts(report, series, top))
+    parts.append(_charts(report, top))
     parts.append("<h2>Recommendations</h2>")
     parts += [_recommendation(n, rec) for n, rec in enumerate(recs, 1)]
     if not recs:

@@ -13,11 +13,16 @@ from typing import Any, cast
 from e2e_otel.analyzers.models import (
     PRIORITY_ORDER,
     Category,
+    ChangePoint,
     Evidence,
     Priority,
     Recommendation,
     Report,
     Section,
+    Series,
+    SeriesChart,
+    SeriesMetric,
+    SubjectKind,
 )
 from e2e_otel.publish.json_schema import REPORT_JSON_SCHEMA
 from e2e_otel.publish.validation import ReportSchemaError, parse_date_time, validate
@@ -104,11 +109,35 @@ def _section_to_dict(section: Section) -> dict[str, Any]:
     }
 
 
+def _chart_to_dict(chart: SeriesChart) -> dict[str, Any]:
+    series = chart.series
+    return {
+        "kind": series.kind,
+        "target": series.target,
+        "metric": series.metric,
+        "evidence": _evidence_to_dict(series.evidence),
+        "points": [[at, _number(value)] for at, value in series.points],
+        "counts": list(series.counts),
+        "change_points": [
+            {
+                "index": cp.index,
+                "at_unix_s": cp.at_unix_s,
+                "before": cp.before,
+                "after": cp.after,
+                "relative_change": _number(cp.relative_change),
+                "direction": cp.direction,
+                "p_value": cp.p_value,
+            }
+            for cp in chart.change_points
+        ],
+    }
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON data, valid against ``REPORT_JSON_SCHEMA``.
 
-    Recommendations are in ``sort_key`` order; sections, rows, steps and trace ids keep the
-    analyzers' order (it is meaningful); datetimes are ISO 8601 UTC strings; NaN and infinity
+    Recommendations are in ``sort_key`` order; sections, rows, steps, trace ids and charts keep
+    the analyzers' order (it is meaningful); datetimes are ISO 8601 UTC strings; NaN and infinity
     become null; a section cell that is not a JSON scalar becomes its ``str()``.
     """
     by_priority: Counter[str] = Counter(rec.priority for rec in report.recommendations)
@@ -130,6 +159,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         },
         "recommendations": [_recommendation_to_dict(r) for r in sorted_recommendations(report)],
         "sections": [_section_to_dict(s) for s in report.sections],
+        "charts": [_chart_to_dict(chart) for chart in report.charts],
     }
 
 
@@ -174,7 +204,22 @@ def load_report_dict(text: str | bytes) -> dict[str, Any]:
                     f"sections[{index}].rows[{row_index}]",
                     f"{len(row)} cells for {width} columns",
                 )
+    for index, chart in enumerate(data["charts"]):
+        _check_chart(f"charts[{index}]", chart)
     return cast(dict[str, Any], data)
+
+
+def _check_chart(path: str, chart: dict[str, Any]) -> None:
+    points = len(chart["points"])
+    if chart["counts"] and len(chart["counts"]) != points:
+        raise ReportSchemaError(
+            f"{path}.counts", f"{len(chart['counts'])} counts for {points} points"
+        )
+    for index, cp in enumerate(chart["change_points"]):
+        if cp["index"] >= points:
+            raise ReportSchemaError(
+                f"{path}.change_points[{index}].index", f"{cp['index']} is past {points} points"
+            )
 
 
 def _datetime(text: str | None) -> datetime | None:
@@ -185,8 +230,36 @@ def _figure(value: float | None) -> float:
     return math.nan if value is None else value
 
 
+def _evidence_from_dict(ev: dict[str, Any]) -> Evidence:
+    return Evidence(
+        service=ev["service"],
+        workflow=ev["workflow"],
+        route=ev["route"],
+        method=ev["method"],
+        fingerprint_id=ev["fingerprint_id"],
+        fingerprint=ev["fingerprint"],
+        figures={name: _figure(value) for name, value in ev["figures"].items()},
+        trace_ids=tuple(ev["trace_ids"]),
+    )
+
+
+def _chart_from_dict(data: dict[str, Any]) -> SeriesChart:
+    series = Series(
+        kind=cast(SubjectKind, data["kind"]),
+        target=data["target"],
+        metric=cast(SeriesMetric, data["metric"]),
+        points=tuple((float(at), _figure(value)) for at, value in data["points"]),
+        evidence=_evidence_from_dict(data["evidence"]),
+        counts=tuple(data["counts"]),
+    )
+    change_points = tuple(
+        ChangePoint(cp["index"], cp["at_unix_s"], cp["before"], cp["after"], cp["p_value"])
+        for cp in data["change_points"]
+    )
+    return SeriesChart(series, change_points)
+
+
 def _recommendation_from_dict(data: dict[str, Any]) -> Recommendation:
-    ev = data["evidence"]
     return Recommendation(
         id=data["id"],
         rule=data["rule"],
@@ -197,22 +270,14 @@ def _recommendation_from_dict(data: dict[str, Any]) -> Recommendation:
         steps=tuple(data["steps"]),
         expected_improvement_ms=data["expected_improvement_ms"],
         expected_improvement_pct=data["expected_improvement_pct"],
-        evidence=Evidence(
-            service=ev["service"],
-            workflow=ev["workflow"],
-            route=ev["route"],
-            method=ev["method"],
-            fingerprint_id=ev["fingerprint_id"],
-            fingerprint=ev["fingerprint"],
-            figures={name: _figure(value) for name, value in ev["figures"].items()},
-            trace_ids=tuple(ev["trace_ids"]),
-        ),
+        evidence=_evidence_from_dict(data["evidence"]),
     )
 
 
 def report_from_dict(data: dict[str, Any]) -> Report:
-    """Rebuild a ``Report`` from a dict returned by ``load_report_dict`` (``summary`` is derived
-    and ignored). ``report_from_dict(load_report_dict(render_json(r)))`` equals ``r`` with its
+    """Rebuild a ``Report`` from a dict returned by ``load_report_dict`` (``summary`` and the
+    change points' ``relative_change`` and ``direction`` are derived and ignored).
+    ``report_from_dict(load_report_dict(render_json(r)))`` equals ``r`` with its
     recommendations sorted, as long as section cells and figures were JSON scalars."""
     return Report(
         generated_at=parse_date_time(data["generated_at"]),
@@ -233,5 +298,6 @@ def report_from_dict(data: dict[str, Any]) -> Report:
         ),
         problems=tuple(data["problems"]),
         complete=data["complete"],
+        charts=tuple(_chart_from_dict(chart) for chart in data["charts"]),
         schema_version=data["schema_version"],
     )

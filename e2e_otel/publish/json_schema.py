@@ -36,6 +36,7 @@ REPORT_JSON_SCHEMA: dict[str, Any] = {
         "summary",
         "recommendations",
         "sections",
+        "charts",
     ],
     "additionalProperties": False,
     "properties": {
@@ -76,6 +77,11 @@ REPORT_JSON_SCHEMA: dict[str, Any] = {
             "type": "array",
             "items": {"$ref": "#/$defs/section"},
             "description": "Tables contributed by the analyzers, in analyzer order.",
+        },
+        "charts": {
+            "type": "array",
+            "items": {"$ref": "#/$defs/chart"},
+            "description": "Series with the change points found in them (added in 1.1).",
         },
     },
     "$defs": {
@@ -216,6 +222,89 @@ REPORT_JSON_SCHEMA: dict[str, Any] = {
                     "type": "array",
                     "items": {"type": "array", "items": {"$ref": "#/$defs/cell"}},
                     "description": "Rows in the analyzer's order, one cell per column.",
+                },
+            },
+        },
+        "chart": {
+            "type": "object",
+            "description": "One subject's metric over time and its confirmed change points.",
+            "required": [
+                "kind",
+                "target",
+                "metric",
+                "evidence",
+                "points",
+                "counts",
+                "change_points",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "kind": {
+                    "enum": ["route", "workflow", "fingerprint"],
+                    "description": "What the series is about: endpoint, workflow or statement.",
+                },
+                "target": {"type": "string", "description": "Display name of the subject."},
+                "metric": {
+                    "enum": ["p95_ms", "error_ratio"],
+                    "description": "p95 latency in ms, or the share (0-1) of failed requests.",
+                },
+                "evidence": {"$ref": "#/$defs/evidence"},
+                "points": {
+                    "type": "array",
+                    "items": {
+                        "type": "array",
+                        "prefixItems": [
+                            {"type": "number"},
+                            {"type": ["number", "null"]},
+                        ],
+                        "minItems": 2,
+                        "maxItems": 2,
+                    },
+                    "description": "[unix seconds, value] ascending in time; null: NaN.",
+                },
+                "counts": {
+                    "type": "array",
+                    "items": {"type": "integer", "minimum": 0},
+                    "description": "Requests behind each point; empty when unknown.",
+                },
+                "change_points": {
+                    "type": "array",
+                    "items": {"$ref": "#/$defs/change_point"},
+                    "description": "Confirmed change points, in time order.",
+                },
+            },
+        },
+        "change_point": {
+            "type": "object",
+            "description": "A confirmed shift in the series' mean.",
+            "required": [
+                "index",
+                "at_unix_s",
+                "before",
+                "after",
+                "relative_change",
+                "direction",
+                "p_value",
+            ],
+            "additionalProperties": False,
+            "properties": {
+                "index": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Position in points of the first point after the change.",
+                },
+                "at_unix_s": {"type": "number", "description": "Time of that point."},
+                "before": {"type": "number", "description": "Mean of the segment before."},
+                "after": {"type": "number", "description": "Mean of the segment after."},
+                "relative_change": _nullable(
+                    "number", "(after - before) / before; null when before is 0."
+                ),
+                "direction": {"enum": ["up", "down"], "description": "Which way it moved."},
+                "p_value": {
+                    "type": "number",
+                    "minimum": 0,
+                    "maximum": 1,
+                    "description": "Welch's t-test between the two segments (search-corrected).",
                 },
             },
         },

@@ -7,8 +7,16 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from e2e_otel.analyzers.models import Evidence, Recommendation, Report, Section, finding_id
-from e2e_otel.publish.charts import ChangePoint, LatencySeries, SeriesPoint
+from e2e_otel.analyzers.models import (
+    ChangePoint,
+    Evidence,
+    Recommendation,
+    Report,
+    Section,
+    Series,
+    SeriesChart,
+    finding_id,
+)
 
 T0 = datetime(2024, 5, 6, 0, 0, tzinfo=timezone.utc)
 HOSTILE = "</script><img src=x onerror=alert(1)> | `tick` <!-- ** _x_ [l](javascript:x) @team #1"
@@ -228,6 +236,7 @@ def sample_report(**overrides: Any) -> Report:
             ),
             Section(name="empty", title="Nothing here", columns=("a",), rows=()),
         ),
+        charts=sample_charts(),
     )
     return replace(report, **overrides)
 
@@ -270,26 +279,36 @@ def hostile_report() -> Report:
     )
 
 
-def sample_series() -> tuple[LatencySeries, ...]:
-    """Two hourly p95 series over a week, one with a step change."""
+def sample_charts() -> tuple[SeriesChart, ...]:
+    """Two hourly series over a week: checkout p95 with a step up, products' error ratio with a
+    step down."""
+    start = T0.timestamp()
     hours = range(24 * 7)
     checkout = tuple(
-        SeriesPoint(
-            T0 + timedelta(hours=h), 195.0 + 20 * math.sin(h / 3.8) + (74.0 if h >= 62 else 0.0)
-        )
+        (start + 3600 * h, 195.0 + 20 * math.sin(h / 3.8) + (74.0 if h >= 62 else 0.0))
         for h in hours
     )
-    products = tuple(
-        SeriesPoint(
-            T0 + timedelta(hours=h), math.nan if 80 <= h < 84 else 48.0 + 6 * math.cos(h / 2.0)
-        )
-        for h in hours
-    )
+    products = tuple((start + 3600 * h, 0.08 if h < 100 else 0.01) for h in hours)
     return (
-        LatencySeries(
-            name="POST /api/orders/checkout p95",
-            points=checkout,
-            change_points=(ChangePoint(T0 + timedelta(hours=62), "+38% (p < 0.001)"),),
+        SeriesChart(
+            Series(
+                "route",
+                "POST /api/orders/checkout",
+                "p95_ms",
+                checkout,
+                Evidence(service="shop-api", method="POST", route="/api/orders/checkout"),
+                tuple(40 + h % 7 for h in hours),
+            ),
+            (ChangePoint(62, start + 62 * 3600, 195.4, 269.1, 2.5e-40),),
         ),
-        LatencySeries(name="GET /api/products p95 — données « produits »", points=products),
+        SeriesChart(
+            Series(
+                "workflow",
+                "produits — données « produits »",
+                "error_ratio",
+                products,
+                Evidence(workflow="produits — données « produits »"),
+            ),
+            (ChangePoint(100, start + 100 * 3600, 0.08, 0.01, 1e-12),),
+        ),
     )

@@ -6,13 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from e2e_otel.publish.charts import (
-    ChangePoint,
-    SeriesPoint,
-    nice_ticks,
-    svg_bar_chart,
-    svg_line_chart,
-)
+from e2e_otel.publish.charts import nice_ticks, svg_bar_chart, svg_line_chart
 from tests.publish.htmltree import Node, parse
 
 T0 = datetime(2024, 5, 6, tzinfo=timezone.utc)
@@ -71,8 +65,7 @@ def test_long_bar_labels_are_cut_with_the_full_text_in_the_tooltip() -> None:
 
 def test_line_chart_draws_points_and_breaks_on_missing_values() -> None:
     points = [
-        SeriesPoint(T0 + timedelta(hours=h), v)
-        for h, v in enumerate([10.0, 20.0, math.nan, 30.0, 40.0])
+        (T0 + timedelta(hours=h), v) for h, v in enumerate([10.0, 20.0, math.nan, 30.0, 40.0])
     ]
     svg = _svg(svg_line_chart(points, title="p95"))
     segments = _path_moves(svg)
@@ -86,9 +79,7 @@ def test_line_chart_draws_points_and_breaks_on_missing_values() -> None:
 
 def test_change_points_are_marked_where_they_happened() -> None:
     points = [(T0 + timedelta(hours=h), float(h)) for h in range(11)]
-    svg = _svg(
-        svg_line_chart(points, [ChangePoint(T0 + timedelta(hours=5), "+38% <p>")], title="t")
-    )
+    svg = _svg(svg_line_chart(points, [(T0 + timedelta(hours=5), "+38% <p>")], title="t"))
     (mark,) = [g for g in svg.iter("g") if g.attrs.get("class") == "change-point"]
     (line,) = mark.iter("line")
     first, last = _path_moves(svg)[0][0][0], _path_moves(svg)[0][-1][0]

@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import timedelta
+from dataclasses import replace
 
-from e2e_otel.analyzers.models import Section
-from e2e_otel.publish.charts import ChangePoint, LatencySeries, SeriesPoint
+from e2e_otel.analyzers.models import ChangePoint, Section, Series, SeriesChart
 from e2e_otel.publish.html import render_html, top_bars
 from tests.publish.htmltree import Node, parse
 from tests.publish.reports import (
@@ -15,7 +14,6 @@ from tests.publish.reports import (
     incomplete_report,
     rec,
     sample_report,
-    sample_series,
 )
 
 # Elements the report is made of: no script, img, link, iframe, object, form, ...
@@ -80,7 +78,7 @@ def _check_structure(html: str) -> Node:
 
 
 def test_page_is_well_formed_and_self_contained() -> None:
-    html = render_html(incomplete_report(), sample_series())
+    html = render_html(incomplete_report())
     assert html.startswith('<!DOCTYPE html>\n<html lang="en">')
     doc = _check_structure(html)
     css = next(doc.iter("style")).text()
@@ -132,19 +130,19 @@ def test_top_bars_from_slow_queries_else_recommendations() -> None:
 
 
 def test_charts_are_inline_svg() -> None:
-    doc = _check_structure(render_html(sample_report(), sample_series()))
+    doc = _check_structure(render_html(sample_report()))
     svgs = list(doc.iter("svg"))
     assert len(svgs) == 3  # top-N bars + two series
     assert len(list(svgs[0].iter("rect"))) == 10
     assert [next(s.iter("title")).text() for s in svgs[1:]] == [
         "POST /api/orders/checkout p95",
-        "GET /api/products p95 — données « produits »",
+        "produits — données « produits » error ratio",
     ]
     marks = [g for g in svgs[1].iter("g") if g.attrs.get("class") == "change-point"]
-    assert len(marks) == 1 and "+38% (p < 0.001)" in marks[0].text()
+    assert len(marks) == 1 and "+38% (p 2.5e-40)" in marks[0].text()
     captions = [f.text() for f in doc.iter("figcaption")]
-    assert captions[0] == "POST /api/orders/checkout p95 · 1 change point marked"
-    without = parse(render_html(sample_report(sections=(), recommendations=())))
+    assert captions[0] == "route POST /api/orders/checkout p95 · 1 change point marked"
+    without = parse(render_html(sample_report(sections=(), recommendations=(), charts=())))
     assert list(without.iter("svg")) == []
 
 
@@ -189,14 +187,9 @@ def test_sections_as_tables() -> None:
 
 
 def test_user_data_is_escaped() -> None:
-    html = render_html(
-        hostile_report(),
-        [
-            LatencySeries(
-                HOSTILE, (SeriesPoint(T0, 1.0),), (ChangePoint(T0, HOSTILE),), unit=HOSTILE
-            )
-        ],
-    )
+    at = T0.timestamp()
+    chart = SeriesChart(Series("route", HOSTILE, "p95_ms", ((at, 1.0), (at + 60, 2.0))), ())
+    html = render_html(replace(hostile_report(), charts=(chart,)))
     assert "<img" not in html and "</script>" not in html.lower().replace("&lt;/script&gt;", "")
     doc = _check_structure(html)
     text = doc.text()
@@ -207,15 +200,18 @@ def test_user_data_is_escaped() -> None:
 
 
 def test_deterministic() -> None:
-    assert render_html(sample_report(), sample_series()) == render_html(
-        sample_report(), sample_series()
-    )
+    assert render_html(sample_report()) == render_html(sample_report())
 
 
-def test_series_input_accepts_plain_tuples() -> None:
-    points = tuple((T0 + timedelta(minutes=i), float(i)) for i in range(5))
-    series = LatencySeries("plain", points, ((T0 + timedelta(minutes=2), "step"),))  # type: ignore[arg-type]
-    doc = parse(
-        render_html(sample_report(recommendations=(rec("r", "low", "t"),), sections=()), [series])
-    )
-    assert len(list(doc.iter("svg"))) == 1
+def test_error_ratios_in_percent_and_gaps_break_the_line() -> None:
+    at = T0.timestamp()
+    points = ((at, 0.1), (at + 60, math.nan), (at + 120, 0.3), (at + 180, 0.3))
+    series = Series("workflow", "checkout", "error_ratio", points)
+    chart = SeriesChart(series, (ChangePoint(2, at + 120, 0.1, 0.3, 0.004),))
+    report = sample_report(recommendations=(rec("r", "low", "t"),), sections=(), charts=(chart,))
+    doc = parse(render_html(report))
+    (svg,) = doc.iter("svg")
+    labels = [t.text() for t in svg.iter("text")]
+    assert "%" in labels and "+200% (p 0.004)" in labels
+    (path,) = svg.iter("path")
+    assert str(path.attrs["d"]).count("M") == 2  # the NaN point splits the line in two

@@ -23,6 +23,7 @@ from e2e_otel.publish.json_report import (
 )
 from e2e_otel.publish.validation import validate
 from tests.publish.reports import (
+    T0,
     incomplete_report,
     rec,
     recommendations,
@@ -247,6 +248,28 @@ def test_checks_beyond_the_schema() -> None:
         load_report_dict("{")
     with pytest.raises(ReportSchemaError, match=r"is not of type 'object'"):
         load_report_dict("[]")
+
+
+def test_charts_carry_series_and_change_points() -> None:
+    document = report_to_dict(sample_report())
+    (checkout, products) = document["charts"]
+    assert checkout["points"][0] == [T0.timestamp(), 195.0] and len(checkout["counts"]) == 168
+    (step,) = checkout["change_points"]
+    assert step["direction"] == "up" and step["relative_change"] == pytest.approx(0.3772, abs=1e-4)
+    assert products["change_points"][0]["direction"] == "down" and products["counts"] == []
+    loaded = report_from_dict(load_report_dict(render_json(sample_report())))
+    assert loaded.charts == sample_report().charts
+
+
+def test_chart_checks_beyond_the_schema() -> None:
+    document = report_to_dict(sample_report())
+    document["charts"][0]["change_points"][0]["index"] = 168
+    with pytest.raises(ReportSchemaError, match=r"charts\[0\]\.change_points\[0\]\.index"):
+        load_report_dict(json.dumps(document))
+    document = report_to_dict(sample_report())
+    document["charts"][0]["counts"] = [1, 2]
+    with pytest.raises(ReportSchemaError, match=r"charts\[0\]\.counts: 2 counts for 168"):
+        load_report_dict(json.dumps(document))
 
 
 def test_loads_bytes_and_empty_sections() -> None:

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from e2e_otel.analyzers.changepoint import DAY_S, Gates, deseasonalize, detect, energy_split
+
+STEP_S = 60.0
+
+
+def _points(values: np.ndarray) -> list[tuple[float, float]]:
+    return [(1_767_225_600 + STEP_S * i, float(v)) for i, v in enumerate(values)]
+
+
+def _noisy(levels: list[tuple[int, float]], cv: float = 0.05, seed: int = 1) -> np.ndarray:
+    """Gaussian noise of ``cv`` around piecewise levels given as (points, level)."""
+    rng = np.random.default_rng(seed)
+    base = np.concatenate([np.full(n, level) for n, level in levels])
+    result: np.ndarray = base * rng.normal(1, cv, len(base))
+    return result
+
+
+def test_a_clean_step_is_found_at_its_index() -> None:
+    (step,) = detect(_points(_noisy([(40, 100.0), (40, 150.0)])), Gates())
+    assert step.index == 40 and step.direction == "up"
+    assert step.at_unix_s == 1_767_225_600 + 40 * STEP_S
+    assert step.before == pytest.approx(100, rel=0.03) and step.after == pytest.approx(
+        150, rel=0.03
+    )
+    assert step.relative_change == pytest.approx(0.5, abs=0.05) and step.p_value < 1e-10
+
+
+def test_flat_noisy_series_has_no_change_point() -> None:
+    for seed in range(20):
+        assert detect(_points(_noisy([(200, 300.0)], cv=0.1, seed=seed)), Gates()) == ()
+
+
+def test_a_step_below_the_relative_minimum_is_not_reported() -> None:
+    # 5 % of 1000 ms is 50 ms, over the absolute minimum, and very significant at this noise.
+    values = _noisy([(100, 1000.0), (100, 1050.0)], cv=0.005)
+    assert detect(_points(values), Gates()) == ()
+    (found,) = detect(_points(values), Gates(min_relative_change=0.04))
+    assert found.index == 100
+
+
+def test_a_step_below_the_absolute_minimum_is_not_reported() -> None:
+    values = _noisy([(50, 50.0), (50, 65.0)], cv=0.01)  # +30 % but only 15 ms
+    assert detect(_points(values), Gates()) == ()
+    assert len(detect(_points(values), Gates(min_absolute=10))) == 1
+
+
+def test_the_p_value_gate() -> None:
+    # A 20 % step buried in 30 % noise over few points: real, but not proven at p < 0.01.
+    values = _noisy([(12, 100.0), (12, 120.0)], cv=0.3, seed=3)
+    assert detect(_points(values), Gates()) == ()
+    assert len(detect(_points(values), Gates(p_value=0.9))) == 1
+
+
+def test_two_steps_are_both_found() -> None:
+    found = detect(_points(_noisy([(30, 100.0), (30, 200.0), (30, 120.0)])), Gates())
+    assert [(cp.index, cp.direction) for cp in found] == [(30, "up"), (60, "down")]
+    assert found[0].after == pytest.approx(found[1].before)
+
+
+def test_each_segment_needs_the_minimum_points() -> None:
+    # A big step 4 points from the end: too few points after it to confirm.
+    values = _noisy([(60, 100.0), (4, 300.0)])
+    assert detect(_points(values), Gates()) == ()
+    (found,) = detect(_points(values), Gates(min_points_per_segment=4))
+    assert found.index == 60
+    assert detect(_points(values[:9]), Gates()) == ()  # shorter than two segments
+
+
+def test_constant_levels_give_an_exact_answer() -> None:
+    (found,) = detect(_points(np.array([10.0] * 10 + [40.0] * 10)), Gates())
+    assert (found.index, found.p_value) == (10, 0.0)
+    assert detect(_points(np.array([10.0] * 20)), Gates()) == ()
+
+
+def test_energy_split_maximizes_the_statistic() -> None:
+    x = np.array([1.0, 1, 1, 1, 1, 1, 5, 5, 5, 5])
+    assert energy_split(x, 2) == 6
+
+
+def test_daily_seasonality_is_not_a_regression_and_a_step_inside_it_is_found() -> None:
+    rng = np.random.default_rng(4)
+    times = 1_767_225_600 + 900 * np.arange(4 * 96, dtype=np.float64)
+    season = 1 + 0.3 * np.sin(2 * np.pi * times / DAY_S)
+    plain = 200 * season * rng.normal(1, 0.05, len(times))
+    points = list(zip(times.tolist(), plain.tolist(), strict=True))
+    assert detect(points, Gates()) == ()
+    # Without the seasonal adjustment the swing itself would be "found".
+    assert detect(points[:96], Gates()) != ()
+    stepped = plain * np.where(np.arange(len(times)) >= 200, 1.25, 1.0)
+    (found,) = detect(list(zip(times.tolist(), stepped.tolist(), strict=True)), Gates())
+    assert abs(found.index - 200) <= 3 and found.direction == "up"
+
+
+def test_only_series_of_two_days_or_more_are_deseasonalized() -> None:
+    times = np.arange(60, dtype=np.float64) * 3600
+    values = 100 * (1 + 0.2 * np.sin(2 * np.pi * times / DAY_S))
+    assert np.array_equal(deseasonalize(times[:48], values[:48]), values[:48])  # 47 hours
+    adjusted = deseasonalize(times, values)
+    assert np.ptp(adjusted) < 0.25 * np.ptp(values)  # the swing is mostly gone
