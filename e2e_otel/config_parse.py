@@ -194,7 +194,7 @@ def _backends(value: object, source: str) -> Backends:
                     "secrets are never written in the file; name an environment variable "
                     "with token_env instead",
                 )
-        _known(raw, source, f"backends.{name}.", {"url", "token_env"})
+        _known(raw, source, f"backends.{name}.", {"url", "token_env", "timeout_seconds", "retries"})
         url = _str(raw.get("url", default.url), source, f"backends.{name}.url")
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(source, f"backends.{name}.url", f"{url!r} is not an http(s) URL")
@@ -203,8 +203,42 @@ def _backends(value: object, source: str) -> Backends:
             raise ConfigError(
                 source, f"backends.{name}.token_env", f"{token_env!r} is not a variable name"
             )
-        result[name] = Backend(url=url.rstrip("/"), token_env=token_env)
+        result[name] = Backend(
+            url=url.rstrip("/"),
+            token_env=token_env,
+            timeout_seconds=_timeout(
+                raw.get("timeout_seconds", default.timeout_seconds),
+                source,
+                f"backends.{name}.timeout_seconds",
+            ),
+            retries=_retries(
+                raw.get("retries", default.retries), source, f"backends.{name}.retries"
+            ),
+        )
     return Backends(**result)
+
+
+_MAX_TIMEOUT_SECONDS = 600
+_MAX_RETRIES = 10
+
+
+def _timeout(value: object, source: str, key: str) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not 0 < value <= _MAX_TIMEOUT_SECONDS
+    ):
+        reason = f"expected a number of seconds in (0, {_MAX_TIMEOUT_SECONDS}], got {value!r}"
+        raise ConfigError(source, key, reason)
+    return float(value)
+
+
+def _retries(value: object, source: str, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= _MAX_RETRIES:
+        raise ConfigError(
+            source, key, f"expected an integer from 0 to {_MAX_RETRIES}, got {value!r}"
+        )
+    return value
 
 
 def _privacy(value: object, source: str) -> Privacy:

@@ -80,8 +80,13 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Backend:
+    """An HTTP backend: base URL, the environment variable holding its token (never the token),
+    seconds per request and further attempts after a retryable failure."""
+
     url: str
     token_env: str | None = None
+    timeout_seconds: float = 10.0
+    retries: int = 2
 
 
 @dataclass(frozen=True)

@@ -201,3 +201,32 @@ def test_error_ratio_thresholds(tmp_path: Path) -> None:
         with pytest.raises(ConfigError) as info:
             load_config(_write(tmp_path, f"thresholds: {{errors: {bad}}}"))
         assert info.value.key == key
+
+
+def test_backend_timeout_and_retries(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, "backends: {tempo: {timeout_seconds: 2.5, retries: 0}}"))
+    assert (config.backends.tempo.timeout_seconds, config.backends.tempo.retries) == (2.5, 0)
+    defaults = Config().backends.prometheus
+    assert (defaults.timeout_seconds, defaults.retries) == (10.0, 2)
+    assert config.backends.prometheus == defaults
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "reason"),
+    [
+        ("{prometheus: {timeout_seconds: 0}}", "backends.prometheus.timeout_seconds", "seconds"),
+        ("{tempo: {timeout_seconds: '5s'}}", "backends.tempo.timeout_seconds", "seconds"),
+        ("{tempo: {timeout_seconds: .nan}}", "backends.tempo.timeout_seconds", "seconds"),
+        ("{tempo: {timeout_seconds: 3600}}", "backends.tempo.timeout_seconds", "(0, 600]"),
+        ("{prometheus: {retries: -1}}", "backends.prometheus.retries", "integer from 0 to 10"),
+        ("{prometheus: {retries: 1.5}}", "backends.prometheus.retries", "integer"),
+        ("{tempo: {retries: true}}", "backends.tempo.retries", "integer"),
+        ("{tempo: {retries: 11}}", "backends.tempo.retries", "integer from 0 to 10"),
+    ],
+)
+def test_bad_backend_timeout_or_retries(tmp_path: Path, text: str, key: str, reason: str) -> None:
+    path = _write(tmp_path, f"backends: {text}")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert (info.value.source, info.value.key) == (str(path), key)
+    assert reason in info.value.reason

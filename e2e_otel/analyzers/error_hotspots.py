@@ -108,7 +108,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 ", ".join(traces),
             )
         )
-        recommendations.append(_recommend(ds, key, spot, total, rate, traces, config))
+        recommendations.append(_recommend(ds, key, spot, total, traces, config))
     section = Section(NAME, "Failures by error category and endpoint", COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
 
@@ -151,12 +151,41 @@ def _recommend(
     key: Key,
     spot: _Hotspot,
     total: int,
-    rate: float,
     traces: tuple[str, ...],
     config: Config,
 ) -> Recommendation:
     category, endpoint, fp, handled = key
-    fp_id = ds.text(fp)
+    return hotspot_recommendation(
+        config,
+        category,
+        endpoint,
+        fingerprint_id=ds.text(fp),
+        fingerprint=ds.fingerprint_text(fp) if fp else None,
+        failures=spot.failures,
+        total=total,
+        workflow=dominant(spot.workflows),
+        traces=traces,
+        handled=handled,
+    )
+
+
+def hotspot_recommendation(
+    config: Config,
+    category: str,
+    endpoint: Endpoint,
+    *,
+    fingerprint_id: str,
+    fingerprint: str | None,
+    failures: int,
+    total: int,
+    workflow: str | None,
+    traces: tuple[str, ...] = (),
+    handled: bool = False,
+) -> Recommendation:
+    """The finding of one hotspot, from spans or from span metrics alike (same id, priority
+    and wording): ``failures`` of ``total`` requests to ``endpoint`` failed with ``category``;
+    the failing statement's text or id when known."""
+    rate = pct(failures, total)
     advice = ADVICE.get(category, UNKNOWN)
     ratios = config.thresholds.errors
     priority: Priority = "low"
@@ -167,20 +196,24 @@ def _recommend(
     if category in CLIENT_CATEGORIES or handled:
         priority = _LOWER[priority]
     label = endpoint_label(endpoint)
-    fingerprint = ds.fingerprint_text(fp) if fp else None
-    statement = f" The failing statement is `{short(fingerprint, 160)}`." if fingerprint else ""
+    if fingerprint:
+        statement = f" The failing statement is `{short(fingerprint, 160)}`."
+    elif fingerprint_id:
+        statement = f" The failing statement has fingerprint id {fingerprint_id}."
+    else:
+        statement = ""
     what = "database calls" if endpoint == NO_REQUEST else "requests to " + label
     handled_note = (
         " The application handled the error (the request did not fail)." if handled else ""
     )
     return Recommendation(
-        id=finding_id(RULE, category, *endpoint, fp_id, "handled" if handled else ""),
+        id=finding_id(RULE, category, *endpoint, fingerprint_id, "handled" if handled else ""),
         rule=RULE,
         category=advice.category,
         priority=priority,
         title=f"{category} {'handled ' if handled else ''}errors in {label}: {rate:g}% of {total}",
         description=(
-            f"{spot.failures} of {total} {what} failed with {category} ({rate:g}%): "
+            f"{failures} of {total} {what} failed with {category} ({rate:g}%): "
             f"{advice.meaning}.{statement}{handled_note}"
         ),
         steps=advice.steps,
@@ -190,10 +223,10 @@ def _recommend(
             service=endpoint[0] or None,
             method=endpoint[1] or None,
             route=None if endpoint == NO_REQUEST else endpoint[2],
-            workflow=dominant(spot.workflows),
-            fingerprint_id=fp_id or None,
+            workflow=workflow or None,
+            fingerprint_id=fingerprint_id or None,
             fingerprint=fingerprint,
-            figures={"failures": spot.failures, "requests": total, "rate_pct": rate},
+            figures={"failures": float(failures), "requests": float(total), "rate_pct": rate},
             trace_ids=traces,
         ),
     )

@@ -37,17 +37,26 @@ def score(
     if not entries:
         return 100, 1.0
     warning, critical = threshold.warning_ms * 1e6, threshold.critical_ms * 1e6
-    points = 0  # two per satisfied request, one per tolerating one: integer arithmetic
-    failed = 0
+    satisfied = tolerating = failed = 0
     for entry in entries:
         if entry.error:
             failed += 1
         elif entry.duration_ns <= warning:
-            points += 2
+            satisfied += 1
         elif entry.duration_ns <= critical:
-            points += 1
-    apdex = points / (2 * len(entries))
-    errors = max(0.0, 1 - (failed / len(entries)) / (2 * critical_ratio))
+            tolerating += 1
+    return score_from_counts(len(entries), satisfied, tolerating, failed, critical_ratio)
+
+
+def score_from_counts(
+    requests: float, satisfied: float, tolerating: float, failed: float, critical_ratio: float
+) -> tuple[int, float]:
+    """The formula of the module docstring on counts (exact for spans, bucket-approximated
+    for span metrics): (health score, apdex rounded to 3 places)."""
+    if requests <= 0:
+        return 100, 1.0
+    apdex = min(max((satisfied + tolerating / 2) / requests, 0.0), 1.0)
+    errors = max(0.0, 1 - (failed / requests) / (2 * critical_ratio))
     return round(100 * apdex * errors), round(apdex, 3)
 
 

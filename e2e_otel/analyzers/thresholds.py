@@ -83,7 +83,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         p95 = percentile(durations, 95)
         total_ns = sum(durations)
         db_share = None if frontend else pct(sum(db_ns[i] for i, _ in subject.entries), total_ns)
-        level = _level(p95, threshold)
+        level_name = level(p95 / 1e6, threshold)
         rows.append(
             (
                 subject.rule.removeprefix("slow_"),
@@ -94,12 +94,13 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 ms(p95),
                 ms(durations[-1]),
                 db_share if db_share is not None else "",
-                level,
+                level_name,
             )
         )
-        if level != "ok" and len(durations) >= s["min_requests"]:
+        if level_name != "ok" and len(durations) >= s["min_requests"]:
+            critical = level_name == "critical"
             recommendations.append(
-                _recommend(ds, subject, durations, threshold, db_share, level == "critical", s)
+                _recommend(ds, subject, durations, threshold, db_share, critical, s)
             )
     section = Section(NAME, "Latency against the thresholds", COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
@@ -180,7 +181,9 @@ def _recommend(
     )
 
 
-def _level(p95: int, threshold: Threshold) -> str:
-    if p95 >= threshold.critical_ms * 1e6:
+def level(p95_ms: float, threshold: Threshold) -> str:
+    """``critical`` from the critical threshold on, ``warning`` above the warning one, else
+    ``ok`` (the same cut for spans and span metrics)."""
+    if p95_ms >= threshold.critical_ms:
         return "critical"
-    return "warning" if p95 > threshold.warning_ms * 1e6 else "ok"
+    return "warning" if p95_ms > threshold.warning_ms else "ok"

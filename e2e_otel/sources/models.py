@@ -51,3 +51,33 @@ class InputProblem(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSample:
+    """One series of a Prometheus instant vector: its labels and value (NaN and ±Inf kept as
+    the floats Prometheus sent; a histogram quantile over no requests is NaN)."""
+
+    labels: Mapping[str, str]
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSeries:
+    """One series of a range result: (unix seconds, value) points, ascending in time."""
+
+    labels: Mapping[str, str]
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TraceSummary:
+    """A trace found by a search: its hex id, root, start, duration, and the attributes of the
+    matched spans (from TraceQL ``select(...)``), span by span."""
+
+    trace_id: str
+    root_service: str
+    root_name: str
+    start_ns: int
+    duration_ms: float
+    spans: tuple[Mapping[str, AttributeValue], ...] = ()

@@ -1,0 +1,196 @@
+"""The whole population from Prometheus' span metrics: health, latency thresholds, slow
+statements and error hotspots, with the rule names and finding ids of the file analyzers, so a
+finding keeps its id whichever source found it.
+
+Approximations, all from the collector's fixed histogram buckets (collector-config/otelcol.yaml,
+1 ms .. 10 s): percentiles are ``histogram_quantile`` interpolations within a bucket, and the
+health apdex counts a request as satisfied/tolerating when it falls in a bucket whose upper bound
+is the largest bound <= the warning/critical threshold (exact when the threshold is a bound, as
+every default is). Span metrics carry no maximum, no statement text and no route on database
+spans, so those cells stay empty; a failing statement is named only when one fingerprint failed
+with that category in that service and workflow (or the traces name it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+
+from e2e_otel.analyzers import health, thresholds
+from e2e_otel.analyzers.common import Endpoint, dominant, endpoint_label, pct
+from e2e_otel.analyzers.models import AnalyzerResult, Evidence, Recommendation, Section, finding_id
+from e2e_otel.analyzers.settings import settings
+from e2e_otel.config import Config
+from e2e_otel.sources.models import MetricSample
+from e2e_otel.sources.prometheus import METHOD, QUANTILE, SpanMetrics
+from e2e_otel.stack import metrics as m
+
+#: ("endpoint", service, method, route), ("service", name), ("workflow", name) or
+#: ("fingerprint", id): what a figure is about.
+Subject = tuple[str, ...]
+#: (category, service, method, route) -> the failing statement's fingerprint id
+FailingStatements = Mapping[tuple[str, str, str, str], str]
+_LABEL = {"service": m.SERVICE, "workflow": m.WORKFLOW, "fingerprint": m.FINGERPRINT_ID}
+
+
+def endpoint_of(labels: Mapping[str, str]) -> Endpoint:
+    """(service, method, route) as the file analyzers key an endpoint: the route, else the span
+    name (a server span without ``http.route``)."""
+    route = labels.get(m.HTTP_ROUTE) or labels.get(m.SPAN_NAME, "")
+    return labels.get(m.SERVICE, ""), labels.get(METHOD, ""), route
+
+
+def subject_of(kind: str, labels: Mapping[str, str]) -> Subject:
+    if kind == "endpoint":
+        return (kind, *endpoint_of(labels))
+    return kind, labels.get(_LABEL[kind], "")
+
+
+def finite(samples: Iterable[MetricSample]) -> Iterable[MetricSample]:
+    """The samples with a number (a quantile over no requests is NaN)."""
+    return (s for s in samples if math.isfinite(s.value))
+
+
+def quantiles(samples: Iterable[MetricSample], kind: str) -> dict[Subject, dict[str, float]]:
+    """{subject: {"0.95": ms, ...}} of a combined quantile query."""
+    result: dict[Subject, dict[str, float]] = defaultdict(dict)
+    for sample in finite(samples):
+        quantile = sample.labels.get(QUANTILE, "")
+        result[subject_of(kind, sample.labels)][quantile] = round(sample.value, 3)
+    return dict(result)
+
+
+def cell(value: float | None) -> float | str:
+    """A table cell: the number, or empty when the source does not know it."""
+    return "" if value is None else value
+
+
+class Totals:
+    """Requests and failures per endpoint, service and workflow, from the calls counter."""
+
+    def __init__(self, metrics: SpanMetrics) -> None:
+        self.calls: dict[Subject, float] = defaultdict(float)
+        self.failed: dict[Subject, float] = defaultdict(float)
+        self.workflows: dict[Subject, Counter[str]] = defaultdict(Counter)
+        for sample in finite(metrics.endpoint_calls):
+            endpoint = subject_of("endpoint", sample.labels)
+            workflow = sample.labels.get(m.WORKFLOW, "")
+            failed = sample.labels.get(m.STATUS_CODE) == m.STATUS_ERROR
+            subjects = [endpoint, subject_of("service", sample.labels)]
+            if workflow:
+                subjects.append(("workflow", workflow))
+            for subject in subjects:
+                self.calls[subject] += sample.value
+                self.failed[subject] += sample.value if failed else 0.0
+            self.workflows[endpoint][workflow] += round(sample.value)
+
+    def requests(self, subject: Subject) -> int:
+        return round(self.calls.get(subject, 0.0))
+
+    def failures(self, subject: Subject) -> int:
+        return round(self.failed.get(subject, 0.0))
+
+
+def analyze_thresholds(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
+    """p95 per endpoint and workflow against ``thresholds.api`` (rules ``slow_endpoint`` and
+    ``slow_workflow`` of :mod:`.thresholds`)."""
+    s = settings(config, thresholds.NAME, thresholds.DEFAULTS)
+    totals = Totals(metrics)
+    threshold = config.thresholds.api
+    subjects = {
+        **quantiles(metrics.endpoint_quantiles, "endpoint"),
+        **quantiles(metrics.workflow_quantiles, "workflow"),
+    }
+    rows, recommendations = [], []
+    for subject, qs in sorted(subjects.items()):
+        kind, key = subject[0], subject[1:]
+        endpoint = kind == "endpoint"
+        label = endpoint_label((key[0], key[1], key[2])) if endpoint else key[0]
+        requests, p95 = totals.requests(subject), qs.get("0.95")
+        if not requests or p95 is None:
+            continue
+        workflow = dominant(totals.workflows[subject]) if endpoint else key[0]
+        level = thresholds.level(p95, threshold)
+        p50, p99 = qs.get("0.5"), qs.get("0.99")
+        rows.append((kind, label, workflow or "", requests, cell(p50), p95, "", "", level))
+        if level == "ok" or requests < s["min_requests"]:
+            continue
+        rule = "slow_endpoint" if endpoint else "slow_workflow"
+        saving = p95 - threshold.warning_ms
+        figures = {"requests": float(requests), "p95_ms": p95}
+        figures |= {k: v for k, v in (("p50_ms", p50), ("p99_ms", p99)) if v is not None}
+        recommendations.append(
+            Recommendation(
+                id=finding_id(rule, *key),
+                rule=rule,
+                category="api",
+                priority="high" if level == "critical" else "medium",
+                title=f"{kind.title()} {label} is slow: p95 {p95:g} ms",
+                description=(
+                    f"p95 {p95:g} ms over {requests} requests (p50 {cell(p50)}, p99 "
+                    f"{cell(p99)} ms, from the span-metric histograms) against the api "
+                    f"threshold of {threshold.warning_ms:g} ms (critical "
+                    f"{threshold.critical_ms:g} ms)."
+                ),
+                steps=(
+                    "Open the slowest example traces in Tempo and see which layer (database, "
+                    "application code, external calls) takes the time",
+                    "Fix that layer (see the slow-query, N+1 and chatty findings), then re-measure",
+                ),
+                expected_improvement_ms=round(saving, 3),
+                expected_improvement_pct=pct(saving, p95),
+                evidence=Evidence(
+                    service=(key[0] or None) if endpoint else None,
+                    method=(key[1] or None) if endpoint else None,
+                    route=key[2] if endpoint else None,
+                    workflow=workflow or None,
+                    figures=figures,
+                ),
+            )
+        )
+    title = "Latency against the thresholds"
+    section = Section(thresholds.NAME, title, thresholds.COLUMNS, tuple(rows))
+    return AnalyzerResult(thresholds.NAME, tuple(recommendations), (section,))
+
+
+def _at_most(buckets: Mapping[float, float], limit_ms: float) -> float:
+    """The cumulative count of the largest bucket bound <= ``limit_ms`` (0 below every bound)."""
+    bounds = [bound for bound in buckets if bound <= limit_ms]
+    return buckets[max(bounds)] if bounds else 0.0
+
+
+def analyze_health(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
+    """The health score of :mod:`.health` per API service and workflow, apdex from buckets."""
+    totals = Totals(metrics)
+    threshold = config.thresholds.api
+    critical_ratio = config.thresholds.errors.critical_ratio
+    p95s = {
+        **quantiles(metrics.service_quantiles, "service"),
+        **quantiles(metrics.workflow_quantiles, "workflow"),
+    }
+    ok: dict[Subject, dict[float, float]] = defaultdict(dict)
+    for kind, samples in (
+        ("service", metrics.service_buckets),
+        ("workflow", metrics.workflow_buckets),
+    ):
+        for sample in finite(samples):
+            bound = float(sample.labels.get(m.LE, "nan"))
+            ok[subject_of(kind, sample.labels)][bound] = sample.value
+    rows = []
+    for subject in sorted(k for k in totals.calls if k[0] in ("service", "workflow")):
+        requests = totals.requests(subject)
+        if not requests:
+            continue
+        failed = totals.failures(subject)
+        buckets = ok.get(subject, {})
+        satisfied = _at_most(buckets, threshold.warning_ms)
+        tolerating = _at_most(buckets, threshold.critical_ms) - satisfied
+        score, apdex = health.score_from_counts(
+            requests, satisfied, tolerating, failed, critical_ratio
+        )
+        p95 = cell(p95s.get(subject, {}).get("0.95"))
+        rows.append((*subject, score, requests, apdex, pct(failed, requests), p95))
+    title = "Health score (0-100) per service and workflow"
+    section = Section(health.NAME, title, health.COLUMNS, tuple(rows))
+    return AnalyzerResult(health.NAME, sections=(section,))

@@ -1,0 +1,218 @@
+"""Analysis from the backends: Tempo's traces and Prometheus' span metrics instead of files.
+
+Tempo gives traces: a search over the window picks up to ``max_traces`` (failed ones first,
+then the slowest), each is fetched and read by the same code as an OTLP file into the same
+dataset, and the same file analyzers run on it (N+1, chatty, parallelizable, slow queries,
+error hotspots ...). Prometheus gives the whole population: health, latency thresholds, slow
+statements, error hotspots and the series of the regression detector, computed from a fixed
+set of PromQL queries (:mod:`e2e_otel.sources.prometheus`).
+
+When both find the same rule on the same subject (same finding id), the Prometheus finding wins
+(it counts every request, not a sample), completed with the traces' example trace ids and
+statement text; sections of the same name likewise. A ``backends`` section says what came from
+where and what could not be analyzed without the other backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from e2e_otel.analyzers import error_hotspots, regressions, slow_queries
+from e2e_otel.analyzers.backend_metrics import analyze_health, analyze_thresholds
+from e2e_otel.analyzers.backend_series import prometheus_series, tempo_series
+from e2e_otel.analyzers.backend_statements import analyze_errors, analyze_statements
+from e2e_otel.analyzers.builder import DatasetBuilder
+from e2e_otel.analyzers.dataset import Dataset
+from e2e_otel.analyzers.models import (
+    AnalyzerResult,
+    Recommendation,
+    Report,
+    Section,
+    finding_id,
+)
+from e2e_otel.analyzers.run import FILE_ANALYZERS, MAX_PROBLEMS_KEPT
+from e2e_otel.analyzers.settings import check_names
+from e2e_otel.config import Config
+from e2e_otel.sources.models import InputProblem
+from e2e_otel.sources.prometheus import PrometheusClient, default_step, fetch_metrics
+from e2e_otel.sources.tempo import TempoClient
+
+#: Our attributes returned with every search result (TraceQL ``select``).
+SELECT = (
+    "select(span.e2e.workflow.type, span.e2e.layer, span.http.route, "
+    "span.e2e.error.category, span.e2e.db.fingerprint_id)"
+)
+COVERAGE = "backends"
+_TRACE_ONLY = ("n_plus_one", "chatty", "parallelizable")
+_POPULATION = ("health", "thresholds", slow_queries.NAME, error_hotspots.NAME)
+
+
+def searches(config: Config) -> tuple[str, ...]:
+    """TraceQL searches in priority order: failed requests, slow ones, then any request."""
+    slow = f"{config.thresholds.api.warning_ms:g}ms"
+    return (
+        "{ status = error }",
+        f"{{ kind = server && duration > {slow} }}",
+        "{ kind = server }",
+    )
+
+
+def fetch_traces(
+    tempo: TempoClient, config: Config, start: datetime, end: datetime, max_traces: int
+) -> tuple[Dataset, list[str]]:
+    """Up to ``max_traces`` traces of [start, end] (failed first, then slowest) as a dataset,
+    and the problems of those that could not be read completely."""
+    chosen: dict[str, None] = {}
+    for query in searches(config):
+        found = tempo.search(f"{query} | {SELECT}", start, end, limit=max_traces)
+        for summary in sorted(found, key=lambda t: (-t.duration_ms, t.trace_id)):
+            chosen.setdefault(summary.trace_id)
+    problems: list[InputProblem] = []
+    builder = DatasetBuilder()
+    for trace_id in list(chosen)[:max_traces]:
+        for span in tempo.trace(trace_id, problems.append, start, end):
+            builder.add(span)
+    kept = [str(p) for p in problems[:MAX_PROBLEMS_KEPT]]
+    if len(problems) > len(kept):
+        kept.append(f"... and {len(problems) - len(kept)} more problems")
+    return builder.finish(), kept
+
+
+def analyze_backends(
+    config: Config,
+    *,
+    prometheus: PrometheusClient | None,
+    tempo: TempoClient | None,
+    window: timedelta,
+    baseline: timedelta,
+    now: datetime,
+    max_traces: int = 500,
+) -> Report:
+    """Analyze [now - window, now] from whichever backends are given (at least one).
+
+    ``baseline``: how far before the window the regression series start. Raises
+    :class:`~e2e_otel.sources.http.BackendError` when a backend fails after its retries, and
+    :class:`~e2e_otel.config.ConfigError` on bad ``analyzers`` settings (before any query).
+    Traces that cannot be read make the report incomplete, with the problems listed.
+    """
+    if prometheus is None and tempo is None:
+        raise ValueError("analyze_backends needs Prometheus, Tempo or both")
+    check_names(config, {name: defaults for name, _, defaults in FILE_ANALYZERS})
+    start = now - window
+    coverage: list[tuple[str, str, str]] = []
+    traced: list[AnalyzerResult] = []
+    dataset: Dataset | None = None
+    problems: list[str] = []
+    if tempo is not None:
+        dataset, problems = fetch_traces(tempo, config, start, now, max_traces)
+        traced = [
+            analyzer(dataset, config, now)
+            for name, analyzer, _ in FILE_ANALYZERS
+            if name != regressions.NAME  # a sample biased to slow traces has no trend
+        ]
+        coverage += [(name, "tempo", f"{len(dataset.trace_ids)} traces") for name in _TRACE_ONLY]
+    else:
+        coverage += [(name, "-", "not analyzed: needs traces (Tempo)") for name in _TRACE_ONLY]
+    population: list[AnalyzerResult] = []
+    series = None
+    if prometheus is not None:
+        metrics = fetch_metrics(prometheus, now=now, window=window, baseline=baseline)
+        known = _failing_statements(r for result in traced for r in result.recommendations)
+        population = [
+            analyze_health(metrics, config),
+            analyze_thresholds(metrics, config),
+            analyze_statements(metrics, config),
+            analyze_errors(metrics, config, known),
+        ]
+        series = prometheus_series(metrics)
+        coverage += [(name, "prometheus", "every request") for name in _POPULATION]
+        coverage.append((regressions.NAME, "prometheus", "span-metric series"))
+    elif tempo is not None:
+        note = f"a sample of up to {max_traces} traces (failed and slowest first)"
+        coverage += [(name, "tempo", note) for name in _POPULATION]
+        series = tempo_series(tempo, start - baseline, now, default_step(window + baseline))
+        if series is None:
+            note = "not analyzed: needs Prometheus, or Tempo with TraceQL metrics"
+            coverage.append((regressions.NAME, "-", note))
+        else:
+            coverage.append((regressions.NAME, "tempo", "TraceQL metrics (p95 only)"))
+    if series is not None:
+        population.append(regressions.analyze_series(series, config, now, window_start=start))
+    return _report(
+        traced, population, coverage, dataset, problems, now, window, baseline, prometheus, tempo
+    )
+
+
+def _failing_statements(
+    recommendations: Iterable[Recommendation],
+) -> dict[tuple[str, str, str, str], str]:
+    """(category, service, method, route) -> fingerprint id of the failing statement the
+    traces' error hotspots named."""
+    found = {}
+    for rec in recommendations:
+        ev = rec.evidence
+        if rec.rule != error_hotspots.RULE or not ev.fingerprint_id or not ev.route:
+            continue
+        # The title starts with the category; the id confirms it (and that it is not "handled").
+        key = (rec.title.split(" ", 1)[0], ev.service or "", ev.method or "", ev.route)
+        if rec.id == finding_id(error_hotspots.RULE, *key, ev.fingerprint_id, ""):
+            found[key] = ev.fingerprint_id
+    return found
+
+
+def _merge(traced: Recommendation | None, whole: Recommendation) -> Recommendation:
+    if traced is None:
+        return whole
+    evidence = replace(
+        whole.evidence,
+        trace_ids=whole.evidence.trace_ids or traced.evidence.trace_ids,
+        fingerprint=whole.evidence.fingerprint or traced.evidence.fingerprint,
+    )
+    # The traces saw the statement's text: their SQL advice is the specific one.
+    steps = traced.steps if whole.rule == slow_queries.NAME else whole.steps
+    return replace(whole, evidence=evidence, steps=steps)
+
+
+def _report(
+    traced: Sequence[AnalyzerResult],
+    population: Sequence[AnalyzerResult],
+    coverage: list[tuple[str, str, str]],
+    dataset: Dataset | None,
+    problems: list[str],
+    now: datetime,
+    window: timedelta,
+    baseline: timedelta,
+    prometheus: PrometheusClient | None,
+    tempo: TempoClient | None,
+) -> Report:
+    by_id = {r.id: r for result in traced for r in result.recommendations}
+    for result in population:
+        for rec in result.recommendations:
+            by_id[rec.id] = _merge(by_id.get(rec.id), rec)
+    sections: dict[str, Section] = {}
+    for result in (*traced, *population):  # later (population) wins on the same name
+        sections.update((section.name, section) for section in result.sections)
+    order = [name for name, _, _ in FILE_ANALYZERS]
+    ordered = sorted(sections.values(), key=lambda s: order.index(s.name))
+    columns = ("analysis", "source", "note")
+    title = "What was analyzed from which backend"
+    ordered.append(Section(COVERAGE, title, columns, tuple(sorted(coverage))))
+    backends = [
+        f"{name}: {c.url}" for name, c in (("prometheus", prometheus), ("tempo", tempo)) if c
+    ]
+    span = f"window {window.total_seconds():g}s, baseline {baseline.total_seconds():g}s"
+    return Report(
+        generated_at=now,
+        source=f"{', '.join(backends)} ({span})",
+        window_start=now - window,
+        window_end=now,
+        spans=dataset.spans if dataset else 0,
+        traces=len(dataset.trace_ids) if dataset else 0,
+        recommendations=tuple(sorted(by_id.values(), key=Recommendation.sort_key)),
+        sections=tuple(ordered),
+        problems=tuple(problems),
+        complete=not problems,
+        charts=tuple(chart for result in population for chart in result.charts),
+    )

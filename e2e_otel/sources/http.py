@@ -1,0 +1,219 @@
+"""A small JSON-over-HTTP GET client for the analysis backends (Prometheus, Tempo).
+
+Bounded retries on what is worth retrying (connection errors, timeouts, 429 and 5xx), with
+exponential backoff capped at ``max_backoff`` and the server's ``Retry-After`` honoured within
+that cap. Everything else fails at once. Every failure is one :class:`BackendError` whose text is
+a single readable line. The transport, the sleep and the clock are injectable, so tests drive
+retries against a loopback server without sleeping.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Self
+
+import httpx
+
+from e2e_otel.config import Backend, Config
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
+Params = Mapping[str, str | int | float]
+
+RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
+_SNIPPET = 200  # characters of an error body kept in the message
+
+
+class BackendError(Exception):
+    """A backend could not answer: ``backend`` (e.g. "prometheus"), the ``url`` asked (without
+    its query string), and ``reason``; ``status`` is the last HTTP status, if any. ``str()`` is
+    one line, e.g. ``prometheus http://p:9090/api/v1/query: HTTP 503 after 3 attempts``."""
+
+    def __init__(self, backend: str, url: str, reason: str, status: int | None = None) -> None:
+        self.backend = backend
+        self.url = url
+        self.reason = " ".join(reason.split())  # one line, whatever the server sent
+        self.status = status
+        super().__init__(f"{backend} {url}: {self.reason}")
+
+
+class JsonClient:
+    """GET JSON documents from one backend's base URL.
+
+    ``timeout``: seconds per request (connect, read, write and pool); ``retries``: further
+    attempts after the first; ``token``: sent as ``Authorization: Bearer``, never logged or put
+    in an error. ``requests`` counts the HTTP requests sent (retries included).
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        base_url: str,
+        *,
+        timeout: float = 10.0,
+        retries: int = 2,
+        token: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep = time.sleep,
+        clock: Clock = time.time,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+    ) -> None:
+        self.backend = backend
+        self.base_url = base_url.rstrip("/")
+        self.retries = retries
+        self.requests = 0
+        self._sleep, self._clock = sleep, clock
+        self._backoff, self._max_backoff = backoff, max_backoff
+        headers = {"Accept": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        self._client = httpx.Client(timeout=timeout, headers=headers, transport=transport)
+
+    @classmethod
+    def for_backend(
+        cls,
+        name: str,
+        backend: Backend,
+        *,
+        environ: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> JsonClient:
+        """A client for ``backends.<name>`` of the configuration; the token is read from the
+        variable named by ``token_env`` (a :class:`BackendError` when it is not set)."""
+        token = None
+        if backend.token_env:
+            token = (os.environ if environ is None else environ).get(backend.token_env)
+            if not token:
+                reason = f"environment variable {backend.token_env} (token_env) is not set"
+                raise BackendError(name, backend.url, reason)
+        return cls(
+            name,
+            backend.url,
+            timeout=backend.timeout_seconds,
+            retries=backend.retries,
+            token=token,
+            transport=transport,
+            sleep=sleep,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> JsonClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        """The decoded JSON body of ``GET base_url + path``; raises :class:`BackendError`."""
+        url = self.base_url + path
+        attempts = self.retries + 1
+        failure, status = "", None
+        for attempt in range(1, attempts + 1):
+            self.requests += 1
+            wait: float | None = None
+            try:
+                response = self._client.get(url, params=params)
+            except httpx.TimeoutException:
+                failure, status = "timed out", None
+            except httpx.TransportError as exc:
+                failure, status = f"cannot connect ({type(exc).__name__}: {exc})", None
+            else:
+                if response.status_code < 400:
+                    return _decode(self.backend, url, response)
+                failure, status = f"HTTP {response.status_code}", response.status_code
+                if status not in RETRY_STATUSES:
+                    detail = _detail(response)
+                    reason = f"{failure}: {detail}" if detail else failure
+                    raise BackendError(self.backend, url, reason, status)
+                wait = self._retry_after(response)
+            if attempt < attempts:
+                self._sleep(self._delay(attempt, wait))
+        raise BackendError(self.backend, url, f"{failure} after {attempts} attempts", status)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self._max_backoff)
+        return min(self._backoff * 2.0 ** (attempt - 1), self._max_backoff)
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        """Seconds asked for by ``Retry-After`` (delta-seconds or an HTTP date), if any."""
+        value = response.headers.get("Retry-After", "").strip()
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            return when.timestamp() - self._clock()
+        return seconds if math.isfinite(seconds) else None
+
+
+def _decode(backend: str, url: str, response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise BackendError(backend, url, f"invalid JSON in the response: {exc}") from exc
+
+
+def _detail(response: httpx.Response) -> str:
+    """What the server said about a refused request: its JSON ``error``/``message`` field, else
+    the start of the body."""
+    text = response.text
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        for key in ("error", "message"):
+            if isinstance(body.get(key), str):
+                text = body[key]
+                break
+    text = " ".join(text.split())
+    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
+
+
+class BackendClient:
+    """Base of the backends' typed clients: one :class:`JsonClient` for ``backends.<NAME>``."""
+
+    NAME = ""
+
+    def __init__(self, http: JsonClient) -> None:
+        self.http = http
+
+    @classmethod
+    def from_config(
+        cls,
+        config: Config,
+        *,
+        environ: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Sleep = time.sleep,
+    ) -> Self:
+        """A client for ``config.backends.<NAME>`` (URL, token_env, timeout, retries)."""
+        backend: Backend = getattr(config.backends, cls.NAME)
+        return cls(
+            JsonClient.for_backend(
+                cls.NAME, backend, environ=environ, transport=transport, sleep=sleep
+            )
+        )
+
+    @property
+    def url(self) -> str:
+        return self.http.base_url
+
+    @property
+    def requests(self) -> int:
+        """HTTP requests sent so far (retries included)."""
+        return self.http.requests

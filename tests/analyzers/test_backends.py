@@ -1,0 +1,175 @@
+"""analyze_backends with Tempo and/or Prometheus served over httpx MockTransport: Tempo's traces
+go through the file analyzers, Prometheus' findings win on the same id, a backend missing is
+said in the report, unreadable traces make it incomplete, a failing backend raises."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from e2e_otel.analyzers.backends import analyze_backends
+from e2e_otel.analyzers.models import Report
+from e2e_otel.config import parse_config
+from e2e_otel.sources.http import BackendError, JsonClient
+from e2e_otel.sources.prometheus import METHOD, PrometheusClient, instant_queries
+from e2e_otel.sources.tempo import TempoClient
+from e2e_otel.stack import metrics as m
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "tempo"
+TRACE_ID = "00f067aa0ba902b7a3ce1d4e5f607182"
+NOW = datetime(2023, 11, 14, 23, tzinfo=timezone.utc)
+WINDOW = timedelta(hours=1)
+CONFIG = parse_config({"thresholds": {"api": {"warning_ms": 100, "critical_ms": 1000}}})
+ROUTE = "api/products/with-reviews/"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def tempo(traces: int = 1, metrics: bool = True) -> TempoClient:
+    search = fixture("search.json")
+    search["traces"] = search["traces"][:traces]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path == "/api/search":
+            return httpx.Response(200, json=search)
+        if path == f"/api/v2/traces/{TRACE_ID}":
+            return httpx.Response(200, json=fixture("trace_v2.json"))
+        if path == "/api/metrics/query_range" and metrics:
+            return httpx.Response(200, json=fixture("metrics_query_range.json"))
+        return httpx.Response(404, text="not found")
+
+    return TempoClient(
+        JsonClient("tempo", "http://tempo:3200", transport=httpx.MockTransport(handler))
+    )
+
+
+def prometheus(status: int = 200) -> PrometheusClient:
+    """Prometheus knowing 40 requests to the reviews endpoint, p95 420 ms."""
+    endpoint: dict[str, str] = {m.SERVICE: "shop-api", METHOD: "GET", m.HTTP_ROUTE: ROUTE}
+    answers: dict[str, list[dict[str, Any]]] = {
+        "endpoint_calls": [
+            {
+                "metric": {
+                    **endpoint,
+                    m.WORKFLOW: "product_reviews",
+                    m.STATUS_CODE: "STATUS_CODE_UNSET",
+                },
+                "value": [0, "40"],
+            }
+        ],
+        "endpoint_quantiles": [
+            {"metric": {**endpoint, "quantile": "0.95"}, "value": [0, "420"]},
+            {"metric": {**endpoint, "quantile": "0.5"}, "value": [0, "NaN"]},
+        ],
+    }
+    by_query = {q: answers.get(name, []) for name, q in instant_queries(WINDOW).items()}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if status != 200:
+            return httpx.Response(status)
+        if request.url.path.endswith("query_range"):
+            data: dict[str, Any] = {"resultType": "matrix", "result": []}
+        else:
+            data = {"resultType": "vector", "result": by_query[request.url.params["query"]]}
+        return httpx.Response(200, json={"status": "success", "data": data})
+
+    http = JsonClient(
+        "prometheus", "http://prom:9090", transport=httpx.MockTransport(handler), retries=0
+    )
+    return PrometheusClient(http)
+
+
+def coverage(report: Report) -> dict[str, tuple[str, str]]:
+    (section,) = [s for s in report.sections if s.name == "backends"]
+    return {str(row[0]): (str(row[1]), str(row[2])) for row in section.rows}
+
+
+def test_tempo_only_runs_the_file_analyzers_on_fetched_traces() -> None:
+    report = analyze_backends(
+        CONFIG, prometheus=None, tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert report.complete and report.traces == 1 and report.spans == 8
+    assert report.source.startswith("tempo: http://tempo:3200 (window 3600s")
+    (loop,) = [r for r in report.recommendations if r.rule == "n_plus_one"]
+    assert loop.evidence.route == ROUTE and loop.evidence.trace_ids == (TRACE_ID,)
+    seen = coverage(report)
+    assert seen["n_plus_one"] == ("tempo", "1 traces")
+    assert seen["health"][0] == "tempo" and "sample" in seen["health"][1]
+    assert seen["regressions"] == ("tempo", "TraceQL metrics (p95 only)")
+
+
+def test_without_traceql_metrics_regressions_are_not_analyzed() -> None:
+    report = analyze_backends(
+        CONFIG, prometheus=None, tempo=tempo(metrics=False), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert coverage(report)["regressions"][1].startswith("not analyzed")
+    assert "regressions" not in {s.name for s in report.sections}
+
+
+def test_unreadable_traces_make_the_report_incomplete() -> None:
+    report = analyze_backends(
+        CONFIG, prometheus=None, tempo=tempo(traces=2), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete
+    assert report.problems == ("tempo trace 2f3e0cee77ae5dc9c17ade3689eb2e54:0: trace not found",)
+
+
+def test_prometheus_only_says_what_needs_traces() -> None:
+    report = analyze_backends(
+        CONFIG, prometheus=prometheus(), tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert report.complete and report.traces == 0
+    assert coverage(report)["n_plus_one"] == ("-", "not analyzed: needs traces (Tempo)")
+    (slow,) = report.recommendations
+    assert slow.rule == "slow_endpoint" and slow.evidence.figures["requests"] == 40
+
+
+def test_prometheus_wins_on_the_same_finding_with_the_traces_examples() -> None:
+    only_traces = analyze_backends(
+        CONFIG, prometheus=None, tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    both = analyze_backends(
+        CONFIG, prometheus=prometheus(), tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    (traced,) = [r for r in only_traces.recommendations if r.rule == "slow_endpoint"]
+    (merged,) = [r for r in both.recommendations if r.rule == "slow_endpoint"]
+    assert merged.id == traced.id
+    assert merged.evidence.figures["requests"] == 40 and merged.evidence.figures["p95_ms"] == 420
+    assert merged.evidence.trace_ids == (TRACE_ID,)
+    assert {r.rule for r in both.recommendations} == {
+        "slow_endpoint",
+        "slow_workflow",
+        "n_plus_one",
+    }
+    (thresholds,) = [s for s in both.sections if s.name == "thresholds"]
+    assert thresholds.rows == (
+        ("endpoint", f"GET {ROUTE}", "product_reviews", 40, "", 420.0, "", "", "warning"),
+    )
+    assert coverage(both)["thresholds"] == ("prometheus", "every request")
+
+
+def test_a_failing_backend_raises() -> None:
+    with pytest.raises(BackendError, match=r"^prometheus http://prom:9090/api/v1/query: HTTP 503"):
+        analyze_backends(
+            CONFIG,
+            prometheus=prometheus(503),
+            tempo=tempo(),
+            window=WINDOW,
+            baseline=WINDOW,
+            now=NOW,
+        )
+
+
+def test_at_least_one_backend() -> None:
+    with pytest.raises(ValueError, match="Prometheus, Tempo or both"):
+        analyze_backends(
+            CONFIG, prometheus=None, tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+        )

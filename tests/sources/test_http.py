@@ -1,0 +1,196 @@
+"""The backends' JSON client against a loopback HTTP server that answers from a script: retries
+on 5xx/429/timeouts/refused connections with capped backoff and Retry-After, none on other
+4xx, one-line errors, the token header. Backoff sleeps are recorded, never slept."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from e2e_otel.config import Backend
+from e2e_otel.sources.http import BackendError, JsonClient
+from tests.integration.services import free_port
+
+
+@dataclass
+class Answer:
+    status: int = 200
+    body: object = field(default_factory=lambda: {"ok": True})
+    headers: dict[str, str] = field(default_factory=dict)
+    stall: bool = False  # hold the response until the test ends (the client times out)
+    raw: bytes | None = None  # sent as is instead of the JSON body
+
+
+class Script:
+    """A loopback server answering each request with the next scripted answer (the last one
+    repeats), recording what it was asked."""
+
+    def __init__(self, answers: list[Answer]) -> None:
+        self.answers = answers
+        self.seen: list[tuple[str, dict[str, str]]] = []
+        self.release = threading.Event()
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                script.seen.append((self.path, dict(self.headers)))
+                answer = script.answers[min(len(script.seen), len(script.answers)) - 1]
+                if answer.stall:
+                    script.release.wait()
+                    return
+                payload = answer.raw or json.dumps(answer.body).encode()
+                self.send_response(answer.status)
+                for name, value in {"Content-Type": "application/json", **answer.headers}.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Script:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def client(url: str, sleeps: list[float], **kw: object) -> JsonClient:
+    return JsonClient("prometheus", url, sleep=sleeps.append, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def script(request: pytest.FixtureRequest) -> Iterator[Script]:
+    with Script(request.param) as running:
+        yield running
+
+
+@pytest.mark.parametrize("script", [[Answer(503), Answer(503), Answer(200)]], indirect=True)
+def test_retries_5xx_then_succeeds_with_exponential_backoff(
+    script: Script, sleeps: list[float]
+) -> None:
+    with client(script.url, sleeps, retries=2, backoff=0.5) as c:
+        assert c.get("/api/v1/query", {"query": "up"}) == {"ok": True}
+        assert c.requests == 3
+    assert sleeps == [0.5, 1.0]
+    assert all(path == "/api/v1/query?query=up" for path, _ in script.seen)
+
+
+@pytest.mark.parametrize("script", [[Answer(503)]], indirect=True)
+def test_gives_up_after_the_retries_with_one_line(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps, retries=2) as c, pytest.raises(BackendError) as info:
+        c.get("/api/v1/query", {"query": 'sum(rate(x{a="b"}[5m]))'})
+    assert str(info.value) == f"prometheus {script.url}/api/v1/query: HTTP 503 after 3 attempts"
+    assert info.value.status == 503 and len(script.seen) == 3 and len(sleeps) == 2
+
+
+@pytest.mark.parametrize("script", [[Answer(503)] * 5 + [Answer(200)]], indirect=True)
+def test_backoff_is_capped(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps, retries=5, backoff=1.0, max_backoff=3.0) as c:
+        c.get("/x")
+    assert sleeps == [1.0, 2.0, 3.0, 3.0, 3.0]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [[Answer(429, headers={"Retry-After": "2"}), Answer(429, headers={"Retry-After": "120"})]],
+    indirect=True,
+)
+def test_retry_after_is_honoured_within_the_cap(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps, retries=2, max_backoff=8.0) as c, pytest.raises(BackendError):
+        c.get("/x")
+    assert sleeps == [2.0, 8.0]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [[Answer(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:05 GMT"}), Answer(200)]],
+    indirect=True,
+)
+def test_retry_after_as_an_http_date(script: Script, sleeps: list[float]) -> None:
+    at = 1445412460.0  # 25 s before the date above
+    with client(script.url, sleeps, retries=1, clock=lambda: at, max_backoff=60) as c:
+        c.get("/x")
+    assert sleeps == [25.0]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [[Answer(400, {"status": "error", "error": "parse error:\nunexpected }"})]],
+    indirect=True,
+)
+def test_client_errors_are_not_retried_and_say_why(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps) as c, pytest.raises(BackendError) as info:
+        c.get("/api/v1/query")
+    assert len(script.seen) == 1 and not sleeps
+    assert info.value.status == 400
+    assert str(info.value).endswith("HTTP 400: parse error: unexpected }")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("script", [[Answer(stall=True), Answer(200)]], indirect=True)
+def test_a_stalled_request_times_out_and_is_retried(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps, timeout=0.2, retries=1) as c:
+        assert c.get("/x") == {"ok": True}
+    assert len(script.seen) == 2 and len(sleeps) == 1
+
+
+@pytest.mark.parametrize("script", [[Answer(stall=True)]], indirect=True)
+def test_timeouts_end_in_one_line(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps, timeout=0.2, retries=1) as c, pytest.raises(BackendError) as e:
+        c.get("/x")
+    assert str(e.value) == f"prometheus {script.url}/x: timed out after 2 attempts"
+
+
+def test_connection_refused_is_retried_then_reported(sleeps: list[float]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with client(url, sleeps, retries=2) as c, pytest.raises(BackendError) as info:
+        c.get("/api/search")
+    assert len(sleeps) == 2
+    message = str(info.value)
+    assert message.startswith(f"prometheus {url}/api/search: cannot connect")
+    assert message.endswith("after 3 attempts") and "\n" not in message
+
+
+@pytest.mark.parametrize("script", [[Answer(200)]], indirect=True)
+def test_token_from_the_named_variable(script: Script, sleeps: list[float]) -> None:
+    backend = Backend(script.url, token_env="MY_TEMPO_TOKEN", retries=0)
+    environ = {"MY_TEMPO_TOKEN": "s3cret"}
+    with JsonClient.for_backend("tempo", backend, environ=environ, sleep=sleeps.append) as c:
+        c.get("/api/echo")
+    assert script.seen[0][1]["Authorization"] == "Bearer s3cret"
+
+
+def test_a_missing_token_variable_is_an_error_without_the_token() -> None:
+    backend = Backend("http://tempo:3200", token_env="MY_TEMPO_TOKEN")
+    with pytest.raises(BackendError) as info:
+        JsonClient.for_backend("tempo", backend, environ={})
+    assert str(info.value) == (
+        "tempo http://tempo:3200: environment variable MY_TEMPO_TOKEN (token_env) is not set"
+    )
+
+
+@pytest.mark.parametrize("script", [[Answer(200, raw=b"<html>proxy error</html>")]], indirect=True)
+def test_a_body_that_is_not_json_is_a_backend_error(script: Script, sleeps: list[float]) -> None:
+    with client(script.url, sleeps) as c, pytest.raises(BackendError) as info:
+        c.get("/x")
+    assert "invalid JSON" in str(info.value) and "\n" not in str(info.value)

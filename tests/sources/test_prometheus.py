@@ -1,0 +1,174 @@
+"""Prometheus client parsing (vector, matrix, NaN/Inf, failures) and the fixed query set of
+fetch_metrics, over httpx's MockTransport: no server needed to check what we send and parse."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+
+from e2e_otel.config import Config, parse_config
+from e2e_otel.sources.http import BackendError, JsonClient
+from e2e_otel.sources.prometheus import (
+    QUERY_COUNT,
+    PrometheusClient,
+    fetch_metrics,
+    instant_queries,
+    range_queries,
+)
+from e2e_otel.stack import metrics as m
+
+NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def prometheus(handler: Handler) -> PrometheusClient:
+    transport = httpx.MockTransport(handler)
+    return PrometheusClient(JsonClient("prometheus", "http://prom:9090", transport=transport))
+
+
+def success(result_type: str, result: list[dict[str, Any]]) -> httpx.Response:
+    body = {"status": "success", "data": {"resultType": result_type, "result": result}}
+    return httpx.Response(200, json=body)
+
+
+def test_instant_query_parses_labels_and_special_values() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return success(
+            "vector",
+            [
+                {"metric": {"http_route": "api/a/"}, "value": [1714564800, "12.5"]},
+                {"metric": {"http_route": "api/b/"}, "value": [1714564800, "NaN"]},
+                {"metric": {}, "value": [1714564800, "+Inf"]},
+            ],
+        )
+
+    samples = prometheus(handler).query("up", NOW)
+    assert samples[0].labels == {"http_route": "api/a/"} and samples[0].value == 12.5
+    assert math.isnan(samples[1].value) and samples[2].value == math.inf
+    assert seen[0].url.path == "/api/v1/query"
+    assert seen[0].url.params["query"] == "up"
+    assert float(seen[0].url.params["time"]) == NOW.timestamp()
+
+
+def test_range_query_parses_points_in_order() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/api/v1/query_range"
+        assert request.url.params["step"] == "60"
+        values = [[1714564740, "1"], [1714564800, "-Inf"]]
+        return success("matrix", [{"metric": {"le": "5"}, "values": values}])
+
+    (series,) = prometheus(handler).query_range(
+        "x", NOW - timedelta(minutes=1), NOW, timedelta(minutes=1)
+    )
+    assert series.labels == {"le": "5"}
+    assert series.points == ((1714564740.0, 1.0), (1714564800.0, -math.inf))
+
+
+@pytest.mark.parametrize(
+    ("response", "reason"),
+    [
+        (success("matrix", []), "expected a vector, got 'matrix'"),
+        (httpx.Response(200, json={"status": "error", "error": "boom"}), "query failed: boom"),
+        (httpx.Response(200, json={"status": "success", "data": "x"}), "unexpected response"),
+        (
+            httpx.Response(400, json={"status": "error", "error": 'parse error at char 5: "}"'}),
+            "HTTP 400: parse error",
+        ),
+    ],
+)
+def test_failures_are_one_line_backend_errors(response: httpx.Response, reason: str) -> None:
+    with pytest.raises(BackendError) as info:
+        prometheus(lambda request: response).query("up", NOW)
+    assert str(info.value).startswith("prometheus http://prom:9090/api/v1/query: ")
+    assert reason in str(info.value)
+
+
+def test_queries_use_the_pipelines_names_and_both_method_conventions() -> None:
+    queries = [*instant_queries(timedelta(minutes=30)).values()]
+    queries += [*range_queries(timedelta(minutes=1)).values()]
+    for query in queries:
+        assert query.startswith(("sum by (", "label_replace(histogram_quantile("))
+        assert m.HTTP_METHOD in query and m.HTTP_REQUEST_METHOD in query
+    assert all("[1800s]" in q for q in instant_queries(timedelta(minutes=30)).values())
+    assert (
+        f'{m.STATUS_CODE}!="{m.STATUS_ERROR}"' in instant_queries(timedelta(1))["service_buckets"]
+    )
+
+
+def _endpoint_data(endpoints: int) -> Handler:
+    """A Prometheus with ``endpoints`` endpoints: every query answers one series per endpoint
+    (one bucket per endpoint for the bucket queries)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("query_range"):
+            series: list[dict[str, Any]] = [
+                {"metric": {m.HTTP_ROUTE: f"api/r{i}/"}, "values": [[1714564800, "1"]]}
+                for i in range(endpoints)
+            ]
+            return success("matrix", series)
+        result: list[dict[str, Any]] = [
+            {"metric": {m.HTTP_ROUTE: f"api/r{i}/", m.LE: "200"}, "value": [1714564800, "3"]}
+            for i in range(endpoints)
+        ]
+        return success("vector", result)
+
+    return handler
+
+
+@pytest.mark.parametrize("endpoints", [2, 40])
+def test_the_number_of_requests_does_not_grow_with_endpoints(endpoints: int) -> None:
+    paths: list[str] = []
+    handler = _endpoint_data(endpoints)
+
+    def counting(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return handler(request)
+
+    client = prometheus(counting)
+    metrics = fetch_metrics(client, now=NOW, window=timedelta(hours=1), baseline=timedelta(days=1))
+    assert len(paths) == client.requests == QUERY_COUNT == 16
+    assert paths.count("/api/v1/query") == len(instant_queries(timedelta(hours=1)))
+    assert len(metrics.endpoint_calls) == endpoints and len(metrics.route_p95) == endpoints
+    assert metrics.start == NOW - timedelta(hours=1) and metrics.end == NOW
+
+
+def test_range_queries_cover_baseline_and_window() -> None:
+    ranges: list[tuple[float, float, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("query_range"):
+            params = request.url.params
+            ranges.append((float(params["start"]), float(params["end"]), params["step"]))
+            return success("matrix", [])
+        return success("vector", [])
+
+    fetch_metrics(
+        prometheus(handler), now=NOW, window=timedelta(hours=1), baseline=timedelta(hours=9)
+    )
+    start = (NOW - timedelta(hours=10)).timestamp()
+    assert set(ranges) == {(start, NOW.timestamp(), "300")}  # 10 h / 120 points
+
+
+def test_from_config_uses_the_backends_settings() -> None:
+    config = parse_config(
+        {"backends": {"prometheus": {"url": "http://m:9009/prometheus", "retries": 0}}}
+    )
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(503)
+
+    client = PrometheusClient.from_config(config, transport=httpx.MockTransport(handler))
+    with pytest.raises(BackendError, match="HTTP 503 after 1 attempts"):
+        client.query("up", NOW)
+    assert seen[0].startswith("http://m:9009/prometheus/api/v1/query?")
+    assert PrometheusClient.from_config(Config()).url == "http://localhost:9090"
