@@ -10,7 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY e2e_otel ./e2e_otel
-RUN pip install . && rm -rf /src
+RUN pip install ".[analyzer]" && rm -rf /src
 
 RUN useradd --system --uid 10001 --home-dir /var/lib/e2e-otel --create-home e2e-otel
 USER 10001

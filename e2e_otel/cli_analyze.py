@@ -1,52 +1,113 @@
-"""``e2e-otel analyze``: OTLP JSON files in, a report out (the embedded default, no servers).
+"""``e2e-otel analyze``: OTLP JSON files or the backends (Prometheus, Tempo) in, a report out;
+once, or as a service (``--every 5m --serve 127.0.0.1:9464``).
 
 Exit codes: 0 report written; 1 ``--fail-on`` matched (CI gating); 2 one readable error line
-(bad config, unreadable input, nothing to analyze, unwritable output).
+(bad config or flags, unreadable input, backend down after its retries, nothing to analyze,
+unwritable output, Grafana refusing the annotations).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Report
-from e2e_otel.config import load_config
+from e2e_otel.cli_sources import AnalyzeError, Plan, plan_from_args
+from e2e_otel.environment_variables import E2E_OTEL_DB_DSN
 from e2e_otel.outputs import OutputError, write_reports
 
-
-class AnalyzeError(Exception):
-    """Ends the command with exit code 2 and this one-line message."""
+if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "analyze",
-        help="analyze OTLP JSON trace files: slow queries, N+1, errors, recommendations",
+        help="analyze traces (OTLP JSON files, or Prometheus + Tempo): slow queries, N+1, "
+        "regressions, errors, recommendations",
         description="Analyze OTLP JSON trace files (as written by E2E_OTEL_TRACES_FILE or the "
-        "collector's file exporter) and write the report. Without --json/--markdown/--html "
-        "the Markdown report goes to stdout.",
+        "collector's file exporter), or the span metrics in Prometheus and the traces in Tempo, "
+        "and write the report. Without --json/--markdown/--html the Markdown report goes to "
+        "stdout. With --every it runs as a service serving the findings as e2e_otel_* metrics.",
     )
-    parser.add_argument("files", nargs="+", help="OTLP JSON lines files")
+    parser.add_argument("files", nargs="*", help="OTLP JSON lines files")
     parser.add_argument("--config", help="YAML file (default: $E2E_OTEL_CONFIG, else defaults)")
-    parser.add_argument("--json", metavar="PATH", help="write the JSON report here")
-    parser.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
-    parser.add_argument("--html", metavar="PATH", help="write the HTML report here")
-    parser.add_argument(
+    source = parser.add_argument_group("backends (instead of files)")
+    source.add_argument("--prometheus", metavar="URL", help="Prometheus with the span metrics")
+    source.add_argument("--tempo", metavar="URL", help="Tempo with the traces")
+    source.add_argument(
+        "--backends",
+        action="store_true",
+        help="both backends at the URLs of the configuration's `backends` section",
+    )
+    source.add_argument(
+        "--window", default="1h", help="how far back to analyze, e.g. 15m, 1h (default: 1h)"
+    )
+    source.add_argument(
+        "--baseline",
+        default="24h",
+        help="history before the window the regression series compare with (default: 24h)",
+    )
+    source.add_argument(
+        "--max-traces",
+        type=int,
+        default=500,
+        help="traces fetched from Tempo per run (default: 500)",
+    )
+    out = parser.add_argument_group("output")
+    out.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    out.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
+    out.add_argument("--html", metavar="PATH", help="write the HTML report here")
+    out.add_argument(
         "--fail-on",
         choices=("high", "medium", "low"),
         help="exit 1 when a recommendation of this priority or higher is found",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    out.add_argument("--quiet", action="store_true", help="no progress or summary on stderr")
+    database = parser.add_argument_group("database health (see docs/db-health.md)")
+    database.add_argument(
+        "--db-dsn",
+        metavar="DSN",
+        default=os.environ.get(E2E_OTEL_DB_DSN) or None,
+        help="also check this MySQL/MariaDB each run (mysql://user:pass@host:port/db): "
+        "missing-index findings join the report, figures are served in service mode "
+        f"(default: ${E2E_OTEL_DB_DSN})",
+    )
+    database.add_argument(
+        "--db-password-env", metavar="VAR", help="read the database password from this variable"
+    )
+    service = parser.add_argument_group("service mode")
+    service.add_argument(
+        "--every", metavar="DURATION", help="analyze again every DURATION (e.g. 5m) until stopped"
+    )
+    service.add_argument(
+        "--serve",
+        metavar="HOST:PORT",
+        help="with --every: serve the findings on http://HOST:PORT/metrics "
+        "(default: 127.0.0.1:9464)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    from e2e_otel.config import ConfigError
+    from e2e_otel.sources.http import BackendError
+
     try:
-        report = _analyze(args.files, args.config, quiet=args.quiet)
+        plan = plan_from_args(args, progress=_progress_bar)
+        collectors: list[Collector] = []
+        if args.db_dsn:
+            plan, collector = _with_db_check(plan, args)
+            collectors.append(collector)
+        if plan.every is not None:
+            return _serve(plan, args, collectors)
+        report = plan.analyze()
         _publish(report, args)
-    except (AnalyzeError, OutputError) as exc:
+        _annotate(plan, report, quiet=args.quiet)
+    except (AnalyzeError, OutputError, ConfigError, BackendError) as exc:
         print(f"e2e-otel: error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
@@ -58,28 +119,91 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _analyze(files: Sequence[str], config_path: str | None, quiet: bool) -> Report:
-    from e2e_otel.analyzers.run import analyze_files
+def _with_db_check(plan: Plan, args: argparse.Namespace) -> tuple[Plan, Collector]:
+    from dataclasses import replace
 
-    missing = [f for f in files if not Path(f).is_file()]
-    if missing:
-        raise AnalyzeError(f"no such file: {missing[0]}")
-    config = load_config(config_path)
-    progress = None if quiet or not sys.stderr.isatty() else _progress_bar()
-    report = analyze_files(files, config, datetime.now(timezone.utc), progress=progress)
-    if progress is not None:
-        print(file=sys.stderr)
-    if report.spans == 0:
-        detail = f" ({report.problems[0]})" if report.problems else ""
-        raise AnalyzeError(f"no spans found in {', '.join(files)}{detail}")
-    return report
+    from e2e_otel.cli_dbcheck import DbCheck
+
+    check = DbCheck.from_flags(args.db_dsn, args.db_password_env, service=plan.every is not None)
+    analyze = plan.analyze
+    return replace(plan, analyze=lambda: check.add_to(analyze())), check.collector
 
 
-def _progress_bar() -> Callable[[int, int], None]:
+def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]) -> int:
+    from e2e_otel.service import ServiceError, run_service
+
+    assert plan.every is not None and plan.listen is not None
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s e2e-otel: %(message)s",
+        stream=sys.stderr,
+    )
+    every = plan.every
+
+    def listening(host: str, port: int) -> None:
+        shown = f"[{host}]" if ":" in host else host
+        logging.getLogger("e2e_otel").info(
+            "serving http://%s:%d/metrics, analyzing %s every %s", shown, port, plan.source, every
+        )
+
+    def on_report(report: Report) -> None:
+        if any((args.json, args.markdown, args.html)):
+            _publish(report, args)
+        _annotate(plan, report, quiet=args.quiet)
+        logging.getLogger("e2e_otel").info("%s", verdict(report).removeprefix("e2e-otel: "))
+
+    host, port = plan.listen
+    try:
+        run_service(
+            plan.analyze,
+            every,
+            host,
+            port,
+            on_report=on_report,
+            on_listening=listening,
+            collectors=collectors,
+        )
+    except ServiceError as exc:
+        print(f"e2e-otel: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _annotate(plan: Plan, report: Report, quiet: bool) -> None:
+    """Regression findings as Grafana annotations when a token is configured (see
+    docs/service.md); without one, say so only when there was something to annotate."""
+    from e2e_otel.analyzers.series import REGRESSION_RULES
+
+    if not any(r.rule in REGRESSION_RULES for r in report.recommendations):
+        return
+    from e2e_otel.publish.grafana import AnnotationPublisher, GrafanaError, GrafanaNotConfigured
+
+    publisher = AnnotationPublisher.from_config(plan.config)
+    if isinstance(publisher, GrafanaNotConfigured):
+        if not quiet:
+            print(f"e2e-otel: note: {publisher}", file=sys.stderr)
+        return
+    try:
+        counts = publisher.publish(report)
+    except GrafanaError as exc:
+        raise AnalyzeError(str(exc)) from exc
+    if not quiet:
+        print(
+            f"e2e-otel: Grafana annotations at {publisher.url}: {counts.created} created, "
+            f"{counts.updated} updated, {counts.unchanged} unchanged",
+            file=sys.stderr,
+        )
+
+
+def _progress_bar() -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+
     def show(done: int, total: int) -> None:
         share = done / total if total else 1.0
         filled = int(share * 30)
-        sys.stderr.write(f"\ranalyzing [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}")
+        end = "\n" if done >= total else ""
+        sys.stderr.write(f"\ranalyzing [{'#' * filled}{'.' * (30 - filled)}] {share:4.0%}{end}")
         sys.stderr.flush()
 
     return show

@@ -28,6 +28,10 @@ E2E_OTEL_CACHE: Final = "E2E_OTEL_CACHE"
 E2E_OTEL_OUT: Final = "E2E_OTEL_OUT"
 """Output directory of scripts/quickstart.sh (default ``out``)."""
 
+E2E_OTEL_DB_DSN: Final = "E2E_OTEL_DB_DSN"
+"""Default of ``e2e-otel analyze --db-dsn``: a MySQL/MariaDB to check each run
+(``mysql://user:password@host:port/database``); unset, no database check."""
+
 ALL: Final = (
     E2E_OTEL_CONFIG,
     E2E_OTEL_TRACES_FILE,
@@ -35,4 +39,5 @@ ALL: Final = (
     E2E_OTEL_DISABLED,
     E2E_OTEL_CACHE,
     E2E_OTEL_OUT,
+    E2E_OTEL_DB_DSN,
 )

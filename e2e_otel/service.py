@@ -13,12 +13,13 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from types import FrameType
 
 from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client.registry import Collector
 
 from e2e_otel.analyzers.models import Report
 from e2e_otel.publish.prometheus import ReportCollector, RunCollector
@@ -73,6 +74,7 @@ def run_service(
     on_report: Callable[[Report], None] | None = None,
     on_listening: Callable[[str, int], None] | None = None,
     stop: threading.Event | None = None,
+    collectors: Sequence[Collector] = (),
     clock: Callable[[], float] = time.monotonic,
     wall_clock: Callable[[], float] = time.time,
     wait: Callable[[float], bool] | None = None,
@@ -83,7 +85,8 @@ def run_service(
 
     ``on_report`` gets each new report after it is served (e.g. to post Grafana annotations);
     an exception from it or from ``analyze`` is logged and the service carries on.
-    ``on_listening`` gets the bound address once ``/metrics`` answers. ``clock`` (monotonic)
+    ``on_listening`` gets the bound address once ``/metrics`` answers. ``collectors`` are served
+    beside the findings (e.g. the database health the runs refresh). ``clock`` (monotonic)
     schedules runs, ``wall_clock`` stamps successes, and ``wait(seconds)`` sleeps until the next
     run, returning True to stop (default: ``stop.wait``).
 
@@ -99,6 +102,8 @@ def run_service(
     registry = CollectorRegistry()
     registry.register(report_collector)
     registry.register(run_collector)
+    for collector in collectors:
+        registry.register(collector)
     server = MetricsServer(host, port, registry)
     try:
         with _stop_on_signals(stop):

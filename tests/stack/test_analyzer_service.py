@@ -10,12 +10,22 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from e2e_otel.analyzers.models import Report
+from e2e_otel.dbhealth.metrics import DbHealthCollector
+from e2e_otel.dbhealth.models import (
+    Digest,
+    DigestReport,
+    HealthReport,
+    MigrationStatus,
+    OrphanCheck,
+    Relation,
+    ServerStatus,
+)
 from e2e_otel.service import run_service
 from e2e_otel.stack import metrics as m
 from e2e_otel.stack.dashboards import dashboard_queries
@@ -25,6 +35,47 @@ from tests.stack.conftest import Prometheus, eventually, required
 from tests.stack.test_queries import ANALYZER_METRICS, expand
 
 REPORT = findings_report()
+# A database-health report as `analyze --db-dsn` serves it beside the findings (the check itself
+# runs against a real MariaDB in tests/dbhealth); every database-health panel must show it.
+HEALTH = HealthReport(
+    dsn="mysql://shop@127.0.0.1:3306/shop",
+    generated_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    connected=True,
+    status=ServerStatus("11.8.3-MariaDB", "mariadb", 7, 100, 12, 3, 3600, True),
+    digests=DigestReport(
+        True,
+        "",
+        (
+            Digest(
+                "shop",
+                "d1",
+                "SELECT ...",
+                "select ...",
+                FP_SLOW,
+                False,
+                40,
+                8_000_000,
+                400,
+                0,
+                40,
+                0,
+                5200.0,
+                130.0,
+            ),
+        ),
+    ),
+    migrations=MigrationStatus("shop_project.settings", (), ()),
+    orphans=(
+        OrphanCheck(
+            Relation(
+                "shop.models.Review", "shop_review", "product_id", "shop_product", "id", False
+            ),
+            "db_constraint=False",
+            3,
+            False,
+        ),
+    ),
+)
 RUN_WINDOW: list[float] = []  # unix times before the service started and after it served
 
 
@@ -45,6 +96,7 @@ def service_port() -> Iterator[int]:
             "on_report": on_report,
             "on_listening": lambda host, port: ports.append(port),
             "stop": stop,
+            "collectors": [DbHealthCollector(lambda: HEALTH)],
         },
     )
     RUN_WINDOW.append(time.time())
@@ -77,7 +129,11 @@ def prometheus(
     required(stack.start)
     try:
         client = Prometheus(stack.prometheus_url)
-        scraped = 'up{job="e2e-otel-analyzer"} == 1 and on() count(e2e_otel_finding_info) > 0'
+        # Two scrapes at least: rate() panels need two samples.
+        scraped = (
+            'count_over_time(up{job="e2e-otel-analyzer"}[1m]) >= 2 '
+            "and on() count(e2e_otel_finding_info) > 0"
+        )
         eventually(lambda: client.query(scraped), "Prometheus scraping the analyzer service")
         yield client
     finally:
@@ -105,11 +161,25 @@ def test_run_metrics_are_queryable(prometheus: Prometheus) -> None:
     assert prometheus.scalar(m.ANALYSIS_COMPLETE) == 1
 
 
+def test_database_health_is_served_beside_the_findings(prometheus: Prometheus) -> None:
+    assert prometheus.scalar(f"{m.DB_THREADS_CONNECTED} / {m.DB_MAX_CONNECTIONS}") == 0.07
+    ratio = f'{m.DB_DIGEST_EXAMINED_PER_SENT}{{{m.DB_FINGERPRINT_ID}="{FP_SLOW}"}}'
+    assert prometheus.scalar(ratio) == 20_000
+    orphans = f'{m.DB_ORPHANED_ROWS}{{{m.DB_TABLE}="shop_review",{m.DB_COLUMN}="product_id"}}'
+    assert prometheus.scalar(orphans) == 3
+
+
 def test_every_dashboard_query_over_analyzer_metrics_returns_data(prometheus: Prometheus) -> None:
     queries = [q for q in dashboard_queries() if any(n in q.expr for n in ANALYZER_METRICS)]
-    assert {m.FINDING_INFO, m.SLOW_QUERY_P95, m.REGRESSION_CHANGE_RATIO, m.HEALTH_SCORE} <= {
-        name for q in queries for name in ANALYZER_METRICS if name in q.expr
-    }
+    assert {
+        m.FINDING_INFO,
+        m.SLOW_QUERY_P95,
+        m.REGRESSION_CHANGE_RATIO,
+        m.HEALTH_SCORE,
+        m.DB_THREADS_CONNECTED,
+        m.DB_DIGEST_EXAMINED_PER_SENT,
+        m.DB_ORPHANED_ROWS,
+    } <= {name for q in queries for name in ANALYZER_METRICS if name in q.expr}
     empty = [
         f"{q.dashboard} / {q.panel}: {q.expr}"
         for q in queries

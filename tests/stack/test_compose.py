@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -255,6 +256,26 @@ def test_analyzer_is_wired_with_a_valid_configuration(compose: dict[str, Any]) -
     for name, url in backends.items():
         assert hostport(url) == (name, ports[name])
     assert config.backends.grafana.token_env in environment(analyzer)
+
+
+def test_analyzer_command_is_service_mode_on_the_scraped_port(compose: dict[str, Any]) -> None:
+    """The command is what our CLI parses into service mode on both backends, listening on
+    the port Prometheus's analyzer job scrapes (the image's entrypoint is `e2e-otel`)."""
+    from e2e_otel.cli import _build_parser
+    from e2e_otel.cli_sources import plan_from_args
+
+    analyzer = compose["services"]["analyzer"]
+    assert "entrypoint" not in analyzer
+    assert 'ENTRYPOINT ["e2e-otel"]' in (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    args = _build_parser().parse_args(analyzer["command"])
+    plan = plan_from_args(args, progress=lambda: None)
+    assert plan.every == timedelta(minutes=5)
+    assert plan.listen == ("0.0.0.0", 9464)
+    assert plan.source.startswith("prometheus ") and " + tempo " in plan.source
+    scrape = yaml.safe_load((ROOT / "prometheus" / "prometheus.yml").read_text(encoding="utf-8"))
+    jobs = {job["job_name"]: job for job in scrape["scrape_configs"]}
+    targets = jobs["e2e-otel-analyzer"]["static_configs"][0]["targets"]
+    assert targets == ["analyzer:9464"]
 
 
 def test_demo_profile(services: dict[str, Any]) -> None:

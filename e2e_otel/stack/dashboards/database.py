@@ -112,7 +112,7 @@ def build(config: Config) -> Dashboard:
         )
     )
     slow = number(config.thresholds.database.warning_ms)
-    return (
+    return _health_row(
         board.with_row(Row("Analyzer findings and examples"))
         .with_panel(
             p.grid(
@@ -148,6 +148,74 @@ def build(config: Config) -> Dashboard:
                 '{ span.e2e.layer = "database" && resource.service.name =~ "${service:regex}" '
                 f"&& duration > {slow}ms }} | select(span.e2e.db.fingerprint_id, "
                 "span.e2e.db.fingerprint)",
+            )
+        )
+    )
+
+
+def _health_row(board: Dashboard) -> Dashboard:
+    """The database's own figures, published by ``e2e-otel analyze --db-dsn`` (docs/db-health.md);
+    empty when no database is checked."""
+    return (
+        board.with_row(Row("Database health (e2e-otel analyze --db-dsn)"))
+        .with_panel(
+            p.single(
+                "Connections in use",
+                "Threads_connected / max_connections of the checked database.",
+                k.prom(f"{m.DB_THREADS_CONNECTED} / {m.DB_MAX_CONNECTIONS}"),
+                "percentunit",
+                p.levels((0.7, "orange"), (0.9, "red")),
+            )
+        )
+        .with_panel(
+            p.single(
+                "Peak connections",
+                "Max_used_connections / max_connections since the server started.",
+                k.prom(f"{m.DB_MAX_USED_CONNECTIONS} / {m.DB_MAX_CONNECTIONS}"),
+                "percentunit",
+                p.levels((0.8, "orange"), (0.95, "red")),
+            )
+        )
+        .with_panel(
+            p.single(
+                "Failed connection attempts",
+                "Aborted_connects per second (wrong password, no privilege, timeouts).",
+                k.prom(f"rate({m.DB_ABORTED_CONNECTS_TOTAL}[$__rate_interval])"),
+                "reqps",
+                p.levels((0.1, "orange"), (1, "red")),
+            )
+        )
+        .with_panel(
+            p.single(
+                "Reachable",
+                "1 when the last check could connect to the database.",
+                k.prom(m.DB_CONNECTED),
+                "none",
+                p.levels((0, "red"), (1, "green")),
+            )
+        )
+        .with_panel(
+            p.grid(
+                "Rows examined per row returned",
+                "performance_schema statement digests joined to our fingerprint ids: shapes "
+                "reading many rows per row they return lack an index.",
+                p.refs([(f"topk({TOP}, {m.DB_DIGEST_EXAMINED_PER_SENT})", "")]),
+                {m.DB_FINGERPRINT_ID: "fingerprint id", "Value": "rows examined per row"},
+                units={"rows examined per row": "short"},
+                sort="rows examined per row",
+                width=12,
+            )
+        )
+        .with_panel(
+            p.grid(
+                "Orphaned rows",
+                "Child rows whose parent is missing, on relations the database does not "
+                "enforce (needs Django settings: e2e-otel db health --django-settings).",
+                p.refs([(f"sum by ({m.DB_TABLE}, {m.DB_COLUMN}) ({m.DB_ORPHANED_ROWS}) > 0", "")]),
+                {m.DB_TABLE: "table", m.DB_COLUMN: "column", "Value": "orphaned rows"},
+                units={"orphaned rows": "short"},
+                sort="orphaned rows",
+                width=12,
             )
         )
     )

@@ -1,0 +1,68 @@
+"""``e2e-otel analyze --db-dsn``: check a database's health with each analysis run.
+
+The check's missing-index recommendations join the report's findings (same shape, stable
+ids); in service mode its figures are served as ``e2e_otel_db_*`` metrics beside the findings.
+A database that cannot be reached ends a one-shot run with exit 2; a service logs it and
+serves ``e2e_otel_db_connected 0`` instead, so one bad minute does not cost the findings.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, replace
+
+from e2e_otel.analyzers.models import Recommendation, Report
+from e2e_otel.cli_sources import AnalyzeError
+from e2e_otel.dbhealth.connection import DbHealthError, Dsn, parse_dsn
+from e2e_otel.dbhealth.metrics import DbHealthCollector
+from e2e_otel.dbhealth.models import HealthReport
+from e2e_otel.dbhealth.probe import HealthOptions, check_health
+
+log = logging.getLogger("e2e_otel")
+
+
+@dataclass
+class DbCheck:
+    """The database to check each run, and the latest result (served by :attr:`collector`)."""
+
+    dsn: Dsn
+    service: bool  # service mode: an unreachable database is logged, not an error
+    latest: HealthReport | None = field(default=None, init=False)
+
+    @classmethod
+    def from_flags(cls, dsn: str, password_env: str | None, service: bool) -> DbCheck:
+        try:
+            parsed = parse_dsn(dsn)
+        except DbHealthError as exc:
+            raise AnalyzeError(f"--db-dsn: {exc}") from exc
+        if password_env:
+            if password_env not in os.environ:
+                raise AnalyzeError(f"--db-password-env: ${password_env} is not set")
+            parsed = replace(parsed, password=os.environ[password_env])
+        return cls(parsed, service)
+
+    @property
+    def collector(self) -> DbHealthCollector:
+        return DbHealthCollector(lambda: self.latest)
+
+    def add_to(self, report: Report) -> Report:
+        """Check the database and add its recommendations to ``report``."""
+        health = check_health(self.dsn, HealthOptions())
+        self.latest = health
+        if not health.connected:
+            message = f"database {health.dsn}: {health.error}"
+            if not self.service:
+                raise AnalyzeError(message)
+            log.warning("database health check failed: %s", message)
+        return merge(report, health.recommendations)
+
+
+def merge(report: Report, extra: tuple[Recommendation, ...]) -> Report:
+    """``report`` with ``extra`` findings whose ids it does not have yet, in report order."""
+    known = {r.id for r in report.recommendations}
+    added = [r for r in extra if r.id not in known]
+    if not added:
+        return report
+    ordered = sorted((*report.recommendations, *added), key=Recommendation.sort_key)
+    return replace(report, recommendations=tuple(ordered))

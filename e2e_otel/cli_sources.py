@@ -1,0 +1,142 @@
+"""What ``e2e-otel analyze`` reads, decided once from its flags: OTLP files, or Prometheus
+and/or Tempo (URLs from the flags or the configuration), with the window, the baseline and the
+service schedule. Flag mistakes are :class:`AnalyzeError` (one line, exit 2)."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from e2e_otel.analyzers.models import Report
+from e2e_otel.config import Config, load_config
+from e2e_otel.durations import parse_duration, parse_listen
+
+DEFAULT_LISTEN = "127.0.0.1:9464"
+ProgressFactory = Callable[[], Callable[[int, int], None] | None]
+
+
+class AnalyzeError(Exception):
+    """Ends the command with exit code 2 and this one-line message."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One analysis, runnable again and again (service mode)."""
+
+    config: Config
+    source: str  # for messages: "out/traces.jsonl" or "prometheus http://... (1h window)"
+    analyze: Callable[[], Report]
+    every: timedelta | None = None
+    listen: tuple[str, int] | None = None
+
+
+def plan_from_args(args: argparse.Namespace, progress: ProgressFactory) -> Plan:
+    """The plan the flags ask for; raises AnalyzeError or ConfigError on a bad combination."""
+    every, listen = _schedule(args)
+    uses_backends = bool(args.prometheus or args.tempo or args.backends)
+    if args.files and uses_backends:
+        raise AnalyzeError(
+            "give OTLP files or backends (--prometheus/--tempo/--backends), not both"
+        )
+    if not args.files and not uses_backends:
+        raise AnalyzeError(
+            "nothing to analyze: give OTLP JSON files, --prometheus/--tempo URLs, or --backends "
+            "(the URLs of the configuration)"
+        )
+    config = load_config(args.config)
+    if args.files:
+        files: Sequence[str] = args.files
+        quiet = bool(args.quiet) or every is not None
+
+        def from_files() -> Report:
+            return _analyze_files(files, config, None if quiet else progress())
+
+        return Plan(config, ", ".join(files), from_files, every, listen)
+    return _backends_plan(args, config, every, listen)
+
+
+def _schedule(args: argparse.Namespace) -> tuple[timedelta | None, tuple[str, int] | None]:
+    if args.serve and not args.every:
+        raise AnalyzeError("--serve needs --every (service mode)")
+    if not args.every:
+        return None, None
+    if args.fail_on:
+        raise AnalyzeError("--fail-on gates one run; it does not go with --every")
+    try:
+        return parse_duration(args.every), parse_listen(args.serve or DEFAULT_LISTEN)
+    except ValueError as exc:
+        raise AnalyzeError(f"--every/--serve: {exc}") from exc
+
+
+def _analyze_files(
+    files: Sequence[str], config: Config, progress: Callable[[int, int], None] | None
+) -> Report:
+    from e2e_otel.analyzers.run import analyze_files
+
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing:
+        raise AnalyzeError(f"no such file: {missing[0]}")
+    report = analyze_files(files, config, datetime.now(timezone.utc), progress=progress)
+    if report.spans == 0:
+        detail = f" ({report.problems[0]})" if report.problems else ""
+        raise AnalyzeError(f"no spans found in {', '.join(files)}{detail}")
+    return report
+
+
+def _backends_plan(
+    args: argparse.Namespace,
+    config: Config,
+    every: timedelta | None,
+    listen: tuple[str, int] | None,
+) -> Plan:
+    try:
+        window, baseline = parse_duration(args.window), parse_duration(args.baseline)
+    except ValueError as exc:
+        raise AnalyzeError(f"--window/--baseline: {exc}") from exc
+    if args.max_traces < 1:
+        raise AnalyzeError(f"--max-traces must be at least 1, not {args.max_traces}")
+    backends = config.backends
+    if args.prometheus:
+        backends = replace(backends, prometheus=replace(backends.prometheus, url=args.prometheus))
+    if args.tempo:
+        backends = replace(backends, tempo=replace(backends.tempo, url=args.tempo))
+    config = replace(config, backends=backends)
+    use_prometheus = bool(args.backends or args.prometheus)
+    use_tempo = bool(args.backends or args.tempo)
+    names = [
+        f"{name} {url}"
+        for name, url, used in (
+            ("prometheus", backends.prometheus.url, use_prometheus),
+            ("tempo", backends.tempo.url, use_tempo),
+        )
+        if used
+    ]
+    max_traces = int(args.max_traces)
+
+    def from_backends() -> Report:
+        from e2e_otel.analyzers.backends import analyze_backends
+        from e2e_otel.sources.prometheus import PrometheusClient
+        from e2e_otel.sources.tempo import TempoClient
+
+        prometheus = PrometheusClient.from_config(config) if use_prometheus else None
+        tempo = TempoClient.from_config(config) if use_tempo else None
+        try:
+            return analyze_backends(
+                config,
+                prometheus=prometheus,
+                tempo=tempo,
+                window=window,
+                baseline=baseline,
+                now=datetime.now(timezone.utc),
+                max_traces=max_traces,
+            )
+        finally:
+            for client in (prometheus, tempo):
+                if client is not None:
+                    client.http.close()
+
+    source = f"{' + '.join(names)} ({args.window} window, {args.baseline} baseline)"
+    return Plan(config, source, from_backends, every, listen)
