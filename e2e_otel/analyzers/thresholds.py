@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from e2e_otel.analyzers import chatty
 from e2e_otel.analyzers.common import (
     api_entries,
     dominant,
@@ -59,7 +60,10 @@ class _Subject:
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     s = settings(config, NAME, DEFAULTS)
-    _, db_ns = ds.db_per_entry
+    db_count, db_ns = ds.db_per_entry
+    # The chatty rule's limit: more queries per request than this cost the application time
+    # of their own (ORM, driver, tracing), which the database's share does not show.
+    chatty_limit = settings(config, chatty.NAME, chatty.DEFAULTS)["min_db_spans"]
     endpoints: dict[tuple[str, str, str], list[tuple[int, Entry]]] = {}
     workflows: dict[str, list[tuple[int, Entry]]] = {}
     for index, entry in api_entries(ds):
@@ -98,9 +102,14 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             )
         )
         if level_name != "ok" and len(durations) >= s["min_requests"]:
+            queries = None
+            if not frontend:
+                counts = sorted(db_count[i] for i, _ in subject.entries)
+                queries = counts[(len(counts) - 1) // 2]  # the lower median: one that occurred
+            chatty_queries = queries if queries is not None and queries >= chatty_limit else None
             critical = level_name == "critical"
             recommendations.append(
-                _recommend(ds, subject, durations, threshold, db_share, critical, s)
+                _recommend(ds, subject, durations, threshold, db_share, chatty_queries, critical, s)
             )
     section = Section(NAME, "Latency against the thresholds", COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
@@ -112,6 +121,7 @@ def _recommend(
     durations: list[int],
     threshold: Threshold,
     db_share: float | None,
+    chatty_queries: int | None,
     critical: bool,
     s: dict[str, float],
 ) -> Recommendation:
@@ -126,6 +136,15 @@ def _recommend(
         steps: tuple[str, ...] = (
             "Profile the page: render time, bundle size, blocking data fetches",
             "Move slow data fetching off the critical path (streaming, suspense, caching)",
+        )
+    elif chatty_queries is not None and db_share < 50:
+        steps = (
+            f"It runs {chatty_queries} database queries per request (median): besides the "
+            f"{db_share:g}% of the time inside the database, every query costs application time "
+            "(ORM, driver, tracing) - batch them first (see the N+1 and chatty findings for "
+            "this subject)",
+            "Then profile what remains of the application time (serialization, external "
+            "calls, CPU work)",
         )
     elif db_share >= 50:
         steps = (
@@ -173,6 +192,7 @@ def _recommend(
                 "p95_ms": ms(p95),
                 "max_ms": ms(durations[-1]),
                 **({"db_share_pct": db_share} if db_share is not None else {}),
+                **({"db_queries_median": chatty_queries} if chatty_queries is not None else {}),
             },
             trace_ids=examples(
                 ds, ((e.duration_ns, e.trace) for _, e in subject.entries), int(s["examples"])

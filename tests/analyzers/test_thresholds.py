@@ -59,3 +59,24 @@ def test_frontend_pages_against_the_frontend_threshold() -> None:
     finding = next(r for r in result.recommendations if r.rule == "slow_frontend")
     assert finding.category == "frontend" and finding.priority == "medium"
     assert finding.evidence.route == "/products" and finding.evidence.service == "shop-web"
+
+
+def _chatty(route: str, queries: int) -> Trace:
+    """A 400 ms request whose ``queries`` 1 ms queries leave most of the time outside the
+    database (ORM and driver work per query)."""
+    trace = Trace()
+    server = trace.request(route, duration=400, workflow="browse")
+    for i in range(queries):
+        trace.query(server, PAGEVIEWS, start=1 + 2 * i, duration=1)
+    return trace
+
+
+def test_many_queries_per_request_point_at_batching_not_at_app_code() -> None:
+    (chatty,) = _by_rule([_chatty("api/a/", 40), _chatty("api/a/", 40)])["slow_endpoint"]
+    assert chatty.evidence.figures["db_queries_median"] == 40
+    assert "40 database queries per request" in chatty.steps[0]
+    assert "N+1" in chatty.steps[0]
+    # A few queries per request: the time outside the database is the application's own.
+    (few,) = _by_rule([_chatty("api/b/", 3)])["slow_endpoint"]
+    assert "db_queries_median" not in few.evidence.figures
+    assert "application code" in few.steps[0]
