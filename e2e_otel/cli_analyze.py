@@ -80,6 +80,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     database.add_argument(
         "--db-password-env", metavar="VAR", help="read the database password from this variable"
     )
+    database.add_argument(
+        "--db-django-settings",
+        metavar="MODULE",
+        help="the Django project's settings: adds unapplied migrations and orphaned rows",
+    )
+    database.add_argument(
+        "--db-pythonpath",
+        metavar="DIR",
+        action="append",
+        help="directory the Django project imports from (repeatable; default: .)",
+    )
     service = parser.add_argument_group("service mode")
     service.add_argument(
         "--every", metavar="DURATION", help="analyze again every DURATION (e.g. 5m) until stopped"
@@ -124,7 +135,13 @@ def _with_db_check(plan: Plan, args: argparse.Namespace) -> tuple[Plan, Collecto
 
     from e2e_otel.cli_dbcheck import DbCheck
 
-    check = DbCheck.from_flags(args.db_dsn, args.db_password_env, service=plan.every is not None)
+    check = DbCheck.from_flags(
+        args.db_dsn,
+        args.db_password_env,
+        service=plan.every is not None,
+        django_settings=args.db_django_settings,
+        pythonpath=tuple(args.db_pythonpath or ()),
+    )
     analyze = plan.analyze
     return replace(plan, analyze=lambda: check.add_to(analyze())), check.collector
 

@@ -28,10 +28,18 @@ class DbCheck:
 
     dsn: Dsn
     service: bool  # service mode: an unreachable database is logged, not an error
+    options: HealthOptions = field(default_factory=HealthOptions)
     latest: HealthReport | None = field(default=None, init=False)
 
     @classmethod
-    def from_flags(cls, dsn: str, password_env: str | None, service: bool) -> DbCheck:
+    def from_flags(
+        cls,
+        dsn: str,
+        password_env: str | None,
+        service: bool,
+        django_settings: str | None = None,
+        pythonpath: tuple[str, ...] = (),
+    ) -> DbCheck:
         try:
             parsed = parse_dsn(dsn)
         except DbHealthError as exc:
@@ -40,7 +48,11 @@ class DbCheck:
             if password_env not in os.environ:
                 raise AnalyzeError(f"--db-password-env: ${password_env} is not set")
             parsed = replace(parsed, password=os.environ[password_env])
-        return cls(parsed, service)
+        options = HealthOptions(
+            django_settings=django_settings,
+            pythonpath=pythonpath or ((".",) if django_settings else ()),
+        )
+        return cls(parsed, service, options)
 
     @property
     def collector(self) -> DbHealthCollector:
@@ -48,13 +60,15 @@ class DbCheck:
 
     def add_to(self, report: Report) -> Report:
         """Check the database and add its recommendations to ``report``."""
-        health = check_health(self.dsn, HealthOptions())
+        health = check_health(self.dsn, self.options)
         self.latest = health
         if not health.connected:
             message = f"database {health.dsn}: {health.error}"
             if not self.service:
                 raise AnalyzeError(message)
             log.warning("database health check failed: %s", message)
+        for problem in health.problems:
+            log.warning("database health: %s", problem)
         return merge(report, health.recommendations)
 
 
