@@ -7,13 +7,12 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
 
 from e2e_otel.analyzers.backend_metrics import endpoint_of
 from e2e_otel.analyzers.models import Evidence, Series, SeriesMetric, SubjectKind
 from e2e_otel.analyzers.series import subject_of
 from e2e_otel.sources.models import MetricSeries
-from e2e_otel.sources.prometheus import METHOD, SpanMetrics
+from e2e_otel.sources.prometheus import METHOD, SeriesGrid, SpanMetrics
 from e2e_otel.sources.tempo import TempoClient
 from e2e_otel.stack import metrics as m
 
@@ -99,12 +98,10 @@ def prometheus_series(metrics: SpanMetrics) -> list[Series]:
     return [series for series in result if series is not None]
 
 
-def tempo_series(
-    tempo: TempoClient, start: datetime, end: datetime, step: timedelta
-) -> list[Series] | None:
+def tempo_series(tempo: TempoClient, grid: SeriesGrid) -> list[Series] | None:
     """p95 per endpoint and per workflow from TraceQL metrics; None when Tempo does not offer
     them. TraceQL durations are seconds, the series are milliseconds."""
-    seconds = max(int(step.total_seconds()), 1)
+    seconds = max(int(grid.step.total_seconds()), 1)
     queries: tuple[tuple[SubjectKind, str], ...] = (
         (
             "route",
@@ -115,7 +112,7 @@ def tempo_series(
     result: list[Series | None] = []
     for kind, by in queries:
         query = f"{_SERVER} | quantile_over_time(duration, .95) by ({by})"
-        found = tempo.metrics_query_range(query, start, end, seconds)
+        found = tempo.metrics_query_range(query, grid.start, grid.end, seconds)
         if found is None:
             return None
         for one in found:

@@ -33,10 +33,10 @@ from e2e_otel.analyzers.models import (
     finding_id,
 )
 from e2e_otel.analyzers.run import FILE_ANALYZERS, MAX_PROBLEMS_KEPT
-from e2e_otel.analyzers.settings import check_names
+from e2e_otel.analyzers.settings import check_names, settings
 from e2e_otel.config import Config
 from e2e_otel.sources.models import InputProblem
-from e2e_otel.sources.prometheus import PrometheusClient, default_step, fetch_metrics
+from e2e_otel.sources.prometheus import PrometheusClient, SeriesGrid, fetch_metrics, series_grid
 from e2e_otel.sources.tempo import TempoClient
 
 #: Our attributes returned with every search result (TraceQL ``select``).
@@ -101,6 +101,7 @@ def analyze_backends(
         raise ValueError("analyze_backends needs Prometheus, Tempo or both")
     check_names(config, {name: defaults for name, _, defaults in FILE_ANALYZERS})
     start = now - window
+    grid = _grid(config, now, window, baseline)
     coverage: list[tuple[str, str, str]] = []
     traced: list[AnalyzerResult] = []
     dataset: Dataset | None = None
@@ -118,7 +119,7 @@ def analyze_backends(
     population: list[AnalyzerResult] = []
     series = None
     if prometheus is not None:
-        metrics = fetch_metrics(prometheus, now=now, window=window, baseline=baseline)
+        metrics = fetch_metrics(prometheus, now=now, window=window, grid=grid)
         known = _failing_statements(r for result in traced for r in result.recommendations)
         population = [
             analyze_health(metrics, config),
@@ -132,7 +133,7 @@ def analyze_backends(
     elif tempo is not None:
         note = f"a sample of up to {max_traces} traces (failed and slowest first)"
         coverage += [(name, "tempo", note) for name in _POPULATION]
-        series = tempo_series(tempo, start - baseline, now, default_step(window + baseline))
+        series = tempo_series(tempo, grid)
         if series is None:
             note = "not analyzed: needs Prometheus, or Tempo with TraceQL metrics"
             coverage.append((regressions.NAME, "-", note))
@@ -142,6 +143,19 @@ def analyze_backends(
         population.append(regressions.analyze_series(series, config, now, window_start=start))
     return _report(
         traced, population, coverage, dataset, problems, now, window, baseline, prometheus, tempo
+    )
+
+
+def _grid(config: Config, now: datetime, window: timedelta, baseline: timedelta) -> SeriesGrid:
+    """The regression series' grid: two of the detector's minimum segments in the window, no
+    more points than it keeps (``regressions`` settings)."""
+    s = settings(config, regressions.NAME, regressions.DEFAULTS)
+    return series_grid(
+        now,
+        window,
+        baseline,
+        points_in_window=2 * int(s["min_points_per_segment"]),
+        max_points=int(s["max_points"]),
     )
 
 

@@ -72,7 +72,7 @@ def detect(points: Sequence[tuple[float, float]], gates: Gates) -> tuple[ChangeP
             at_unix_s=float(times[cut]),
             before=float(values[lo:cut].mean()),
             after=float(values[cut:hi].mean()),
-            p_value=welch(signal[lo:cut], signal[cut:hi]),
+            p_value=_test(signal, lo, cut, hi, gates).p_value,
         )
         for lo, cut, hi in zip(bounds, bounds[1:], bounds[2:], strict=False)
     )

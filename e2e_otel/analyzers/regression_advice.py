@@ -80,7 +80,7 @@ def recommend(
         f"{_value(series, chosen.before)}"
     )
     return Recommendation(
-        id=finding_id(rule, kind, target),
+        id=finding_id(rule, kind, series.evidence.service or "", target),
         rule=rule,
         category=category,
         priority=_priority(series, chosen, config, s),

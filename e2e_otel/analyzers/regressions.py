@@ -94,8 +94,10 @@ def analyze_series(
     now: datetime,
     window_start: datetime | None = None,
 ) -> AnalyzerResult:
-    """Change points of every series; findings for the rises at or after ``window_start``
-    (earlier ones are history: in the section and on the charts, not findings).
+    """Change points of every series, and a finding for each series whose latest rise still
+    holds. A rise before ``window_start`` that was never undone is still a finding (the window
+    is still slower than the baseline), marked "regression (before window)" in the section;
+    other change points before it are history (in the section and on the charts).
 
     Raises :class:`~e2e_otel.config.ConfigError` naming the key on bad ``regressions``
     settings.
@@ -110,7 +112,7 @@ def analyze_series(
         found = detect(one.points, _gates(one.metric, s))
         if not found:
             continue
-        chosen = _regression(found, since)
+        chosen = _regression(found)
         if chosen is not None:
             recommendations.append(recommend(one, found, chosen, config, s))
         rows += [_row(one, cp, _status(cp, chosen, found, since)) for cp in found]
@@ -140,11 +142,11 @@ def coarsen(series: Series, max_points: int) -> Series:
     values = np.array([v for _, v in series.points])
     weights = np.maximum(np.array(series.counts or [1] * n, dtype=np.float64), 1.0)
     means = np.add.reduceat(values * weights, starts) / np.add.reduceat(weights, starts)
-    counts = np.add.reduceat(np.array(series.counts, dtype=np.int64), starts).tolist()
+    counts: tuple[int, ...] = ()
+    if series.counts:  # Tempo's series come without the requests behind each point
+        counts = tuple(np.add.reduceat(np.array(series.counts, dtype=np.int64), starts).tolist())
     return replace(
-        series,
-        points=tuple(zip(times.tolist(), means.tolist(), strict=True)),
-        counts=tuple(counts) if series.counts else (),
+        series, points=tuple(zip(times.tolist(), means.tolist(), strict=True)), counts=counts
     )
 
 
@@ -153,8 +155,8 @@ def _gates(metric: str, s: Mapping[str, float]) -> Gates:
     return Gates(s["p_value"], s["min_relative_change"], s[key], int(s["min_points_per_segment"]))
 
 
-def _regression(found: Sequence[ChangePoint], since: float) -> ChangePoint | None:
-    rises = [cp for cp in found if cp.direction == "up" and cp.at_unix_s >= since]
+def _regression(found: Sequence[ChangePoint]) -> ChangePoint | None:
+    rises = [cp for cp in found if cp.direction == "up"]
     if not rises:
         return None
     latest = rises[-1]
@@ -166,7 +168,7 @@ def _status(
     cp: ChangePoint, chosen: ChangePoint | None, found: Sequence[ChangePoint], since: float
 ) -> str:
     if cp is chosen:
-        return "regression"
+        return "regression" if cp.at_unix_s >= since else "regression (before window)"
     if cp.direction == "down":
         return "improvement"
     if cp.at_unix_s < since:

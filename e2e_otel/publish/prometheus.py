@@ -88,7 +88,7 @@ class ReportCollector(Collector):
             m.REGRESSION_CHANGE_RATIO,
             "current / baseline of a regression the analyzer found (1 = unchanged).",
             _regressions(report),
-            (m.REGRESSION_KIND, m.REGRESSION_TARGET, m.REGRESSION_RULE),
+            (m.REGRESSION_SERVICE, m.REGRESSION_KIND, m.REGRESSION_TARGET, m.REGRESSION_RULE),
         )
         yield _gauge(
             m.HEALTH_SCORE,
@@ -188,7 +188,7 @@ def _regressions(report: Report) -> Iterator[tuple[tuple[str, ...], float]]:
         if rec.rule not in REGRESSION_RULES or ratio is None or math.isnan(ratio):
             continue
         kind, target = subject_of(rec.evidence)
-        labels = (kind, target, rec.rule)
+        labels = (rec.evidence.service or "", kind, target, rec.rule)
         if labels not in seen:
             seen.add(labels)
             yield labels, ratio

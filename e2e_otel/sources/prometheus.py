@@ -205,10 +205,47 @@ def range_queries(step: timedelta) -> dict[str, str]:
 QUERY_COUNT = len(instant_queries(timedelta(minutes=1))) + len(range_queries(timedelta(1)))
 
 
-def default_step(span: timedelta) -> timedelta:
-    """A step giving about 120 points over ``span``, at least one minute (rates over a shorter
-    range than a few collector flushes are noise)."""
-    return max(timedelta(minutes=1), span / 120)
+@dataclass(frozen=True)
+class SeriesGrid:
+    """Where the points of the range queries fall: every ``step`` from ``start`` to ``end``."""
+
+    start: datetime
+    end: datetime
+    step: timedelta
+
+
+MIN_STEP = timedelta(minutes=1)
+
+
+def series_grid(
+    now: datetime,
+    window: timedelta,
+    baseline: timedelta,
+    *,
+    points_in_window: int = 10,
+    max_points: int = 500,
+) -> SeriesGrid:
+    """The grid of the regression series over baseline + window, ending at ``now``.
+
+    The step puts ``points_in_window`` points in the window (twice the detector's minimum
+    segment, so a change in the middle of the window is already testable), and is at least
+    :data:`MIN_STEP` (an ``increase`` over less than a few scrapes is noise). The range reaches
+    back over the baseline, but no further than ``max_points`` steps: the detector would
+    average older points together anyway. Start and end are whole multiples of the step, so
+    successive runs read the same points and find the same change points; the step in
+    progress is left for the next run.
+    """
+    step_s = max(MIN_STEP.total_seconds(), window.total_seconds() / max(points_in_window, 1))
+    step_s = float(math.ceil(step_s))
+    end_s = math.floor(now.timestamp() / step_s) * step_s
+    span_s = min((window + baseline).total_seconds(), step_s * max(max_points - 1, 1))
+    start_s = end_s - math.floor(span_s / step_s) * step_s
+    tz = now.tzinfo
+    return SeriesGrid(
+        datetime.fromtimestamp(start_s, tz),
+        datetime.fromtimestamp(end_s, tz),
+        timedelta(seconds=step_s),
+    )
 
 
 def fetch_metrics(
@@ -216,21 +253,19 @@ def fetch_metrics(
     *,
     now: datetime,
     window: timedelta,
-    baseline: timedelta,
-    step: timedelta | None = None,
+    grid: SeriesGrid,
 ) -> SpanMetrics:
-    """Run the fixed query set: instant queries over [now - window, now], range queries over
-    [now - window - baseline, now]. Raises :class:`BackendError` when Prometheus fails."""
-    start = now - window - baseline
-    step = step or default_step(window + baseline)
+    """Run the fixed query set: instant queries over [now - window, now], range queries on
+    ``grid`` (see :func:`series_grid`). Raises :class:`BackendError` when Prometheus fails."""
     instant = {name: client.query(q, now) for name, q in instant_queries(window).items()}
     ranges = {
-        name: client.query_range(q, start, now, step) for name, q in range_queries(step).items()
+        name: client.query_range(q, grid.start, grid.end, grid.step)
+        for name, q in range_queries(grid.step).items()
     }
     return SpanMetrics(
         start=now - window,
         end=now,
-        step=step,
+        step=grid.step,
         endpoint_calls=instant["endpoint_calls"],
         endpoint_quantiles=instant["endpoint_quantiles"],
         service_quantiles=instant["service_quantiles"],

@@ -89,9 +89,10 @@ FINDING_FINGERPRINT_ID: Final = "fingerprint_id"
 #: Gauge, p95 duration in seconds (base unit, as Prometheus names want) of a slow statement
 #: shape (label ``fingerprint_id``).
 SLOW_QUERY_P95: Final = "e2e_otel_slow_query_p95_seconds"
-#: Gauge, current / baseline of a regression (labels ``kind``, ``target``, ``rule``: a latency
-#: and an error-rate regression of the same target are two series).
+#: Gauge, current / baseline of a regression (labels ``service``, ``kind``, ``target``,
+#: ``rule``: a latency and an error-rate regression of the same target are two series).
 REGRESSION_CHANGE_RATIO: Final = "e2e_otel_regression_change_ratio"
+REGRESSION_SERVICE: Final = "service"
 REGRESSION_KIND: Final = "kind"
 REGRESSION_TARGET: Final = "target"
 REGRESSION_RULE: Final = "rule"

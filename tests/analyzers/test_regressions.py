@@ -61,7 +61,7 @@ def test_latency_doubling_halfway_is_a_regression_at_the_step() -> None:
     result = run(regressions.analyze, _traffic(40, _step(40, 100, 200, 20)))
     endpoint = only([r for r in result.recommendations if r.evidence.route])
     assert endpoint.rule == LATENCY_REGRESSION
-    assert endpoint.id == finding_id(LATENCY_REGRESSION, "route", "GET api/products/")
+    assert endpoint.id == finding_id(LATENCY_REGRESSION, "route", "shop-api", "GET api/products/")
     figures = endpoint.evidence.figures
     assert figures["changed_at_unix_s"] == BASE_S + 20 * 60
     assert figures["change_ratio"] == pytest.approx(2.0, rel=0.05)
@@ -118,17 +118,29 @@ def _series(values: list[float]) -> Series:
     return Series("route", "GET api/x/", "p95_ms", points, evidence)
 
 
-def test_window_start_keeps_older_change_points_as_history() -> None:
+def test_a_rise_before_the_window_that_still_holds_is_still_a_regression() -> None:
     values = [100.0 + i % 3 for i in range(60)]
     values = [v * (1 if i < 15 else 2) for i, v in enumerate(values)]
     series = [_series(values)]
     all_of_it = regressions.analyze_series(series, Config(), NOW)
-    assert len(all_of_it.recommendations) == 1
     later = NOW + timedelta(minutes=30)
     windowed = regressions.analyze_series(series, Config(), NOW, window_start=later)
-    assert windowed.recommendations == ()
-    assert [row[-1] for row in windowed.sections[0].rows] == ["before window"]
-    assert len(windowed.charts) == 1  # history still drawn
+    # The same finding (same id) whether or not the window still holds the change.
+    assert [r.id for r in windowed.recommendations] == [r.id for r in all_of_it.recommendations]
+    assert len(windowed.recommendations) == 1
+    assert [row[-1] for row in windowed.sections[0].rows] == ["regression (before window)"]
+
+
+def test_window_start_keeps_older_change_points_as_history() -> None:
+    # Up at 15, down at 30 (recovered), up again at 45 (the regression, inside the window).
+    values = [100.0 + i % 3 for i in range(80)]
+    values = [v * (2 if 15 <= i < 30 or i >= 45 else 1) for i, v in enumerate(values)]
+    later = NOW + timedelta(minutes=40)
+    windowed = regressions.analyze_series([_series(values)], Config(), NOW, window_start=later)
+    assert len(windowed.recommendations) == 1
+    statuses = [row[-1] for row in windowed.sections[0].rows]
+    assert statuses == ["before window", "improvement", "regression"]
+    assert len(windowed.charts) == 1
 
 
 def test_a_rise_that_was_undone_is_recovered() -> None:
@@ -152,3 +164,17 @@ def test_settings_errors_name_the_key() -> None:
         settings(config(regressions={"p_valu": 0.05}), regressions.NAME, regressions.DEFAULTS)
     with pytest.raises(ConfigError, match=r"analyzers\.regressions\.min_points_per_segment"):
         regressions.analyze_series([], config(regressions={"min_points_per_segment": 2.5}), NOW)
+
+
+def test_long_series_without_request_counts_are_coarsened_too() -> None:
+    # Tempo's TraceQL metrics give no request count per point.
+    values = [100.0 + i % 3 for i in range(1200)]
+    values = [v * (2 if i >= 900 else 1) for i, v in enumerate(values)]
+    series = _series(values)
+    assert series.counts == ()
+    coarse = regressions.coarsen(series, 500)
+    assert len(coarse.points) == 400 and coarse.counts == ()
+    assert coarse.points[0] == (BASE_S, pytest.approx(101.0))  # mean of 100, 101, 102
+    result = regressions.analyze_series([series], Config(), NOW)
+    (finding,) = result.recommendations
+    assert finding.evidence.figures["changed_at_unix_s"] == BASE_S + 900 * 60

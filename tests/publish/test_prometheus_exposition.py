@@ -170,11 +170,11 @@ def test_slow_query_p95_per_fingerprint_from_the_profile() -> None:
 
 def test_regression_change_ratio_per_regression_finding() -> None:
     text = render_exposition(findings_report())
-    labels = (m.REGRESSION_KIND, m.REGRESSION_TARGET, m.REGRESSION_RULE)
+    labels = (m.REGRESSION_SERVICE, m.REGRESSION_KIND, m.REGRESSION_TARGET, m.REGRESSION_RULE)
     assert series(text, m.REGRESSION_CHANGE_RATIO, *labels) == {
-        ("route", "POST api/orders/", LATENCY_REGRESSION): 2.5,
-        ("route", "POST api/orders/", ERROR_RATE_REGRESSION): 4.0,
-        ("workflow", "checkout", LATENCY_REGRESSION): 1.6,
+        ("shop-api", "route", "POST api/orders/", LATENCY_REGRESSION): 2.5,
+        ("shop-api", "route", "POST api/orders/", ERROR_RATE_REGRESSION): 4.0,
+        ("", "workflow", "checkout", LATENCY_REGRESSION): 1.6,
     }
 
 

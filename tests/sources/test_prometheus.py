@@ -16,9 +16,11 @@ from e2e_otel.sources.http import BackendError, JsonClient
 from e2e_otel.sources.prometheus import (
     QUERY_COUNT,
     PrometheusClient,
+    SeriesGrid,
     fetch_metrics,
     instant_queries,
     range_queries,
+    series_grid,
 )
 from e2e_otel.stack import metrics as m
 
@@ -133,7 +135,8 @@ def test_the_number_of_requests_does_not_grow_with_endpoints(endpoints: int) -> 
         return handler(request)
 
     client = prometheus(counting)
-    metrics = fetch_metrics(client, now=NOW, window=timedelta(hours=1), baseline=timedelta(days=1))
+    grid = series_grid(NOW, timedelta(hours=1), timedelta(days=1))
+    metrics = fetch_metrics(client, now=NOW, window=timedelta(hours=1), grid=grid)
     assert len(paths) == client.requests == QUERY_COUNT == 16
     assert paths.count("/api/v1/query") == len(instant_queries(timedelta(hours=1)))
     assert len(metrics.endpoint_calls) == endpoints and len(metrics.route_p95) == endpoints
@@ -150,11 +153,40 @@ def test_range_queries_cover_baseline_and_window() -> None:
             return success("matrix", [])
         return success("vector", [])
 
-    fetch_metrics(
-        prometheus(handler), now=NOW, window=timedelta(hours=1), baseline=timedelta(hours=9)
-    )
+    grid = SeriesGrid(NOW - timedelta(hours=10), NOW, timedelta(minutes=6))
+    fetch_metrics(prometheus(handler), now=NOW, window=timedelta(hours=1), grid=grid)
     start = (NOW - timedelta(hours=10)).timestamp()
-    assert set(ranges) == {(start, NOW.timestamp(), "300")}  # 10 h / 120 points
+    assert set(ranges) == {(start, NOW.timestamp(), "360")}
+
+
+def test_the_grid_puts_enough_points_in_the_window_for_the_detector() -> None:
+    # The compose service's defaults: 1 h window, 24 h baseline -> 6 min steps, so a change in
+    # the middle of the window has 5 points after it (the detector's minimum segment).
+    grid = series_grid(NOW, timedelta(hours=1), timedelta(hours=24), points_in_window=10)
+    assert grid.step == timedelta(minutes=6)
+    assert grid.end == NOW and grid.start == NOW - timedelta(hours=25)
+    in_window = (grid.end - (NOW - timedelta(hours=1))) / grid.step
+    assert in_window == 10
+
+
+def test_the_grid_is_aligned_so_successive_runs_read_the_same_points() -> None:
+    first = series_grid(NOW + timedelta(seconds=17), timedelta(hours=1), timedelta(hours=2))
+    later = series_grid(
+        NOW + timedelta(minutes=5, seconds=3), timedelta(hours=1), timedelta(hours=2)
+    )
+    for grid in (first, later):
+        assert grid.start.timestamp() % grid.step.total_seconds() == 0
+        assert grid.end.timestamp() % grid.step.total_seconds() == 0
+    assert first.end == later.end == NOW  # the step in progress is not read yet
+    # Both grids hold the points of the earlier one from its start on.
+    assert (first.start - later.start) % first.step == timedelta(0)
+
+
+def test_the_grid_has_a_floor_step_and_a_bounded_number_of_points() -> None:
+    short = series_grid(NOW, timedelta(minutes=5), timedelta(hours=1), points_in_window=10)
+    assert short.step == timedelta(minutes=1)  # not 30 s: an increase needs a few scrapes
+    long = series_grid(NOW, timedelta(hours=1), timedelta(days=30), max_points=500)
+    assert (long.end - long.start) / long.step == 499  # 500 points, not 30 days of them
 
 
 def test_from_config_uses_the_backends_settings() -> None:

@@ -74,7 +74,12 @@ def build(config: Config) -> Dashboard:
                 [
                     k.prom(
                         m.REGRESSION_CHANGE_RATIO,
-                        k.legend(m.REGRESSION_RULE, m.REGRESSION_KIND, m.REGRESSION_TARGET),
+                        k.legend(
+                            m.REGRESSION_RULE,
+                            m.REGRESSION_SERVICE,
+                            m.REGRESSION_KIND,
+                            m.REGRESSION_TARGET,
+                        ),
                     )
                 ],
                 "none",
@@ -87,6 +92,7 @@ def build(config: Config) -> Dashboard:
                 p.refs([(f"sort_desc({m.REGRESSION_CHANGE_RATIO})", "")]),
                 {
                     m.REGRESSION_RULE: "rule",
+                    m.REGRESSION_SERVICE: "service",
                     m.REGRESSION_KIND: "kind",
                     m.REGRESSION_TARGET: "target",
                     "Value": "change",
