@@ -13,10 +13,11 @@ Who serves a call is decided by its base:
 A Django path resolves as Django's URL resolver would: the endpoints in URL order, the first
 whose pattern (converters included) matches wins, so ``with-reviews`` skips
 ``products/<int:pk>/`` for the literal ``products/with-reviews/``. A run-time part of the
-path matches any parameter but never literal route text. When nothing matches, the other
-trailing-slash form is tried (APPEND_SLASH), and a path whose run-time parts could stand for
-route text is ``unresolved`` rather than ``not_found``. Query strings are ignored. Allowed
-methods are the view's own plus HEAD (from GET) and OPTIONS (every class-based view).
+path matches any parameter but never literal route text. When nothing matches, a path
+without a trailing slash is tried with one (Django's APPEND_SLASH redirects ``/x`` to
+``/x/``; nothing removes a slash), and a path whose run-time parts could stand for route text
+is ``unresolved`` rather than ``not_found``. Query strings are ignored. Allowed methods are
+the view's own plus HEAD (from GET) and OPTIONS (every class-based view).
 """
 
 from __future__ import annotations
@@ -75,10 +76,11 @@ class Matcher:
                 return internal
             notes.append("relative URL: assumed to reach Django through the app's rewrites")
         found = self._resolve(path.probe)
-        if found is None:
-            found = self._resolve(paths.toggle_slash(path.probe))
+        if found is None and not path.text.endswith("/"):
+            # Only ever added: APPEND_SLASH redirects /x to /x/, nothing strips a slash.
+            found = self._resolve(path.probe + "/")
             if found is not None:
-                notes.append(_slash_note(path.probe, found[0].endpoint.template))
+                notes.append(_slash_note(found[0].endpoint.template))
         if found is None:
             return self._unmatched(call, path, notes)
         compiled, match = found
@@ -168,9 +170,7 @@ def _check_method(call: ApiCall, endpoint: DjangoEndpoint) -> tuple[Verdict, lis
     return "ok", []
 
 
-def _slash_note(probe: str, template: str) -> str:
-    if probe.endswith("/"):
-        return f"trailing slash: Django's route is /{template}"
+def _slash_note(template: str) -> str:
     return f"no trailing slash: Django's APPEND_SLASH redirects to /{template} (GET only)"
 
 

@@ -81,11 +81,6 @@ def call_path(url: UrlTemplate) -> CallPath | None:
     return CallPath(path, "".join(pieces).lstrip("/"), url.params)
 
 
-def toggle_slash(probe: str) -> str:
-    """The probe with its trailing slash removed, or added when it has none."""
-    return probe[:-1] if probe.endswith("/") else probe + "/"
-
-
 def endpoint_regex(endpoint: DjangoEndpoint) -> re.Pattern[str]:
     """The endpoint's template as Django matches it; group ``p<i>`` is the i-th parameter."""
     try:
