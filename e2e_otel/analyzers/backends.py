@@ -9,7 +9,11 @@ set of PromQL queries (:mod:`e2e_otel.sources.prometheus`).
 
 When both find the same rule on the same subject (same finding id), the Prometheus finding wins
 (it counts every request, not a sample), completed with the traces' example trace ids and
-statement text; sections of the same name likewise. A ``backends`` section says what came from
+statement text; sections of the same name likewise. With Prometheus there, a finding of its
+analyzers (thresholds, slow queries, error hotspots) that only the sample of traces shows is
+dropped: the sample is biased to slow and failed requests, and Prometheus, which saw every
+request, did not find it. Errors the application handled are the exception (span metrics of
+requests cannot see them). A ``backends`` section says what came from
 where and what could not be analyzed without the other backend.
 """
 
@@ -176,6 +180,13 @@ def _failing_statements(
     return found
 
 
+def _unbiased(analyzer: str, rec: Recommendation) -> bool:
+    """Whether a finding from the sample of traces stands without Prometheus confirming it."""
+    if analyzer == error_hotspots.NAME:
+        return error_hotspots.is_handled(rec)
+    return analyzer not in _POPULATION
+
+
 def _merge(traced: Recommendation | None, whole: Recommendation) -> Recommendation:
     if traced is None:
         return whole
@@ -201,12 +212,21 @@ def _report(
     prometheus: PrometheusClient | None,
     tempo: TempoClient | None,
 ) -> Report:
-    by_id = {r.id: r for result in traced for r in result.recommendations}
+    whole = {r.id for result in population for r in result.recommendations}
+    by_id = {
+        r.id: r
+        for result in traced
+        for r in result.recommendations
+        if prometheus is None or _unbiased(result.analyzer, r) or r.id in whole
+    }
     for result in population:
         for rec in result.recommendations:
             by_id[rec.id] = _merge(by_id.get(rec.id), rec)
     sections: dict[str, Section] = {}
-    for result in (*traced, *population):  # later (population) wins on the same name
+    for result in traced:
+        if prometheus is None or result.analyzer not in _POPULATION:
+            sections.update((section.name, section) for section in result.sections)
+    for result in population:
         sections.update((section.name, section) for section in result.sections)
     order = [name for name, _, _ in FILE_ANALYZERS]
     ordered = sorted(sections.values(), key=lambda s: order.index(s.name))

@@ -230,3 +230,13 @@ def hotspot_recommendation(
             trace_ids=traces,
         ),
     )
+
+
+def is_handled(rec: Recommendation) -> bool:
+    """Whether an error-hotspot finding is about errors the application handled (the request
+    did not fail): span metrics of requests cannot see those, only traces can."""
+    ev = rec.evidence
+    route = NO_REQUEST[2] if ev.route is None else ev.route
+    category = rec.title.split(" ", 1)[0]  # the title starts with the category
+    endpoint = (ev.service or "", ev.method or "", route)
+    return rec.id == finding_id(RULE, category, *endpoint, ev.fingerprint_id or "", "handled")

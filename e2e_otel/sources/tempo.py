@@ -71,7 +71,8 @@ class TempoClient(BackendClient):
             "spss": spans_per_set,
         }
         body = self.http.get("/api/search", params)
-        traces = body.get("traces") if isinstance(body, dict) else None
+        # Protobuf's JSON mapping leaves an empty repeated field out: no "traces", no match.
+        traces = body.get("traces", []) if isinstance(body, dict) else None
         if not isinstance(traces, list):
             raise BackendError("tempo", self.url + "/api/search", "no traces list in the answer")
         found = []

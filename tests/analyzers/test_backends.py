@@ -51,7 +51,7 @@ def tempo(traces: int = 1, metrics: bool = True) -> TempoClient:
     )
 
 
-def prometheus(status: int = 200) -> PrometheusClient:
+def prometheus(status: int = 200, p95: str = "420") -> PrometheusClient:
     """Prometheus knowing 40 requests to the reviews endpoint, p95 420 ms."""
     endpoint: dict[str, str] = {m.SERVICE: "shop-api", METHOD: "GET", m.HTTP_ROUTE: ROUTE}
     answers: dict[str, list[dict[str, Any]]] = {
@@ -66,7 +66,7 @@ def prometheus(status: int = 200) -> PrometheusClient:
             }
         ],
         "endpoint_quantiles": [
-            {"metric": {**endpoint, "quantile": "0.95"}, "value": [0, "420"]},
+            {"metric": {**endpoint, "quantile": "0.95"}, "value": [0, p95]},
             {"metric": {**endpoint, "quantile": "0.5"}, "value": [0, "NaN"]},
         ],
     }
@@ -144,16 +144,29 @@ def test_prometheus_wins_on_the_same_finding_with_the_traces_examples() -> None:
     assert merged.id == traced.id
     assert merged.evidence.figures["requests"] == 40 and merged.evidence.figures["p95_ms"] == 420
     assert merged.evidence.trace_ids == (TRACE_ID,)
-    assert {r.rule for r in both.recommendations} == {
-        "slow_endpoint",
-        "slow_workflow",
-        "n_plus_one",
-    }
+    # The traces' slow workflow is gone: Prometheus saw every request and did not find it.
+    assert {r.rule for r in only_traces.recommendations} >= {"slow_workflow"}
+    assert {r.rule for r in both.recommendations} == {"slow_endpoint", "n_plus_one"}
     (thresholds,) = [s for s in both.sections if s.name == "thresholds"]
     assert thresholds.rows == (
         ("endpoint", f"GET {ROUTE}", "product_reviews", 40, "", 420.0, "", "", "warning"),
     )
     assert coverage(both)["thresholds"] == ("prometheus", "every request")
+
+
+def test_prometheus_overrules_what_only_the_biased_sample_of_traces_shows() -> None:
+    # The sampled trace is slow, but over every request Prometheus counted the p95 is 50 ms.
+    both = analyze_backends(
+        CONFIG,
+        prometheus=prometheus(p95="50"),
+        tempo=tempo(),
+        window=WINDOW,
+        baseline=WINDOW,
+        now=NOW,
+    )
+    assert {r.rule for r in both.recommendations} == {"n_plus_one"}  # the trace-only rule stays
+    (thresholds,) = [s for s in both.sections if s.name == "thresholds"]
+    assert [row[-1] for row in thresholds.rows] == ["ok"]
 
 
 def test_a_failing_backend_raises() -> None:

@@ -65,6 +65,10 @@ def test_handled_database_errors_are_reported_apart() -> None:
     assert finding.evidence.fingerprint_id == fingerprint_id(INSERT)
     rows = run(error_hotspots.analyze, [_duplicate(failed=False), _duplicate()]).sections[0].rows
     assert sorted(row[7] for row in rows) == [False, True]
+    # Backend analysis keeps these without Prometheus' confirmation: it tells them apart.
+    assert error_hotspots.is_handled(finding)
+    (failed,) = _findings([_duplicate(), _ok()])
+    assert not error_hotspots.is_handled(failed)
 
 
 def test_no_failures_no_findings() -> None:

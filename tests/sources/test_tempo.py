@@ -69,6 +69,15 @@ def test_search_sends_traceql_and_reads_span_sets() -> None:
     assert second.spans[0]["e2e.error.category"] == "db_integrity"
 
 
+def test_a_search_without_matches_is_empty_not_an_error() -> None:
+    # Tempo leaves the empty "traces" list out of its JSON (protobuf's mapping does).
+    client = tempo({"/api/search": httpx.Response(200, json={"metrics": {"inspectedTraces": 9}})})
+    assert client.search("{ status = error }", START, END, limit=5) == []
+    broken = tempo({"/api/search": httpx.Response(200, json={"traces": {"a": 1}})})
+    with pytest.raises(BackendError, match="no traces list in the answer"):
+        broken.search("{ status = error }", START, END, limit=5)
+
+
 @pytest.mark.parametrize("fixture_name", ["trace_v2.json"])
 def test_trace_v2_becomes_spans_with_hex_ids(fixture_name: str) -> None:
     seen: list[httpx.Request] = []
