@@ -1,9 +1,9 @@
 """``e2e-otel map``: the frontend-to-Django contract map, from the two scanners (and traffic).
 
 Exit codes: 0 map written; 1 a call has a gated verdict (``--fail-on``, by default
-``not_found,method_not_allowed``); 2 one readable error line (not a Next.js app, a Django
-project that cannot be loaded, a missing traces file, Prometheus down, unwritable output,
-a bad flag value).
+``not_found,method_not_allowed,missing_trailing_slash``); 2 one readable error line (not a
+Next.js app, a Django project that cannot be loaded, a missing traces file, Prometheus down,
+unwritable output, a bad flag value).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def parse_gate(text: str) -> tuple[Verdict, ...]:
-    """``not_found,method_not_allowed`` -> the verdicts; MapError on an unknown one."""
+    """``not_found,method_not_allowed`` -> those verdicts; MapError on an unknown one."""
     known = get_args(Verdict)
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]

@@ -42,11 +42,12 @@ def build_map(
 
 def _reached(calls: Iterable[CallMatch]) -> set[tuple[str, str]]:
     """(template, method) of the endpoint methods the calls reach: a call to a route with a
-    method it refuses reaches nothing, one with an unknown method could reach any."""
+    method it refuses reaches nothing, nor does an unsafe method missing the route's trailing
+    slash (the redirect loses it); one with an unknown method could reach any."""
     reached: set[tuple[str, str]] = set()
     for match in calls:
         endpoint = match.endpoint
-        if endpoint is None or match.verdict == "method_not_allowed":
+        if endpoint is None or match.verdict in {"method_not_allowed", "missing_trailing_slash"}:
             continue
         if match.call.method is None:
             reached.update((endpoint.template, method) for method in endpoint.methods)

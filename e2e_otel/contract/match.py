@@ -15,8 +15,9 @@ whose pattern (converters included) matches wins, so ``with-reviews`` skips
 ``products/<int:pk>/`` for the literal ``products/with-reviews/``. A run-time part of the
 path matches any parameter but never literal route text. When nothing matches, a path
 without a trailing slash is tried with one (Django's APPEND_SLASH redirects ``/x`` to
-``/x/``; nothing removes a slash), and a path whose run-time parts could stand for route text
-is ``unresolved`` rather than ``not_found``. Query strings are ignored. Allowed methods are
+``/x/``; nothing removes a slash) — fine for a GET, ``missing_trailing_slash`` for the
+methods it cannot redirect — and a path whose run-time parts could stand for route text is
+``unresolved`` rather than ``not_found``. Query strings are ignored. Allowed methods are
 the view's own plus HEAD (from GET) and OPTIONS (every class-based view).
 """
 
@@ -31,6 +32,9 @@ from e2e_otel.contract.credentials import missing_credentials
 from e2e_otel.contract.models import CallMatch, EndpointMethods, ParamBinding, Verdict
 from e2e_otel.discovery.django_models import ANY_METHOD, DjangoEndpoint
 from e2e_otel.discovery.nextjs_models import ApiCall, Route, UrlBase
+
+# What django.middleware.common.CommonMiddleware refuses to redirect under DEBUG.
+_NOT_REDIRECTED = frozenset({"DELETE", "POST", "PUT", "PATCH"})
 
 
 @dataclass(frozen=True)
@@ -76,11 +80,11 @@ class Matcher:
                 return internal
             notes.append("relative URL: assumed to reach Django through the app's rewrites")
         found = self._resolve(path.probe)
+        slash_added = False
         if found is None and not path.text.endswith("/"):
             # Only ever added: APPEND_SLASH redirects /x to /x/, nothing strips a slash.
             found = self._resolve(path.probe + "/")
-            if found is not None:
-                notes.append(_slash_note(found[0].endpoint.template))
+            slash_added = found is not None
         if found is None:
             return self._unmatched(call, path, notes)
         compiled, match = found
@@ -93,6 +97,10 @@ class Matcher:
             for i, name in enumerate(compiled.names)
         )
         verdict, why = _check_method(call, compiled.endpoint)
+        if slash_added:
+            slash_verdict, note = _check_slash(call, compiled.endpoint)
+            verdict = slash_verdict or verdict
+            notes.append(note)
         notes += why
         return CallMatch(
             call, verdict, "django", path.text, compiled.endpoint, None, bindings, tuple(notes)
@@ -170,8 +178,18 @@ def _check_method(call: ApiCall, endpoint: DjangoEndpoint) -> tuple[Verdict, lis
     return "ok", []
 
 
-def _slash_note(template: str) -> str:
-    return f"no trailing slash: Django's APPEND_SLASH redirects to /{template} (GET only)"
+def _check_slash(call: ApiCall, endpoint: DjangoEndpoint) -> tuple[Verdict | None, str]:
+    """The verdict (None: the method's own) and note on a call that matched only once a
+    trailing slash was added. CommonMiddleware answers the 404 with a 301 to the slashed URL,
+    which a GET survives; for the methods in ``_NOT_REDIRECTED`` it raises RuntimeError under
+    DEBUG, and a client following the 301 resends a POST as a GET without its body."""
+    method = (call.method or "").upper()
+    if method not in _NOT_REDIRECTED:
+        return None, f"no trailing slash: Django's APPEND_SLASH redirects to /{endpoint.template}"
+    return "missing_trailing_slash", (
+        f"no trailing slash: APPEND_SLASH cannot redirect a {method} to /{endpoint.template} "
+        "(RuntimeError under DEBUG, else a 301 that loses the request)"
+    )
 
 
 def methods_not_in(

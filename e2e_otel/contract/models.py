@@ -6,29 +6,32 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from e2e_otel.discovery.django_models import DjangoEndpoint
 from e2e_otel.discovery.nextjs_models import ApiCall, Route
 
 #: ``ok``: the call matches an endpoint and method (and sends credentials where required);
 #: ``not_found``: Django has no route for the path (404); ``method_not_allowed``: the route
-#: exists, the method does not (405); ``missing_credentials``: an authenticated endpoint
-#: called without cookies or an Authorization header (401/403 at run time); ``unresolved``:
-#: the URL or method is only known at run time; ``external``: the call goes to a base that
-#: is not the Django API (see ``--api-base``), so it is not checked.
+#: exists, the method does not (405); ``missing_trailing_slash``: the route exists only with
+#: a trailing slash and the method is one APPEND_SLASH cannot redirect (POST, PUT, PATCH,
+#: DELETE: a RuntimeError under DEBUG, else a 301 that drops or changes the request);
+#: ``missing_credentials``: an authenticated endpoint called without cookies or an
+#: Authorization header (401/403 at run time); ``unresolved``: the URL or method is only
+#: known at run time; ``external``: the call goes to a base that is not the Django API (see
+#: ``--api-base``), so it is not checked.
 Verdict = Literal[
-    "ok", "not_found", "method_not_allowed", "missing_credentials", "unresolved", "external"
-]
-VERDICTS: tuple[Verdict, ...] = (
     "not_found",
     "method_not_allowed",
+    "missing_trailing_slash",
     "missing_credentials",
     "unresolved",
     "external",
     "ok",
-)
-DEFAULT_GATE: tuple[Verdict, ...] = ("not_found", "method_not_allowed")
+]
+#: Every verdict, the most serious first (the order of summaries and Markdown tables).
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
+DEFAULT_GATE: tuple[Verdict, ...] = ("not_found", "method_not_allowed", "missing_trailing_slash")
 #: Who serves the call: the Django API, a route handler of the Next.js app itself, a base
 #: that is not the API, or nobody knows (an unresolved URL).
 Target = Literal["django", "nextjs", "external", "unknown"]

@@ -24,6 +24,7 @@ JSON_VERSION = 1
 _TITLES = {
     "not_found": "404 not found",
     "method_not_allowed": "405 method not allowed",
+    "missing_trailing_slash": "missing trailing slash",
     "missing_credentials": "missing credentials",
     "unresolved": "unresolved",
     "external": "not the API",

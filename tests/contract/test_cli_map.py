@@ -29,7 +29,7 @@ def sqlite_shop(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_markdown_on_stdout_and_the_default_gate_fails(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run_map() == 1  # the planted 404 and 405
+    assert run_map() == 1  # the planted 404, 405 and POST without its trailing slash
     out, err = capsys.readouterr()
     assert out.startswith("### e2e-otel contract map")
     assert "| 404 not found | `POST /api/auth/register/`" in out
@@ -40,6 +40,7 @@ def test_gating_on_an_absent_verdict_passes(capsys: pytest.CaptureFixture[str]) 
     assert run_map("--fail-on", "external") == 0
     assert run_map("--fail-on", "") == 0
     assert run_map("--fail-on", "missing_credentials") == 1
+    assert run_map("--fail-on", "missing_trailing_slash") == 1
 
 
 def test_json_and_markdown_files_with_traffic(tmp_path: Path) -> None:

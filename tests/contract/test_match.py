@@ -116,6 +116,24 @@ def test_a_missing_trailing_slash_is_added_with_a_note() -> None:
     assert without.endpoint is PRODUCTS[0] and "APPEND_SLASH" in without.notes[0]
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_a_method_append_slash_cannot_redirect_fails_without_the_slash(method: str) -> None:
+    items = [endpoint("api/items/", "GET", "POST", "PUT", "PATCH", "DELETE")]
+    found = match(items, call("/api/items", method))
+    assert (found.verdict, found.endpoint) == ("missing_trailing_slash", items[0])
+    assert f"APPEND_SLASH cannot redirect a {method} to /api/items/" in found.notes[0]
+    assert match(items, call("/api/items/", method)).verdict == "ok"
+
+
+def test_get_and_head_without_the_slash_are_redirected_and_pass() -> None:
+    items = [endpoint("api/items/", "GET", "POST")]
+    for method in ("GET", "HEAD"):
+        found = match(items, call("/api/items", method))
+        assert found.verdict == "ok" and "redirects to /api/items/" in found.notes[0]
+    # The method is not known: that, not the slash, is what stays open.
+    assert match(items, call("/api/items", None)).verdict == "unresolved"
+
+
 def test_an_extra_trailing_slash_is_never_removed() -> None:
     # Nothing in Django redirects /api/health/ to /api/health: that request is a 404.
     found = match([endpoint("api/health")], call("/api/health/"))

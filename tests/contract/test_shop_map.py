@@ -24,6 +24,7 @@ ADMIN_STATS = "src/app/admin/@stats/page.tsx:10"
 ORDERS = "src/app/account/orders/page.tsx:12"
 PRODUCT = "src/app/(shop)/products/[id]/page.tsx:8"
 CART_ITEM = "src/app/(shop)/cart/page.tsx:16"
+CART_ADD_NO_SLASH = "src/app/(shop)/cart/page.tsx:20"
 WITH_REVIEWS = "src/app/(shop)/products/with-reviews/page.tsx:13"
 HELP = "src/pages/help/[[...topic]].js:11"
 
@@ -45,9 +46,10 @@ def test_exactly_the_planted_calls_are_flagged(contract: ContractMap) -> None:
         REGISTER: "not_found",
         ADMIN_CREATE: "method_not_allowed",
         ADMIN_STATS: "missing_credentials",
+        CART_ADD_NO_SLASH: "missing_trailing_slash",
         HELP: "unresolved",
     }
-    assert len(contract.calls) == 28
+    assert len(contract.calls) == 29
 
 
 def test_404_has_no_endpoint(contract: ContractMap) -> None:
@@ -74,6 +76,14 @@ def test_missing_trailing_slash_matches_the_orders_route(contract: ContractMap) 
     assert match.endpoint is not None
     assert match.endpoint.view == "shop.views.orders.OrderListView"
     assert "trailing slash" in " ".join(match.notes)
+
+
+def test_a_post_without_the_trailing_slash_fails(contract: ContractMap) -> None:
+    match = at(contract, CART_ADD_NO_SLASH)
+    assert (match.verdict, match.path) == ("missing_trailing_slash", "/api/cart/items")
+    assert match.endpoint is not None
+    assert match.endpoint.view == "shop.views.cart.CartItemsView"
+    assert "cannot redirect a POST to /api/cart/items/" in " ".join(match.notes)
 
 
 def test_path_parameters_are_bound_to_the_converters(contract: ContractMap) -> None:
@@ -181,6 +191,7 @@ def test_json_is_versioned_and_stable(
     assert document["summary"] == {
         "not_found": 1,
         "method_not_allowed": 1,
+        "missing_trailing_slash": 1,
         "missing_credentials": 1,
         "unresolved": 1,
         "external": 0,
