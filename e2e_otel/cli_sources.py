@@ -13,6 +13,7 @@ from pathlib import Path
 from e2e_otel.analyzers.models import Report
 from e2e_otel.config import Config, load_config
 from e2e_otel.durations import parse_duration, parse_listen
+from e2e_otel.sources.redact import redact_url
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
 ProgressFactory = Callable[[], Callable[[int, int], None] | None]
@@ -106,8 +107,16 @@ def _backends_plan(
     config = replace(config, backends=backends)
     use_prometheus = bool(args.backends or args.prometheus)
     use_tempo = bool(args.backends or args.tempo)
+    from e2e_otel.sources.http import parse_base_url
+
+    for name, url, used in (
+        ("prometheus", backends.prometheus.url, use_prometheus),
+        ("tempo", backends.tempo.url, use_tempo),
+    ):
+        if used:
+            parse_base_url(name, url)  # a bad URL fails now, not at each run of a service
     names = [
-        f"{name} {url}"
+        f"{name} {redact_url(url)}"
         for name, url, used in (
             ("prometheus", backends.prometheus.url, use_prometheus),
             ("tempo", backends.tempo.url, use_tempo),

@@ -35,6 +35,9 @@ def _free_port() -> int:
         (("x.jsonl", "--every", "5m", "--fail-on", "high"), "--fail-on"),
         (("--prometheus", "http://127.0.0.1:9", "--window", "soon"), "--window"),
         (("--tempo", "http://127.0.0.1:9", "--max-traces", "0"), "--max-traces"),
+        (("--prometheus", "localhost:9090"), "needs http:// or https:// and a host"),
+        (("--tempo", "http://tempo:99999"), "port 99999"),
+        (("--prometheus", "prom:9090", "--every", "5m"), "needs http://"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:
@@ -57,6 +60,14 @@ def test_a_backend_that_is_down_exits_2_naming_it(tmp_path: Path) -> None:
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith(f"e2e-otel: error: prometheus http://127.0.0.1:{port}")
     assert not result.stdout  # no report, not even a partial one
+
+
+def test_a_password_in_a_backend_url_is_not_shown(tmp_path: Path) -> None:
+    port = _free_port()
+    result = _cli("analyze", "--prometheus", f"http://admin:hunter22@127.0.0.1:{port}")
+    assert result.returncode == 2
+    assert "hunter22" not in result.stderr + result.stdout
+    assert f"prometheus http://***@127.0.0.1:{port}/api/v1/query" in result.stderr
 
 
 def _metrics(url: str) -> str | None:

@@ -42,6 +42,7 @@ from e2e_otel.config import Config
 from e2e_otel.sources.models import InputProblem
 from e2e_otel.sources.prometheus import PrometheusClient, SeriesGrid, fetch_metrics, series_grid
 from e2e_otel.sources.tempo import TempoClient
+from e2e_otel.stack import metrics as m
 
 #: Our attributes returned with every search result (TraceQL ``select``).
 SELECT = (
@@ -132,6 +133,13 @@ def analyze_backends(
             analyze_errors(metrics, config, known),
         ]
         series = prometheus_series(metrics)
+        problems += prometheus.warnings
+        if metrics.empty():
+            problems.append(
+                f"prometheus {prometheus.url}: no span metrics ({m.SPAN_CALLS}) over the "
+                "window and baseline: is the collector's spanmetrics connector scraped, and "
+                "is this the right Prometheus?"
+            )
         coverage += [(name, "prometheus", "every request") for name in _POPULATION]
         coverage.append((regressions.NAME, "prometheus", "span-metric series"))
     elif tempo is not None:

@@ -3,8 +3,10 @@
 Bounded retries on what is worth retrying (connection errors, timeouts, 429 and 5xx), with
 exponential backoff capped at ``max_backoff`` and the server's ``Retry-After`` honoured within
 that cap. Everything else fails at once. Every failure is one :class:`BackendError` whose text is
-a single readable line. The transport, the sleep and the clock are injectable, so tests drive
-retries against a loopback server without sleeping.
+a single readable line, with no secret in it: user:password in a backend's URL is sent as
+basic authentication but shown as ``***``, and the token never appears, even when the server
+echoes it. The transport, the sleep and the clock are injectable, so tests drive retries against
+a loopback server without sleeping.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Self
 import httpx
 
 from e2e_otel.config import Backend, Config
+from e2e_otel.sources.redact import redact_url, scrub
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -42,12 +45,30 @@ class BackendError(Exception):
         super().__init__(f"{backend} {url}: {self.reason}")
 
 
+def parse_base_url(backend: str, url: str) -> httpx.URL:
+    """``url`` parsed; a :class:`BackendError` (without the URL's password) unless it is an
+    http(s) URL with a host and a valid port."""
+    shown = redact_url(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise BackendError(backend, shown, f"invalid URL ({exc})") from exc
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise BackendError(backend, shown, "invalid URL: it needs http:// or https:// and a host")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        reason = f"invalid URL: port {parsed.port} is not between 1 and 65535"
+        raise BackendError(backend, shown, reason)
+    return parsed
+
+
 class JsonClient:
     """GET JSON documents from one backend's base URL.
 
     ``timeout``: seconds per request (connect, read, write and pool); ``retries``: further
     attempts after the first; ``token``: sent as ``Authorization: Bearer``, never logged or put
-    in an error. ``requests`` counts the HTTP requests sent (retries included).
+    in an error. A user and password in ``base_url`` are sent as basic authentication and
+    shown as ``***`` (``display_url``). ``requests`` counts the HTTP requests sent (retries
+    included). Raises :class:`BackendError` when ``base_url`` is not an http(s) URL with a host.
     """
 
     def __init__(
@@ -66,6 +87,11 @@ class JsonClient:
     ) -> None:
         self.backend = backend
         self.base_url = base_url.rstrip("/")
+        self.display_url = redact_url(self.base_url)
+        parsed = parse_base_url(backend, self.base_url)
+        # A password shorter than 4 characters would blank out unrelated text instead.
+        password = parsed.password if len(parsed.password) >= 4 else ""
+        self._secrets = tuple(s for s in (token, password) if s)
         self.retries = retries
         self.requests = 0
         self._sleep, self._clock = sleep, clock
@@ -92,7 +118,7 @@ class JsonClient:
             token = (os.environ if environ is None else environ).get(backend.token_env)
             if not token:
                 reason = f"environment variable {backend.token_env} (token_env) is not set"
-                raise BackendError(name, backend.url, reason)
+                raise BackendError(name, redact_url(backend.url), reason)
         return cls(
             name,
             backend.url,
@@ -114,7 +140,7 @@ class JsonClient:
 
     def get(self, path: str, params: Params | None = None) -> Any:
         """The decoded JSON body of ``GET base_url + path``; raises :class:`BackendError`."""
-        url = self.base_url + path
+        url, shown = self.base_url + path, self.display_url + path
         attempts = self.retries + 1
         failure, status = "", None
         for attempt in range(1, attempts + 1):
@@ -125,19 +151,26 @@ class JsonClient:
             except httpx.TimeoutException:
                 failure, status = "timed out", None
             except httpx.TransportError as exc:
-                failure, status = f"cannot connect ({type(exc).__name__}: {exc})", None
+                failure = self._scrub(f"cannot connect ({type(exc).__name__}: {exc})")
+                status = None
+            except httpx.InvalidURL as exc:
+                reason = self._scrub(f"invalid URL ({exc})")
+                raise BackendError(self.backend, shown, reason) from None
             else:
                 if response.status_code < 400:
-                    return _decode(self.backend, url, response)
+                    return _decode(self.backend, shown, response)
                 failure, status = f"HTTP {response.status_code}", response.status_code
                 if status not in RETRY_STATUSES:
-                    detail = _detail(response)
+                    detail = self._scrub(_detail(response))
                     reason = f"{failure}: {detail}" if detail else failure
-                    raise BackendError(self.backend, url, reason, status)
+                    raise BackendError(self.backend, shown, reason, status)
                 wait = self._retry_after(response)
             if attempt < attempts:
                 self._sleep(self._delay(attempt, wait))
-        raise BackendError(self.backend, url, f"{failure} after {attempts} attempts", status)
+        raise BackendError(self.backend, shown, f"{failure} after {attempts} attempts", status)
+
+    def _scrub(self, text: str) -> str:
+        return scrub(text, self._secrets)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -211,7 +244,8 @@ class BackendClient:
 
     @property
     def url(self) -> str:
-        return self.http.base_url
+        """The base URL for messages and reports (user and password shown as ``***``)."""
+        return self.http.display_url
 
     @property
     def requests(self) -> int:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from e2e_otel.sources.http import BackendClient, BackendError
+from e2e_otel.sources.http import BackendClient, BackendError, JsonClient
 from e2e_otel.sources.models import MetricSample, MetricSeries
 from e2e_otel.stack import metrics as m
 
@@ -32,15 +32,27 @@ STATEMENT = (m.SERVICE, m.FINGERPRINT_ID, m.WORKFLOW, m.ERROR_CATEGORY)
 
 
 class PrometheusClient(BackendClient):
-    """Instant and range PromQL queries against one Prometheus (or Mimir, Thanos ...)."""
+    """Instant and range PromQL queries against one Prometheus (or Mimir, Thanos ...).
+
+    ``warnings`` collects, once each, what the server warned about in successful answers (a
+    partial response from Thanos or Mimir, a malformed histogram ...): the data may be
+    incomplete, so the analysis says so.
+    """
 
     NAME = "prometheus"
+
+    def __init__(self, http: JsonClient) -> None:
+        super().__init__(http)
+        self.warnings: list[str] = []
 
     def query(self, promql: str, at: datetime) -> list[MetricSample]:
         """``/api/v1/query`` at ``at``; the result must be a vector."""
         params = {"query": promql, "time": f"{at.timestamp():.3f}"}
         result = self._result("/api/v1/query", params, "vector")
-        return [MetricSample(_labels(item), _value(item.get("value"))) for item in result]
+        try:
+            return [MetricSample(_labels(item), _value(item.get("value"))) for item in result]
+        except (AttributeError, TypeError, ValueError, IndexError) as exc:
+            raise self._malformed("/api/v1/query", f"unexpected sample ({exc})") from exc
 
     def query_range(
         self, promql: str, start: datetime, end: datetime, step: timedelta
@@ -58,8 +70,11 @@ class PrometheusClient(BackendClient):
             values = item.get("values")
             if not isinstance(values, list):
                 raise self._malformed("/api/v1/query_range", "a matrix series without values")
-            points = tuple((float(point[0]), _value(point)) for point in values)
-            series.append(MetricSeries(_labels(item), points))
+            try:
+                points = tuple((float(point[0]), _value(point)) for point in values)
+                series.append(MetricSeries(_labels(item), points))
+            except (AttributeError, TypeError, ValueError, IndexError) as exc:
+                raise self._malformed("/api/v1/query_range", f"unexpected point ({exc})") from exc
         return series
 
     def _result(self, path: str, params: dict[str, str], kind: str) -> list[dict[str, Any]]:
@@ -68,6 +83,10 @@ class PrometheusClient(BackendClient):
             if not isinstance(body, dict) or body.get("status") != "success":
                 error = body.get("error") if isinstance(body, dict) else None
                 raise self._malformed(path, f"query failed: {error or 'status is not success'}")
+            for warning in body.get("warnings") or ():
+                text = f"prometheus warned: {' '.join(str(warning).split())}"
+                if text not in self.warnings:
+                    self.warnings.append(text)
             data = body.get("data") or {}
             if data.get("resultType") != kind:
                 raise self._malformed(path, f"expected a {kind}, got {data.get('resultType')!r}")
@@ -127,6 +146,12 @@ class SpanMetrics:
     workflow_p95: list[MetricSeries]
     statement_series_calls: list[MetricSeries]
     statement_p95: list[MetricSeries]
+
+    def empty(self) -> bool:
+        """Whether no query found any series: no span metrics at all over baseline + window."""
+        return not any(
+            getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), list)
+        )
 
 
 def _seconds(duration: timedelta) -> str:

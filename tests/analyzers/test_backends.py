@@ -51,7 +51,9 @@ def tempo(traces: int = 1, metrics: bool = True) -> TempoClient:
     )
 
 
-def prometheus(status: int = 200, p95: str = "420") -> PrometheusClient:
+def prometheus(
+    status: int = 200, p95: str = "420", warnings: tuple[str, ...] = ()
+) -> PrometheusClient:
     """Prometheus knowing 40 requests to the reviews endpoint, p95 420 ms."""
     endpoint: dict[str, str] = {m.SERVICE: "shop-api", METHOD: "GET", m.HTTP_ROUTE: ROUTE}
     answers: dict[str, list[dict[str, Any]]] = {
@@ -79,7 +81,8 @@ def prometheus(status: int = 200, p95: str = "420") -> PrometheusClient:
             data: dict[str, Any] = {"resultType": "matrix", "result": []}
         else:
             data = {"resultType": "vector", "result": by_query[request.url.params["query"]]}
-        return httpx.Response(200, json={"status": "success", "data": data})
+        body = {"status": "success", "data": data, **({"warnings": warnings} if warnings else {})}
+        return httpx.Response(200, json=body)
 
     http = JsonClient(
         "prometheus", "http://prom:9090", transport=httpx.MockTransport(handler), retries=0
@@ -167,6 +170,36 @@ def test_prometheus_overrules_what_only_the_biased_sample_of_traces_shows() -> N
     assert {r.rule for r in both.recommendations} == {"n_plus_one"}  # the trace-only rule stays
     (thresholds,) = [s for s in both.sections if s.name == "thresholds"]
     assert [row[-1] for row in thresholds.rows] == ["ok"]
+
+
+def test_prometheus_without_span_metrics_is_not_a_clean_report() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        kind = "matrix" if request.url.path.endswith("query_range") else "vector"
+        return httpx.Response(
+            200, json={"status": "success", "data": {"resultType": kind, "result": []}}
+        )
+
+    client = PrometheusClient(
+        JsonClient("prometheus", "http://prom:9090", transport=httpx.MockTransport(handler))
+    )
+    report = analyze_backends(
+        CONFIG, prometheus=client, tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete and report.recommendations == ()
+    (problem,) = report.problems
+    assert problem.startswith("prometheus http://prom:9090: no span metrics")
+
+
+def test_prometheus_warnings_make_the_report_incomplete() -> None:
+    client = prometheus(warnings=("partial response: store 10.0.0.3:10901 unavailable",))
+    report = analyze_backends(
+        CONFIG, prometheus=client, tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete
+    assert report.problems == (
+        "prometheus warned: partial response: store 10.0.0.3:10901 unavailable",
+    )
+    assert [r.rule for r in report.recommendations] == ["slow_endpoint"]  # still analyzed
 
 
 def test_a_failing_backend_raises() -> None:

@@ -194,3 +194,41 @@ def test_a_body_that_is_not_json_is_a_backend_error(script: Script, sleeps: list
     with client(script.url, sleeps) as c, pytest.raises(BackendError) as info:
         c.get("/x")
     assert "invalid JSON" in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "script", [[Answer(403, body={"error": "token s3cret-token-1 is not allowed"})]], indirect=True
+)
+def test_credentials_are_sent_but_never_shown(script: Script, sleeps: list[float]) -> None:
+    url = script.url.replace("http://", "http://grafana:pa55word@")
+    with (
+        client(url, sleeps, token="s3cret-token-1") as c,
+        pytest.raises(BackendError) as info,
+    ):
+        c.get("/api/v1/query")
+    message = str(info.value)
+    # The server echoed the token: it is blanked; the URL's password is never shown.
+    assert "s3cret-token-1" not in message and "pa55word" not in message
+    assert message == (
+        f"prometheus {script.url.replace('http://', 'http://***@')}/api/v1/query: "
+        "HTTP 403: token *** is not allowed"
+    )
+    # httpx sends the URL's user and password as basic authentication.
+    assert script.seen[0][1]["Authorization"].startswith("Basic ")
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("localhost:9090", "needs http:// or https:// and a host"),
+        ("http://", "needs http:// or https:// and a host"),
+        ("http://prom:99999", "invalid URL"),
+        ("http://u:secret@[::1", "invalid URL"),
+    ],
+)
+def test_a_bad_url_is_one_line_without_secrets(url: str, reason: str) -> None:
+    with pytest.raises(BackendError) as info:
+        JsonClient("prometheus", url)
+    message = str(info.value)
+    assert message.startswith("prometheus ") and reason in message
+    assert "secret" not in message and "\n" not in message
