@@ -252,4 +252,9 @@ def verdict(report: Report) -> str:
         counts[recommendation.priority] += 1
     state = "complete" if report.complete else f"INCOMPLETE ({len(report.problems)} problems)"
     found = ", ".join(f"{n} {p}" for p, n in counts.items())
-    return f"e2e-otel: {report.spans} spans in {report.traces} traces, {state}; findings: {found}"
+    if any(section.name == "backends" for section in report.sections):
+        # Prometheus counts requests, not spans: say where the report came from instead.
+        read = f"{report.source}, {report.traces} traces read"
+    else:
+        read = f"{report.spans} spans in {report.traces} traces"
+    return f"e2e-otel: {read}, {state}; findings: {found}"

@@ -56,10 +56,10 @@ def _key(evidence: Evidence) -> tuple[str | None, ...]:
 
 
 def _by_subject(
-    kind: SubjectKind, series: Iterable[MetricSeries], status: bool = False
+    kind: SubjectKind, series: Iterable[MetricSeries], status: bool = False, peak: bool = False
 ) -> dict[tuple[str | None, ...], tuple[Evidence, Points, Points]]:
-    """(evidence, all, failed per point) of each subject, summed over the labels it does not
-    name."""
+    """(evidence, all, failed per point) of each subject, over the labels it does not name:
+    counts are summed; with ``peak`` (percentiles, which do not add up) the largest is kept."""
     found: dict[tuple[str | None, ...], tuple[Evidence, Points, Points]] = {}
     for one in series:
         evidence = _evidence(kind, one.labels)
@@ -68,9 +68,10 @@ def _by_subject(
         )
         error = status and one.labels.get(m.STATUS_CODE) == m.STATUS_ERROR
         for t, value in one.points:
-            if math.isfinite(value):
-                total[t] += value
-                failed[t] += value if error else 0.0
+            if not math.isfinite(value):
+                continue
+            total[t] = max(total[t], value) if peak and t in total else total[t] + value
+            failed[t] += value if error else 0.0
     return found
 
 
@@ -85,7 +86,7 @@ def prometheus_series(metrics: SpanMetrics) -> list[Series]:
     ):
         subject_kind: SubjectKind = kind  # type: ignore[assignment]
         totals = _by_subject(subject_kind, calls, status=True)
-        for key, (evidence, p95, _) in _by_subject(subject_kind, p95s).items():
+        for key, (evidence, p95, _) in _by_subject(subject_kind, p95s, peak=True).items():
             counts = totals[key][1] if key in totals else {}
             result.append(_series(subject_kind, "p95_ms", evidence, p95, counts))
         if subject_kind == "fingerprint":

@@ -5,16 +5,25 @@ detector, a change in the middle of the window is found, and successive runs agr
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 
+from e2e_otel.analyzers.backend_series import prometheus_series
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.models import Recommendation, Report
 from e2e_otel.config import Config
 from e2e_otel.sources.http import JsonClient
-from e2e_otel.sources.prometheus import METHOD, QUANTILE, PrometheusClient, range_queries
+from e2e_otel.sources.models import MetricSeries
+from e2e_otel.sources.prometheus import (
+    METHOD,
+    QUANTILE,
+    PrometheusClient,
+    SpanMetrics,
+    range_queries,
+)
 from e2e_otel.sources.tempo import TempoClient
 from e2e_otel.stack import metrics as m
 
@@ -148,3 +157,31 @@ def test_tempo_metrics_series_find_the_change_without_request_counts() -> None:
     (slower,) = _regressions(report).values()
     assert slower.rule == "latency_regression" and slower.evidence.route == "api/orders/"
     assert slower.evidence.figures["changed_at_unix_s"] == CHANGE.timestamp()
+
+
+def test_percentiles_of_one_subject_are_not_added_up() -> None:
+    # Two span names for one route (e.g. two instrumentation versions): the p95 is the larger
+    # of the two, not their sum; calls do add up.
+    points = tuple((float(t), 100.0) for t in range(0, 600, 60))
+    faster = tuple((t, 80.0) for t, _ in points)
+    names = ("POST api/orders/", "POST")
+    route = {**ENDPOINT, QUANTILE: "0.95"}
+    empty: dict[str, Any] = {
+        f.name: [] for f in fields(SpanMetrics) if f.name not in ("start", "end", "step")
+    }
+    metrics = SpanMetrics(
+        **{
+            **empty,
+            "route_p95": [
+                MetricSeries({**route, m.SPAN_NAME: names[0]}, points),
+                MetricSeries({**route, m.SPAN_NAME: names[1]}, faster),
+            ],
+            "route_calls": [MetricSeries({**ENDPOINT, m.SPAN_NAME: n}, faster) for n in names],
+        },
+        start=NOW,
+        end=NOW,
+        step=timedelta(minutes=1),
+    )
+    (series,) = prometheus_series(metrics)
+    assert {v for _, v in series.points} == {100.0}
+    assert set(series.counts) == {160}

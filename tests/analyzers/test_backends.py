@@ -14,6 +14,7 @@ import pytest
 
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.models import Report
+from e2e_otel.cli_analyze import verdict
 from e2e_otel.config import parse_config
 from e2e_otel.sources.http import BackendError, JsonClient
 from e2e_otel.sources.prometheus import METHOD, PrometheusClient, instant_queries
@@ -155,6 +156,16 @@ def test_prometheus_wins_on_the_same_finding_with_the_traces_examples() -> None:
         ("endpoint", f"GET {ROUTE}", "product_reviews", 40, "", 420.0, "", "", "warning"),
     )
     assert coverage(both)["thresholds"] == ("prometheus", "every request")
+
+
+def test_the_verdict_of_a_backend_report_names_its_source() -> None:
+    report = analyze_backends(
+        CONFIG, prometheus=prometheus(), tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert verdict(report) == (
+        "e2e-otel: prometheus: http://prom:9090 (window 3600s, baseline 3600s), 0 traces read, "
+        "complete; findings: 0 high, 1 medium, 0 low"
+    )
 
 
 def test_prometheus_overrules_what_only_the_biased_sample_of_traces_shows() -> None:
