@@ -156,6 +156,7 @@ def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]
         stream=sys.stderr,
     )
     every = plan.every
+    told: set[str] = set()
 
     def listening(host: str, port: int) -> None:
         shown = f"[{host}]" if ":" in host else host
@@ -166,7 +167,7 @@ def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]
     def on_report(report: Report) -> None:
         if any((args.json, args.markdown, args.html)):
             _publish(report, args)
-        _annotate(plan, report, quiet=args.quiet)
+        _annotate(plan, report, quiet=args.quiet, told=told)
         logging.getLogger("e2e_otel").info("%s", verdict(report).removeprefix("e2e-otel: "))
 
     host, port = plan.listen
@@ -186,9 +187,10 @@ def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]
     return 0
 
 
-def _annotate(plan: Plan, report: Report, quiet: bool) -> None:
+def _annotate(plan: Plan, report: Report, quiet: bool, told: set[str] | None = None) -> None:
     """Regression findings as Grafana annotations when a token is configured (see
-    docs/service.md); without one, say so only when there was something to annotate."""
+    docs/service.md); without one, say so only when there was something to annotate, and only
+    once per note in ``told`` (a service's runs share it)."""
     from e2e_otel.analyzers.series import REGRESSION_RULES
 
     if not any(r.rule in REGRESSION_RULES for r in report.recommendations):
@@ -197,8 +199,11 @@ def _annotate(plan: Plan, report: Report, quiet: bool) -> None:
 
     publisher = AnnotationPublisher.from_config(plan.config)
     if isinstance(publisher, GrafanaNotConfigured):
-        if not quiet:
-            print(f"e2e-otel: note: {publisher}", file=sys.stderr)
+        note = f"e2e-otel: note: {publisher}"
+        if not quiet and (told is None or note not in told):
+            print(note, file=sys.stderr)
+            if told is not None:
+                told.add(note)
         return
     try:
         counts = publisher.publish(report)

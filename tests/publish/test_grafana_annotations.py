@@ -287,3 +287,19 @@ def test_configured_publisher_uses_the_token_from_the_environment(grafana: FakeG
     assert isinstance(publisher, AnnotationPublisher)
     assert publisher.publish(findings_report()) == AnnotationCounts(created=3)
     assert {auth for _, _, auth in grafana.requests} == {f"Bearer {TOKEN}"}
+
+
+def test_a_service_notes_missing_grafana_settings_once(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from e2e_otel.cli_analyze import _annotate
+    from e2e_otel.cli_sources import Plan
+
+    monkeypatch.delenv("E2E_TEST_GRAFANA", raising=False)
+    plan = Plan(_config(), "files", findings_report)
+    told: set[str] = set()
+    for _ in range(3):  # three runs of a service
+        _annotate(plan, findings_report(), quiet=False, told=told)
+    assert capsys.readouterr().err.count("Grafana annotations skipped") == 1
+    _annotate(plan, findings_report(), quiet=False)  # one-shot runs always say it
+    assert capsys.readouterr().err.count("Grafana annotations skipped") == 1
