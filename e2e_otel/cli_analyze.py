@@ -58,6 +58,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         default=500,
         help="traces fetched from Tempo per run (default: 500)",
     )
+    source.add_argument(
+        "--time-limit",
+        metavar="DURATION",
+        help="give up a run on the backends after this long, e.g. 10m (default: the --every "
+        "period in service mode, else 30m)",
+    )
     out = parser.add_argument_group("output")
     out.add_argument("--json", metavar="PATH", help="write the JSON report here")
     out.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")

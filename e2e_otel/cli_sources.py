@@ -16,6 +16,7 @@ from e2e_otel.durations import parse_duration, parse_listen
 from e2e_otel.sources.redact import redact_url
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
+DEFAULT_LIMIT = timedelta(minutes=30)  # of a one-shot run on the backends
 ProgressFactory = Callable[[], Callable[[int, int], None] | None]
 
 
@@ -99,6 +100,10 @@ def _backends_plan(
         raise AnalyzeError(f"--window/--baseline: {exc}") from exc
     if args.max_traces < 1:
         raise AnalyzeError(f"--max-traces must be at least 1, not {args.max_traces}")
+    try:
+        limit = parse_duration(args.time_limit) if args.time_limit else every or DEFAULT_LIMIT
+    except ValueError as exc:
+        raise AnalyzeError(f"--time-limit: {exc}") from exc
     backends = config.backends
     if args.prometheus:
         backends = replace(backends, prometheus=replace(backends.prometheus, url=args.prometheus))
@@ -132,6 +137,9 @@ def _backends_plan(
 
         prometheus = PrometheusClient.from_config(config) if use_prometheus else None
         tempo = TempoClient.from_config(config) if use_tempo else None
+        for client in (prometheus, tempo):
+            if client is not None:  # both share the run's time
+                client.http.limit_time(limit.total_seconds())
         try:
             return analyze_backends(
                 config,

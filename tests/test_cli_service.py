@@ -38,6 +38,7 @@ def _free_port() -> int:
         (("--prometheus", "localhost:9090"), "needs http:// or https:// and a host"),
         (("--tempo", "http://tempo:99999"), "port 99999"),
         (("--prometheus", "prom:9090", "--every", "5m"), "needs http://"),
+        (("--prometheus", "http://127.0.0.1:9", "--time-limit", "a while"), "--time-limit"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: tuple[str, ...], message: str) -> None:

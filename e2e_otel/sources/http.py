@@ -84,6 +84,7 @@ class JsonClient:
         clock: Clock = time.time,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        monotonic: Clock = time.monotonic,
     ) -> None:
         self.backend = backend
         self.base_url = base_url.rstrip("/")
@@ -94,6 +95,9 @@ class JsonClient:
         self._secrets = tuple(s for s in (token, password) if s)
         self.retries = retries
         self.requests = 0
+        self._deadline: tuple[float, float] | None = None  # (monotonic end, limit in seconds)
+        self._monotonic = monotonic
+        self._timeout = timeout
         self._sleep, self._clock = sleep, clock
         self._backoff, self._max_backoff = backoff, max_backoff
         headers = {"Accept": "application/json"}
@@ -129,6 +133,20 @@ class JsonClient:
             sleep=sleep,
         )
 
+    def limit_time(self, seconds: float) -> None:
+        """From now on, give up (:class:`BackendError`) once ``seconds`` have passed: no request
+        or backoff goes past that point, whatever the timeouts and retries would allow."""
+        self._deadline = (self._monotonic() + seconds, seconds)
+
+    def _remaining(self, shown: str) -> float | None:
+        if self._deadline is None:
+            return None
+        left = self._deadline[0] - self._monotonic()
+        if left <= 0:
+            reason = f"gave up: the run's time limit of {self._deadline[1]:g}s ran out"
+            raise BackendError(self.backend, shown, reason)
+        return left
+
     def close(self) -> None:
         self._client.close()
 
@@ -144,10 +162,12 @@ class JsonClient:
         attempts = self.retries + 1
         failure, status = "", None
         for attempt in range(1, attempts + 1):
+            left = self._remaining(shown)
             self.requests += 1
             wait: float | None = None
             try:
-                response = self._client.get(url, params=params)
+                timeout = self._timeout if left is None else min(self._timeout, left)
+                response = self._client.get(url, params=params, timeout=timeout)
             except httpx.TimeoutException:
                 failure, status = "timed out", None
             except httpx.TransportError as exc:
@@ -166,7 +186,9 @@ class JsonClient:
                     raise BackendError(self.backend, shown, reason, status)
                 wait = self._retry_after(response)
             if attempt < attempts:
-                self._sleep(self._delay(attempt, wait))
+                left = self._remaining(shown)
+                delay = self._delay(attempt, wait)
+                self._sleep(delay if left is None else min(delay, left))
         raise BackendError(self.backend, shown, f"{failure} after {attempts} attempts", status)
 
     def _scrub(self, text: str) -> str:

@@ -232,3 +232,25 @@ def test_a_bad_url_is_one_line_without_secrets(url: str, reason: str) -> None:
     message = str(info.value)
     assert message.startswith("prometheus ") and reason in message
     assert "secret" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize("script", [[Answer(503)]], indirect=True)
+def test_the_run_time_limit_stops_retries_and_caps_the_backoff(script: Script) -> None:
+    now = [100.0]
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        now[0] += seconds
+
+    c = JsonClient(
+        "tempo", script.url, retries=5, backoff=2.0, sleep=sleep, monotonic=lambda: now[0]
+    )
+    c.limit_time(5.0)
+    with c, pytest.raises(BackendError) as info:
+        c.get("/api/search")
+    # Backoff 2 s, then 4 s asked but only 3 s left; then the limit stops a third request.
+    assert str(info.value) == (
+        f"tempo {script.url}/api/search: gave up: the run's time limit of 5s ran out"
+    )
+    assert len(script.seen) == 2 and sleeps == [2.0, 3.0]
