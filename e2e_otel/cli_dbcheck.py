@@ -3,7 +3,9 @@
 The check's missing-index recommendations join the report's findings (same shape, stable
 ids); in service mode its figures are served as ``e2e_otel_db_*`` metrics beside the findings.
 A database that cannot be reached ends a one-shot run with exit 2; a service logs it and
-serves ``e2e_otel_db_connected 0`` instead, so one bad minute does not cost the findings.
+serves ``e2e_otel_db_connected 0`` instead, so one bad minute does not cost the findings. Either
+way a check that could not be done completely (unreachable, status unreadable, the Django
+facts failing) makes the report incomplete, with what failed in its problems.
 """
 
 from __future__ import annotations
@@ -62,14 +64,19 @@ class DbCheck:
         """Check the database and add its recommendations to ``report``."""
         health = check_health(self.dsn, self.options)
         self.latest = health
+        problems = [f"database health: {problem}" for problem in health.problems]
         if not health.connected:
             message = f"database {health.dsn}: {health.error}"
             if not self.service:
                 raise AnalyzeError(message)
             log.warning("database health check failed: %s", message)
+            problems.insert(0, f"database health check failed: {message}")
         for problem in health.problems:
             log.warning("database health: %s", problem)
-        return merge(report, health.recommendations)
+        merged = merge(report, health.recommendations)
+        if not problems:
+            return merged
+        return replace(merged, problems=(*merged.problems, *problems), complete=False)
 
 
 def merge(report: Report, extra: tuple[Recommendation, ...]) -> Report:
