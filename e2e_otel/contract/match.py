@@ -10,10 +10,11 @@ Who serves a call is decided by its base:
   Next.js-internal and checked against that route's methods; otherwise it is assumed to
   reach Django through the app's rewrites or proxy and checked like any API call.
 
-A Django path resolves as Django's URL resolver would: the endpoints in URL order, the first
-whose pattern (converters included) matches wins, so ``with-reviews`` skips
-``products/<int:pk>/`` for the literal ``products/with-reviews/``. A run-time part of the
-path matches any parameter but never literal route text. When nothing matches, a path
+A Django path resolves as Django's URL resolver would (:mod:`e2e_otel.contract.patterns`):
+the endpoints in URL order, the first whose pattern (converters, or a ``re_path()``'s own
+regexes) matches wins, so ``with-reviews`` skips ``products/<int:pk>/`` for the literal
+``products/with-reviews/``. A run-time part of the path matches any parameter but never
+literal route text. When nothing matches, a path
 without a trailing slash is tried with one (Django's APPEND_SLASH redirects ``/x`` to
 ``/x/``; nothing removes a slash) — fine for a GET, ``missing_trailing_slash`` for the
 methods it cannot redirect — and a path whose run-time parts could stand for route text is
@@ -25,23 +26,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 
 from e2e_otel.contract import paths
 from e2e_otel.contract.credentials import missing_credentials
 from e2e_otel.contract.models import CallMatch, EndpointMethods, ParamBinding, Verdict
+from e2e_otel.contract.patterns import EndpointPattern, endpoint_pattern
 from e2e_otel.discovery.django_models import ANY_METHOD, DjangoEndpoint
 from e2e_otel.discovery.nextjs_models import ApiCall, Route, UrlBase
 
 # What django.middleware.common.CommonMiddleware refuses to redirect under DEBUG.
 _NOT_REDIRECTED = frozenset({"DELETE", "POST", "PUT", "PATCH"})
-
-
-@dataclass(frozen=True)
-class _Compiled:
-    endpoint: DjangoEndpoint
-    regex: re.Pattern[str]
-    names: tuple[str, ...]
 
 
 class Matcher:
@@ -53,9 +47,14 @@ class Matcher:
         nextjs_routes: Iterable[Route] = (),
         api_bases: Iterable[str] = (),
     ) -> None:
-        self._endpoints = tuple(
-            _Compiled(e, paths.endpoint_regex(e), tuple(paths.template_names(e))) for e in endpoints
-        )
+        self._endpoints: list[EndpointPattern] = []
+        # Patterns whose regex does not compile here: each might match any path.
+        self._unevaluable: list[tuple[DjangoEndpoint, str]] = []
+        for endpoint in endpoints:
+            try:
+                self._endpoints.append(endpoint_pattern(endpoint))
+            except re.error as exc:
+                self._unevaluable.append((endpoint, str(exc)))
         self._nextjs = tuple(
             (route, paths.nextjs_regex(route))
             for route in nextjs_routes
@@ -87,34 +86,28 @@ class Matcher:
             slash_added = found is not None
         if found is None:
             return self._unmatched(call, path, notes)
-        compiled, match = found
+        endpoint, values = found
         bindings = tuple(
-            ParamBinding(
-                path.expression(match[f"p{i}"]),
-                name,
-                compiled.endpoint.parameters.get(name, "str"),
-            )
-            for i, name in enumerate(compiled.names)
+            ParamBinding(path.expression(value), name, endpoint.parameters.get(name, "str"))
+            for name, value in values.items()
         )
-        verdict, why = _check_method(call, compiled.endpoint)
+        verdict, why = _check_method(call, endpoint)
         if slash_added:
-            slash_verdict, note = _check_slash(call, compiled.endpoint)
+            slash_verdict, note = _check_slash(call, endpoint)
             verdict = slash_verdict or verdict
             notes.append(note)
         notes += why
-        return CallMatch(
-            call, verdict, "django", path.text, compiled.endpoint, None, bindings, tuple(notes)
-        )
+        return CallMatch(call, verdict, "django", path.text, endpoint, None, bindings, tuple(notes))
 
     def _is_api(self, base: UrlBase) -> bool:
         named = {base.env, base.literal, base.expression, f"${base.env}"}
         return not self._api_bases.isdisjoint(named)
 
-    def _resolve(self, probe: str) -> tuple[_Compiled, re.Match[str]] | None:
-        for compiled in self._endpoints:
-            match = compiled.regex.fullmatch(probe)
-            if match is not None:
-                return compiled, match
+    def _resolve(self, probe: str) -> tuple[DjangoEndpoint, dict[str, str]] | None:
+        for pattern in self._endpoints:
+            values = pattern.match(probe)
+            if values is not None:
+                return pattern.endpoint, values
         return None
 
     def _match_nextjs(self, call: ApiCall, path: paths.CallPath) -> CallMatch | None:
@@ -136,12 +129,19 @@ class Matcher:
 
     def _unmatched(self, call: ApiCall, path: paths.CallPath, notes: list[str]) -> CallMatch:
         maybe = []
-        for compiled in self._endpoints:
-            guess = paths.as_route_text(path.probe, compiled.endpoint.template)
-            if guess is not None and compiled.regex.fullmatch(guess):
-                maybe.append(compiled.endpoint.template)
+        for pattern in self._endpoints:
+            guess = paths.as_route_text(path.probe, pattern.endpoint.template)
+            fits = guess is not None and pattern.match(guess) is not None
+            if fits or pattern.could_match(path.probe):
+                maybe.append(pattern.endpoint.template)
         if maybe:
             notes.append(f"a run-time part stands for route text; could be {', '.join(maybe)}")
+            return CallMatch(call, "unresolved", "django", path.text, notes=tuple(notes))
+        if self._unevaluable:
+            notes += [
+                f"the regex of {e.route} cannot be evaluated here ({why}); it might match"
+                for e, why in self._unevaluable
+            ]
             return CallMatch(call, "unresolved", "django", path.text, notes=tuple(notes))
         notes.append(f"no Django URL pattern matches {path.text}")
         return CallMatch(call, "not_found", "django", path.text, notes=tuple(notes))

@@ -1,5 +1,5 @@
-"""URL paths and route patterns as regular expressions, so a call's path template can be
-resolved the way Django (and Next.js) would resolve a real URL.
+"""A call's URL path in the form patterns match (Django's in :mod:`e2e_otel.contract.patterns`),
+Next.js routes as regular expressions, and Django routes in one comparable form.
 
 A call's run-time parts (``{params.id}``) become private-use characters ("probes"): a probe
 that stands for a whole parameter matches any converter, since its value is unknown, while a
@@ -13,21 +13,11 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from e2e_otel.discovery.django_models import DjangoEndpoint
 from e2e_otel.discovery.nextjs_models import Route, UrlTemplate
 
 _PROBE_FIRST = 0xE000
-_PROBES = "[\ue000-\uf8ff]+"
-# Django's built-in path converters (django.urls.converters); unknown names are custom
-# converters, whose regex we cannot see, so they accept one segment like ``str``.
-CONVERTERS = {
-    "int": "[0-9]+",
-    "str": "[^/]+",
-    "slug": "[-a-zA-Z0-9_]+",
-    "uuid": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
-    "path": ".+",
-}
-_TEMPLATE_PARAM = re.compile(r"\{(\w+)\}")
+#: A regex matching one or more probes: what a pattern's parameter accepts besides its own.
+PROBES = "[\ue000-\uf8ff]+"
 _ROUTE_PARAM = re.compile(r"(?<!\?P)<(?:[^>:]+:)?(\w+)>")
 # A "^" that anchors (not one that negates a character class or is escaped), a final "$".
 _ANCHOR = re.compile(r"(?<![\[\\])\^|(?<!\\)\$$")
@@ -79,34 +69,6 @@ def call_path(url: UrlTemplate) -> CallPath | None:
         position = found + len(marker)
     pieces.append(path[position:])
     return CallPath(path, "".join(pieces).lstrip("/"), url.params)
-
-
-def endpoint_regex(endpoint: DjangoEndpoint) -> re.Pattern[str]:
-    """The endpoint's template as Django matches it; group ``p<i>`` is the i-th parameter."""
-    try:
-        return re.compile(_endpoint_pattern(endpoint, custom_regex=True))
-    except re.error:  # a hand-written regex our template split badly: one segment per param
-        return re.compile(_endpoint_pattern(endpoint, custom_regex=False))
-
-
-def _endpoint_pattern(endpoint: DjangoEndpoint, *, custom_regex: bool) -> str:
-    out, position = [], 0
-    for index, match in enumerate(_TEMPLATE_PARAM.finditer(endpoint.template)):
-        out.append(re.escape(endpoint.template[position : match.start()]))
-        converter = endpoint.parameters.get(match[1], "str")
-        body = CONVERTERS.get(converter)
-        if body is None:
-            is_regex = custom_regex and not converter.isidentifier()
-            body = converter if is_regex else CONVERTERS["str"]
-        out.append(f"(?P<p{index}>(?:{body})|{_PROBES})")
-        position = match.end()
-    out.append(re.escape(endpoint.template[position:]))
-    return "".join(out)
-
-
-def template_names(endpoint: DjangoEndpoint) -> list[str]:
-    """The endpoint's parameter names in template order (group ``p<i>`` is the i-th)."""
-    return _TEMPLATE_PARAM.findall(endpoint.template)
 
 
 def as_route_text(probe: str, template: str) -> str | None:

@@ -85,6 +85,10 @@ class DjangoEndpoint:
     operations: tuple[Operation, ...]
     # Answered without a handler of the view's own (HEAD from GET, OPTIONS metadata).
     implicit_methods: tuple[str, ...] = ()
+    # When a piece is a re_path() regex: each piece's regex as Django compiles it, across
+    # include()s (path() pieces too, converters as regexes). Empty for path()-only routes,
+    # which the template and converters describe exactly.
+    regex: tuple[str, ...] = ()
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -147,6 +151,7 @@ def _endpoint(data: Mapping[str, Any]) -> DjangoEndpoint:
         parameters=dict(data.get("parameters", {})),
         operations=tuple(_operation(o) for o in data["operations"]),
         implicit_methods=tuple(data.get("implicit_methods", ())),
+        regex=tuple(data.get("regex", ())),
     )
 
 

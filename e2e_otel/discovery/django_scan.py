@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 _FIELDS = runpy.run_path(str(Path(__file__).with_name("django_scan_fields.py")))
+_REGEX = runpy.run_path(str(Path(__file__).with_name("django_regex.py")))
 dotted = _FIELDS["dotted"]
 _METHOD_ORDER = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 _ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
-_NAMED_GROUP = re.compile(r"\?P<(\w+)>")
 _POLICIES = (
     ("authentication", "authentication_classes", "get_authenticators"),
     ("permissions", "permission_classes", "get_permissions"),
@@ -60,6 +60,7 @@ def run(request: Mapping[str, Any]) -> dict[str, Any]:
             "route": "".join(str(piece) for piece in pieces),
             "name": name,
             "parameters": params,
+            "regex": _regexes(pieces),
             **_view(pattern.callback, warnings, serializer_classes),
         }
         endpoints.append(endpoint)
@@ -105,59 +106,17 @@ def _template(piece: Any, params: dict[str, str]) -> str:
         for match in _ROUTE_PARAM.finditer(text):
             params[match["name"]] = match["converter"] or "str"
         return _ROUTE_PARAM.sub(lambda m: "{" + m["name"] + "}", text)
-    return _regex_template(text, params)
+    return str(_REGEX["regex_template"](text, params))
 
 
-def _regex_template(regex: str, params: dict[str, str]) -> str:
-    out, i = [], 0
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\" and i + 1 < len(regex):
-            escaped = regex[i + 1]
-            if escaped not in "AZbB":  # anchors vanish; \. \- \/ are their literal character
-                out.append(escaped if not escaped.isalnum() else "\\" + escaped)
-            i += 2
-        elif char == "(":
-            end = _group_end(regex, i)
-            body = regex[i + 1 : end]
-            named = _NAMED_GROUP.match(body)
-            if named:
-                params[named[1]] = body[named.end() :]
-                out.append("{" + named[1] + "}")
-            elif body.startswith("?:"):
-                out.append(_regex_template(body[2:], params))
-            elif not body.startswith("?"):  # unnamed capture: a positional argument
-                name = f"arg{sum(1 for p in params if p.startswith('arg'))}"
-                params[name] = body
-                out.append("{" + name + "}")
-            i = end + 1
-        elif char in "^$?*+":
-            i += 1
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
+def _regexes(pieces: list[Any]) -> list[str]:
+    """Each piece's regex as Django matches it (``search`` on what the previous one left),
+    when one piece is a ``re_path()`` regex; empty otherwise, the template says it all."""
+    from django.urls.resolvers import RegexPattern
 
-
-def _group_end(regex: str, start: int) -> int:
-    depth, i, in_class = 0, start, False
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return len(regex)
+    if not any(isinstance(piece, RegexPattern) for piece in pieces):
+        return []
+    return [piece.regex.pattern for piece in pieces]
 
 
 def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> dict[str, Any]:

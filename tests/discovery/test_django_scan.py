@@ -142,6 +142,8 @@ urlpatterns = [
     path("api/", include((router.urls, "v1"), namespace="v1")),
     path("api/ping/", views.ping, name="ping"),
     re_path(r"^legacy/(?P<slug>[-\\w]+)/(\\d+)/$", views.legacy, name="legacy"),
+    re_path(r"^archive/(?P<year>[0-9]{4})/(?:jan|feb)/$", views.anything, name="archive"),
+    re_path(r"^v[0-9]+/status/$", views.anything, name="status"),
     path("home/", views.HomeView.as_view(), name="home"),
     path("go/", RedirectView.as_view(url="/home/"), name="go"),
     path("admin/", admin.site.urls),
@@ -244,6 +246,14 @@ def test_function_and_django_views(scan: DjangoDiscovery) -> None:
     )
     assert home.operation("GET").permissions == ()  # DRF policy does not apply
     assert {"GET", "POST", "DELETE"} <= set(scan.endpoint("go/").methods)
+
+
+def test_regex_routes_carry_the_regexes_django_matches(scan: DjangoDiscovery) -> None:
+    legacy = scan.endpoint("legacy/{slug}/{arg0}/")
+    assert legacy.regex == (r"^legacy/(?P<slug>[-\w]+)/(\d+)/$",)
+    # Below path("api/", include(router.urls)): every piece, path() ones as Django compiles them.
+    assert scan.endpoint("api/books/{pk}/").regex == ("^api/", "^books/(?P<pk>[^/.]+)/$")
+    assert scan.endpoint("api/ping/").regex == ()  # path() only: the template says it all
 
 
 def test_the_mounted_admin_is_listed(scan: DjangoDiscovery) -> None:
