@@ -26,8 +26,9 @@ DEFAULT_TIMEOUT_S = 120.0
 
 
 class DjangoChildError(Exception):
-    """The child could not answer. ``kind``: ``settings``, ``setup``, ``database`` (a
-    forbidden database access), ``django``, ``task``, ``timeout`` or ``crash``."""
+    """The child could not answer. ``kind``: ``pythonpath`` (a directory that does not
+    exist), ``settings``, ``setup``, ``database`` (a forbidden database access), ``django``,
+    ``task``, ``timeout`` or ``crash``."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -53,6 +54,11 @@ def run_django_task(
     code that swallowed the refusal). ``request`` travels on stdin, so secrets in it (a
     password) never show in the process list.
     """
+    for entry in map(Path, pythonpath):
+        # Checked here: as the child's working directory it would fail as "cannot start".
+        if not entry.is_dir():
+            why = "is not a directory" if entry.exists() else "does not exist"
+            raise DjangoChildError("pythonpath", f"pythonpath directory {entry} {why}")
     paths = [str(Path(p).resolve()) for p in pythonpath]
     payload = {
         **(request or {}),

@@ -316,6 +316,18 @@ def test_broken_settings_exit_2_with_one_line(
     assert err == "e2e-otel: error: settings fx_settings: RuntimeError: SECRET unset\n"
 
 
+def test_a_missing_pythonpath_directory_is_named_not_the_interpreter(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser()
+    cli_discover_django.add_parser(parser.add_subparsers())
+    missing = tmp_path / "no-such-dir"
+    args = parser.parse_args(["django", "--settings", "fx_settings", "--pythonpath", str(missing)])
+    assert cli_discover_django.run(args) == 2
+    err = capsys.readouterr().err
+    assert err == f"e2e-otel: error: pythonpath directory {missing} does not exist\n"
+
+
 def test_broken_urlconf_names_it(tmp_path: Path) -> None:
     root = write_project(tmp_path, **{"fx_urls.py": "import does_not_exist\n"})
     with pytest.raises(
