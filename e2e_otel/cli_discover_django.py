@@ -65,13 +65,22 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_text(discovery: DjangoDiscovery) -> str:
-    """One line per operation: method, template, view, serializer, permissions."""
+    """One line per operation: method, template, view (with the handler method or action of
+    a class), serializer, permissions; a view without handler methods gets a line saying so."""
     lines = [f"{len(discovery.endpoints)} endpoints in {discovery.settings}"]
     for endpoint in discovery.endpoints:
+        if not endpoint.operations:
+            implicit = " ".join(endpoint.implicit_methods) or "nothing"
+            lines.append(
+                f"{'-':<7} /{endpoint.template:<40} {endpoint.view}  "
+                f"no handler methods (answers {implicit})"
+            )
         for op in endpoint.operations:
             serializers = [op.serializer] if op.serializer else op.handler_serializers
+            # A function view's handler is the function itself, already named by ``view``.
+            view = endpoint.view if endpoint.kind == "function" else f"{endpoint.view}.{op.handler}"
             lines.append(
-                f"{op.method:<7} /{endpoint.template:<40} {endpoint.view}.{op.handler}  "
+                f"{op.method:<7} /{endpoint.template:<40} {view}  "
                 f"serializer={_short(serializers)}  permissions={_short(op.permissions)}"
             )
     return "\n".join(lines) + "\n"

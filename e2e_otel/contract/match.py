@@ -148,9 +148,10 @@ class Matcher:
 
 
 def allowed_methods(endpoint: DjangoEndpoint) -> frozenset[str] | None:
-    """Methods the endpoint answers (None: any), HEAD and OPTIONS included where implied."""
+    """Methods the endpoint answers (None: any), HEAD and OPTIONS included where implied.
+    A view without handler methods answers none of its own: only OPTIONS, from DRF."""
     own = (*endpoint.methods, *endpoint.implicit_methods)
-    if not endpoint.operations or ANY_METHOD in own:
+    if ANY_METHOD in own:
         return None
     return _with_implied(own, class_based=endpoint.kind != "function")
 
@@ -196,13 +197,17 @@ def methods_not_in(
     endpoints: Iterable[DjangoEndpoint], used: set[tuple[str, str]]
 ) -> tuple[EndpointMethods, ...]:
     """Per endpoint (in the order given), its own methods absent from ``used`` (pairs of
-    template and method; an any-method endpoint counts as used by any method)."""
+    template and method; an any-method endpoint counts as used by any method). An endpoint
+    without handler methods is listed with none: no call can reach it."""
     result = []
     for endpoint in endpoints:
+        if not endpoint.operations:
+            result.append(EndpointMethods(endpoint.template, endpoint.route, endpoint.view, ()))
+            continue
         any_used = any(template == endpoint.template for template, _ in used)
         left = tuple(
             method
-            for method in endpoint.methods or (ANY_METHOD,)
+            for method in endpoint.methods
             if (endpoint.template, method) not in used and not (method == ANY_METHOD and any_used)
         )
         if left:

@@ -131,7 +131,7 @@ def _served_by(match: CallMatch) -> str:
 def _endpoint_list(title: str, endpoints: Sequence[EndpointMethods]) -> list[str]:
     if not endpoints:
         return [f"{title}: none.", ""]
-    rows = [(" ".join(e.methods), f"`{e.route}`", f"`{e.view}`") for e in endpoints]
+    rows = [(" ".join(e.methods) or "(none)", f"`{e.route}`", f"`{e.view}`") for e in endpoints]
     return [f"{title} ({len(endpoints)}):", "", *_table(("methods", "route", "view"), rows)]
 
 

@@ -7,10 +7,11 @@ from collections.abc import Mapping
 
 import pytest
 
-from e2e_otel.contract.match import Matcher
-from e2e_otel.contract.models import CallMatch, ParamBinding
+from e2e_otel.contract.match import Matcher, methods_not_in
+from e2e_otel.contract.models import CallMatch, ContractMap, EndpointMethods, ParamBinding
 from e2e_otel.contract.paths import route_key
-from e2e_otel.discovery.django_models import DjangoEndpoint, Operation, ViewKind
+from e2e_otel.contract.report import to_markdown
+from e2e_otel.discovery.django_models import DjangoDiscovery, DjangoEndpoint, Operation, ViewKind
 from e2e_otel.discovery.nextjs_models import ApiCall, UrlBase, UrlTemplate
 
 API = UrlBase("NEXT_PUBLIC_API_URL", "http://localhost:8000", "process.env.NEXT_PUBLIC_API_URL")
@@ -173,6 +174,21 @@ def test_head_and_options_are_implied_other_methods_are_not() -> None:
 def test_a_function_view_answering_any_method_accepts_every_method() -> None:
     anything = [endpoint("hook/", "*", kind="function")]
     assert match(anything, call("/hook/", "PUT")).verdict == "ok"
+
+
+def test_a_view_without_handler_methods_refuses_every_method_but_options(
+    fx: DjangoDiscovery,
+) -> None:
+    empty = fx.endpoint("empty/")  # a real APIView with no handler methods
+    refused = match([empty], call("/empty/", "GET"))
+    assert (refused.verdict, refused.endpoint) == ("method_not_allowed", empty)
+    assert refused.notes == ("fx_app.views.EmptyView allows OPTIONS",)
+    assert match([empty], call("/empty/", "OPTIONS")).verdict == "ok"
+    # No call can reach it: it is listed with no methods, and shown so in the Markdown.
+    uncalled = methods_not_in([empty], {("empty/", "GET")})
+    assert uncalled == (EndpointMethods("empty/", "empty/", "fx_app.views.EmptyView", ()),)
+    text = to_markdown(ContractMap("app", "fx_settings", (), uncalled))
+    assert "| (none) | `empty/` | `fx_app.views.EmptyView` |" in text
 
 
 def test_unknown_method_is_unresolved_but_names_the_endpoint() -> None:

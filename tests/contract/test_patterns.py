@@ -1,25 +1,14 @@
-"""Regex routes (``re_path``) resolved with the regexes discovery reports, on a real scan of
-the discovery tests' project: quantifiers and alternations match, run-time parts fill groups,
+"""Regex routes (``re_path``) resolved with the regexes discovery reports, on the real scan of
+the discovery tests' project (``fx``): quantifiers and alternations match, run-time parts fill groups,
 and a regex that cannot be evaluated leaves calls unresolved instead of 404."""
 
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
-
-import pytest
 
 from e2e_otel.contract.models import ParamBinding
-from e2e_otel.discovery.django import discover_django
 from e2e_otel.discovery.django_models import DjangoDiscovery, DjangoEndpoint
 from tests.contract.test_match import call, endpoint, match
-from tests.discovery.test_django_scan import write_project
-
-
-@pytest.fixture(scope="module")
-def fx(tmp_path_factory: pytest.TempPathFactory) -> DjangoDiscovery:
-    project = write_project(Path(tmp_path_factory.mktemp("fx")))
-    return discover_django("fx_settings", pythonpath=[str(project)])
 
 
 def named(discovery: DjangoDiscovery, name: str) -> DjangoEndpoint:

@@ -79,6 +79,7 @@ from django.views.generic import RedirectView, TemplateView
 from rest_framework import permissions, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from fx_app import serializers as s
 from fx_app.models import Author, Book
 
@@ -110,6 +111,10 @@ class AuthorViewSet(viewsets.ReadOnlyModelViewSet):
 @permission_classes([permissions.AllowAny])
 def ping(request):
     return Response(s.PublishSerializer({"at": None}).data)
+
+class EmptyView(APIView):
+    # No handler methods: DRF answers 405 to everything but OPTIONS.
+    pass
 
 class HomeView(TemplateView):
     template_name = "home.html"
@@ -148,6 +153,7 @@ urlpatterns = [
     path("go/", RedirectView.as_view(url="/home/"), name="go"),
     path("admin/", admin.site.urls),
     path("any/", views.anything),
+    path("empty/", views.EmptyView.as_view(), name="empty"),
 ]
 """
 
@@ -254,6 +260,19 @@ def test_regex_routes_carry_the_regexes_django_matches(scan: DjangoDiscovery) ->
     # Below path("api/", include(router.urls)): every piece, path() ones as Django compiles them.
     assert scan.endpoint("api/books/{pk}/").regex == ("^api/", "^books/(?P<pk>[^/.]+)/$")
     assert scan.endpoint("api/ping/").regex == ()  # path() only: the template says it all
+
+
+def test_the_table_names_function_views_once_and_lists_views_without_handlers(
+    scan: DjangoDiscovery,
+) -> None:
+    lines = cli_discover_django.render_text(scan).splitlines()
+    empty = next(line for line in lines if " /empty/ " in line)
+    assert empty.split() == ["-", "/empty/", "fx_app.views.EmptyView", "no", "handler", "methods",
+                             "(answers", "OPTIONS)"]  # fmt: skip
+    anything = next(line for line in lines if " /any/ " in line)
+    assert anything.split()[:3] == ["*", "/any/", "fx_app.views.anything"]
+    ping = next(line for line in lines if line.startswith("POST") and " /api/ping/ " in line)
+    assert ping.split()[2] == "fx_app.views.ping.post"
 
 
 def test_the_mounted_admin_is_listed(scan: DjangoDiscovery) -> None:
