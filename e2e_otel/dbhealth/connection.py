@@ -6,13 +6,21 @@ driver errors are scrubbed of it before they are raised again.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 import pymysql
 
 DEFAULT_PORT = 3306
+#: Passwords shorter than this are not masked in messages: as text they are too common to
+#: mask without mangling ordinary words, and too short to be a secret worth the name.
+MIN_SCRUBBED = 4
+_UNENCODED_HINT = (
+    "--dsn: the user or password seems to hold a character that must be percent-encoded "
+    "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40); or pass the password with --password-env"
+)
 CONNECT_TIMEOUT_S = 5
 #: Each statement the checks run is bounded by this, server-side (seconds).
 STATEMENT_TIMEOUT_S = 10.0
@@ -47,11 +55,22 @@ class Dsn:
     def redacted(self) -> str:
         """The DSN with the password replaced by ``***``: safe to print."""
         secret = ":***" if self.password else ""
-        return f"mysql://{self.user}{secret}@{self.host}:{self.port}/{self.database}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"mysql://{self.user}{secret}@{host}:{self.port}/{self.database}"
 
     def scrub(self, text: str) -> str:
-        """``text`` with every occurrence of the password masked."""
-        return text.replace(self.password, "***") if self.password else text
+        """``text`` with the password masked where it stands as a token of its own, not
+        inside a longer word (a password ``shop`` leaves ``shop_project`` alone). Not masked
+        at all: a password shorter than :data:`MIN_SCRUBBED`, or one equal to the user or
+        database name — those are printed in the redacted DSN anyway, so masking them would
+        mangle the names a message is about without hiding anything."""
+        secret = self.password
+        if len(secret) < MIN_SCRUBBED or secret in (self.user, self.database):
+            return text
+        # Word boundaries only where the password itself starts or ends with a word character.
+        before = r"(?<!\w)" if re.match(r"\w", secret) else ""
+        after = r"(?!\w)" if re.match(r"\w", secret[-1]) else ""
+        return re.sub(before + re.escape(secret) + after, "***", text)
 
 
 def parse_dsn(text: str) -> Dsn:
@@ -59,6 +78,18 @@ def parse_dsn(text: str) -> Dsn:
     parts = urlsplit(text)
     if parts.scheme not in {"mysql", "mariadb"}:
         raise DsnError("--dsn must look like mysql://user:pass@host:port/db")
+    try:
+        return _dsn(parts)
+    except DsnError:
+        # "/", "?" or "#" in a password ends the host part early: the real cause, not the
+        # missing host or the bad port it looks like.
+        userinfo = text.partition("://")[2].rpartition("@")[0]
+        if any(char in userinfo for char in "/?#"):
+            raise DsnError(_UNENCODED_HINT) from None
+        raise
+
+
+def _dsn(parts: SplitResult) -> Dsn:
     try:
         port = parts.port or DEFAULT_PORT
     except ValueError:
