@@ -3,6 +3,8 @@
 Exit codes: 0 every check passed (warnings allowed unless ``--fail-on warning``); 1 a check
 failed (or warned, with ``--fail-on warning``); 2 one error line: a bad configuration or
 requests file, a project that cannot be scanned, or nothing answering at ``--base-url``.
+Credentials in ``--base-url`` are dropped with a warning (see
+:mod:`e2e_otel.validation.runner`).
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Validate; print the table (or the JSON with ``--json -``); return the exit code."""
     try:
-        from e2e_otel.validation.runner import Runner, ServerUnreachable, probe
+        from e2e_otel.validation.runner import Runner, ServerUnreachable, probe, without_userinfo
     except ImportError as exc:
         print(f"e2e-otel: error: {exc}; pip install 'e2e-otel[analyzer]'", file=sys.stderr)
         return 2
@@ -57,6 +59,12 @@ def run(args: argparse.Namespace) -> int:
     from e2e_otel.validation.requests_yaml import load_requests
     from e2e_otel.validation.tracing import check_tracing
 
+    if without_userinfo(args.base_url) != args.base_url:
+        print(
+            "e2e-otel: warning: --base-url holds credentials (user:password@): they are neither "
+            "sent nor shown; log in through the requests file's auth section",
+            file=sys.stderr,
+        )
     try:
         config = load_config(args.config)
         requests = load_requests(args.requests) if args.requests else None

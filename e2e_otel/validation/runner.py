@@ -4,12 +4,17 @@ A check fails on an unexpected status, any 5xx, a connection error or timeout, o
 slower than the critical threshold; it warns when slower than the warning threshold (or, for
 an expired token, when the 401 does not say the token expired). The transport and the clock
 are injectable.
+
+Credentials in the base URL (``http://user:pass@host``) are dropped, never sent nor
+recorded: httpx would send them as Basic auth on every request, the anonymous checks
+included, and they would show in the report and in the spans' ``url.full``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -31,10 +36,24 @@ class ServerUnreachable(Exception):
     """Nothing answers at the base URL; ``str()`` is one line."""
 
 
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@`` part (unchanged when it has none)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # httpx will refuse it too: only keep its credentials out of the message
+        scheme, sep, rest = url.partition("://")
+        return scheme + sep + rest.rpartition("@")[2]
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def probe(
     base_url: str, *, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
 ) -> None:
-    """Raise :class:`ServerUnreachable` unless something answers HTTP at ``base_url``."""
+    """Raise :class:`ServerUnreachable` unless something answers HTTP at ``base_url``
+    (asked, and named in the message, without the URL's credentials)."""
+    base_url = without_userinfo(base_url)
     try:
         with httpx.Client(timeout=timeout_s, transport=transport) as client:
             client.get(base_url)
@@ -46,7 +65,8 @@ def probe(
 
 
 class Runner:
-    """Runs plans against ``base_url`` with ``threshold`` (the API response-time threshold)."""
+    """Runs plans against ``base_url`` (its credentials dropped) with ``threshold`` (the API
+    response-time threshold)."""
 
     def __init__(
         self,
@@ -58,7 +78,7 @@ class Runner:
         transport: httpx.BaseTransport | None = None,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.base_url = without_userinfo(base_url).rstrip("/")
         self.threshold = threshold
         self._tracing = tracing
         self._timeout_s = timeout_s

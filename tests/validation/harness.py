@@ -26,6 +26,9 @@ from e2e_otel.validation.tracing import check_tracing
 from tests.integration.services import SHOP
 
 SECRET = "validation-test-secret-key-not-for-production-0123456789"
+# In the strict CLI run's --base-url: must be dropped, neither sent (httpx would send it as
+# Basic auth over the JWT logins' bearer tokens) nor printed nor traced.
+URL_CREDENTIALS = "url-user:url-password-0451"
 CREDENTIALS = {"SHOP_USER": "alice", "SHOP_PASSWORD": "alice-password", "SHOP_SECRET_KEY": SECRET}
 EXAMPLE = SHOP / "validation.yaml"
 # Functional runs must not depend on how fast this machine is.
@@ -136,12 +139,14 @@ def drive(base_url: str, discovery: DjangoDiscovery, tmp: Path) -> Runs:
         tracing.shutdown()
     lenient = tmp / "warn-only.yaml"
     lenient.write_text("thresholds:\n  api: {warning_ms: 0.001, critical_ms: 600000}\n")
-    common = ["--base-url", base_url, "--django-settings", "shop_project.settings",
+    common = ["--django-settings", "shop_project.settings",
               "--pythonpath", str(SHOP), "--requests", str(EXAMPLE), "--config", str(lenient),
               "--timeout", "60"]  # fmt: skip
-    cli_lenient = run_cli(*common, "--json", str(tmp / "lenient.json"))
+    cli_lenient = run_cli("--base-url", base_url, *common, "--json", str(tmp / "lenient.json"))
     cli_lenient.report = json.loads((tmp / "lenient.json").read_text())
-    cli_strict = run_cli(*common, "--fail-on", "warning", "--json", "-")
+    with_credentials = base_url.replace("://", f"://{URL_CREDENTIALS}@", 1)
+    cli_strict = run_cli("--base-url", with_credentials, *common, "--fail-on", "warning",
+                         "--json", "-")  # fmt: skip
     cli_strict.report = json.loads(cli_strict.stdout)
     return Runs(
         default, example, wrong_report, slow_warning, slow_fail, cli_lenient, cli_strict,

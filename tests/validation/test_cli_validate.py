@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.services import free_port
-from tests.validation.harness import CliRun, Runs, run_cli
+from tests.validation.harness import URL_CREDENTIALS, CliRun, Runs, run_cli
 
 pytestmark = pytest.mark.integration
 
@@ -36,6 +36,37 @@ def test_cli_spans_are_exported_where_the_environment_says(runs: Runs) -> None:
         assert span.service_name == "e2e-otel-validate"
         assert span.attributes["e2e.workflow.type"] == "validation"
         assert span.attributes["e2e.layer"] == "external"
+
+
+def test_credentials_in_the_base_url_are_neither_sent_nor_shown_nor_traced(runs: Runs) -> None:
+    # The strict run's --base-url holds URL_CREDENTIALS; its JWT checks passing (see above)
+    # shows they were not sent as Basic auth over the bearer tokens.
+    strict = runs.cli_strict
+    warning = strict.stderr.splitlines()[0]
+    assert warning.startswith("e2e-otel: warning: --base-url holds credentials (user:password@)")
+    secret = URL_CREDENTIALS.split(":")[1]
+    assert secret not in strict.stdout + strict.stderr
+    assert strict.report["base_url"] == runs.default.base_url
+    assert all("@" not in check["url"] for check in strict.report["checks"])
+    traced = [str(span.attributes.get("url.full", "")) for span in runs.cli_client_spans]
+    assert traced and not [url for url in traced if "@" in url or secret in url]
+
+
+@pytest.mark.parametrize(
+    ("host", "shown"),
+    [("127.0.0.1:{port}/", "http://127.0.0.1:{port}/: "), ("[::1", "http://[::1: Invalid port")],
+)
+def test_credentials_in_an_unreachable_or_invalid_base_url_are_not_shown(
+    host: str, shown: str
+) -> None:
+    port = free_port()
+    url = f"http://{URL_CREDENTIALS}@{host.format(port=port)}"
+    run = run_cli("--base-url", url, "--django-settings", "x.settings")
+    assert run.code == 2
+    warning, error = run.stderr.splitlines()
+    assert warning.startswith("e2e-otel: warning: --base-url holds credentials")
+    assert error.startswith(f"e2e-otel: error: cannot reach {shown.format(port=port)}")
+    assert URL_CREDENTIALS.split(":")[1] not in run.stderr
 
 
 def _with_requests(tmp_path: Path, text: str) -> tuple[Path, CliRun]:
