@@ -43,9 +43,9 @@ class DbCheck:
         pythonpath: tuple[str, ...] = (),
     ) -> DbCheck:
         try:
-            parsed = parse_dsn(dsn)
+            parsed = parse_dsn(dsn, "--db-dsn", "--db-password-env")
         except DbHealthError as exc:
-            raise AnalyzeError(f"--db-dsn: {exc}") from exc
+            raise AnalyzeError(str(exc)) from exc
         if password_env:
             if password_env not in os.environ:
                 raise AnalyzeError(f"--db-password-env: ${password_env} is not set")

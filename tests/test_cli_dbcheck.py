@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pytest
+
 from e2e_otel.analyzers.models import Report
 from e2e_otel.cli_dbcheck import DbCheck
+from e2e_otel.cli_sources import AnalyzeError
 from tests.test_cli_service import _free_port
 
 
@@ -23,3 +26,11 @@ def test_an_unreachable_database_makes_a_service_report_incomplete() -> None:
     )
     assert "pw-1234" not in problem
     assert check.latest is not None and not check.latest.connected
+
+
+def test_dsn_errors_name_the_analyze_options() -> None:
+    with pytest.raises(AnalyzeError) as info:
+        DbCheck.from_flags("mysql://shop:pa#ss@db:3306/shop", None, service=False)
+    message = str(info.value)
+    assert message.startswith("--db-dsn: the user or password seems to hold a character")
+    assert message.endswith("--db-password-env") and "pa#ss" not in message

@@ -18,8 +18,8 @@ DEFAULT_PORT = 3306
 #: mask without mangling ordinary words, and too short to be a secret worth the name.
 MIN_SCRUBBED = 4
 _UNENCODED_HINT = (
-    "--dsn: the user or password seems to hold a character that must be percent-encoded "
-    "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40); or pass the password with --password-env"
+    "{flag}: the user or password seems to hold a character that must be percent-encoded "
+    "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40); or pass the password with {password_flag}"
 )
 CONNECT_TIMEOUT_S = 5
 #: Each statement the checks run is bounded by this, server-side (seconds).
@@ -73,30 +73,35 @@ class Dsn:
         return re.sub(before + re.escape(secret) + after, "***", text)
 
 
-def parse_dsn(text: str) -> Dsn:
-    """Read ``mysql://user:pass@host:port/db`` (user, password and db percent-decoded)."""
+def parse_dsn(text: str, flag: str = "--dsn", password_flag: str = "--password-env") -> Dsn:
+    """Read ``mysql://user:pass@host:port/db`` (user, password and db percent-decoded).
+
+    Errors name the command-line options the DSN and the password came from (``flag``,
+    ``password_flag``)."""
     parts = urlsplit(text)
     if parts.scheme not in {"mysql", "mariadb"}:
-        raise DsnError("--dsn must look like mysql://user:pass@host:port/db")
+        raise DsnError(f"{flag} must look like mysql://user:pass@host:port/db")
     try:
-        return _dsn(parts)
+        return _dsn(parts, flag)
     except DsnError:
         # "/", "?" or "#" in a password ends the host part early: the real cause, not the
         # missing host or the bad port it looks like.
         userinfo = text.partition("://")[2].rpartition("@")[0]
         if any(char in userinfo for char in "/?#"):
-            raise DsnError(_UNENCODED_HINT) from None
+            hint = _UNENCODED_HINT.format(flag=flag, password_flag=password_flag)
+            raise DsnError(hint) from None
         raise
 
 
-def _dsn(parts: SplitResult) -> Dsn:
+def _dsn(parts: SplitResult, flag: str) -> Dsn:
     try:
         port = parts.port or DEFAULT_PORT
     except ValueError:
-        raise DsnError("--dsn has an invalid port") from None
+        raise DsnError(f"{flag} has an invalid port") from None
     database = unquote(parts.path.lstrip("/"))
     if not parts.hostname or not parts.username or not database:
-        raise DsnError("--dsn needs a user, a host and a database: mysql://user:pass@host:port/db")
+        reason = "needs a user, a host and a database: mysql://user:pass@host:port/db"
+        raise DsnError(f"{flag} {reason}")
     return Dsn(
         host=parts.hostname,
         port=port,
