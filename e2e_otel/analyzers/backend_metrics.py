@@ -194,3 +194,16 @@ def analyze_health(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
     title = "Health score (0-100) per service and workflow"
     section = Section(health.NAME, title, health.COLUMNS, tuple(rows))
     return AnalyzerResult(health.NAME, sections=(section,))
+
+
+def subjects_seen(metrics: SpanMetrics) -> frozenset[Subject]:
+    """Every endpoint, workflow and statement shape the span metrics counted in the window:
+    what Prometheus evaluated (frontend pages, requests without a server span and database
+    calls outside a request are not among them)."""
+    seen: set[Subject] = set()
+    for sample in metrics.endpoint_calls:
+        seen.add(subject_of("endpoint", sample.labels))
+        if sample.labels.get(m.WORKFLOW):
+            seen.add(subject_of("workflow", sample.labels))
+    seen.update(subject_of("fingerprint", s.labels) for s in metrics.statement_calls)
+    return frozenset(seen)

@@ -11,10 +11,11 @@ When both find the same rule on the same subject (same finding id), the Promethe
 (it counts every request, not a sample), completed with the traces' example trace ids and
 statement text; sections of the same name likewise. With Prometheus there, a finding of its
 analyzers (thresholds, slow queries, error hotspots) that only the sample of traces shows is
-dropped: the sample is biased to slow and failed requests, and Prometheus, which saw every
-request, did not find it. Errors the application handled are the exception (span metrics of
-requests cannot see them). A ``backends`` section says what came from
-where and what could not be analyzed without the other backend.
+dropped when Prometheus counted its subject (endpoint, workflow, statement shape): the sample is
+biased to slow and failed requests, and Prometheus, which saw every request, did not find it.
+What span metrics cannot see stays: frontend pages, errors the application handled, subjects
+with no server span; their rows of the traces' sections too. A ``backends`` section says what
+came from where and what could not be analyzed without the other backend.
 """
 
 from __future__ import annotations
@@ -23,8 +24,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from e2e_otel.analyzers import error_hotspots, regressions, slow_queries
-from e2e_otel.analyzers.backend_metrics import analyze_health, analyze_thresholds
+from e2e_otel.analyzers import error_hotspots, health, regressions, slow_queries, thresholds
+from e2e_otel.analyzers.backend_metrics import (
+    Subject,
+    analyze_health,
+    analyze_thresholds,
+    subjects_seen,
+)
 from e2e_otel.analyzers.backend_series import prometheus_series, tempo_series
 from e2e_otel.analyzers.backend_statements import analyze_errors, analyze_statements
 from e2e_otel.analyzers.builder import DatasetBuilder
@@ -123,6 +129,7 @@ def analyze_backends(
         coverage += [(name, "-", "not analyzed: needs traces (Tempo)") for name in _TRACE_ONLY]
     population: list[AnalyzerResult] = []
     series = None
+    seen: frozenset[Subject] | None = None
     if prometheus is not None:
         metrics = fetch_metrics(prometheus, now=now, window=window, grid=grid)
         known = _failing_statements(r for result in traced for r in result.recommendations)
@@ -133,6 +140,7 @@ def analyze_backends(
             analyze_errors(metrics, config, known),
         ]
         series = prometheus_series(metrics)
+        seen = subjects_seen(metrics)
         problems += prometheus.warnings
         if metrics.empty():
             problems.append(
@@ -154,7 +162,16 @@ def analyze_backends(
     if series is not None:
         population.append(regressions.analyze_series(series, config, now, window_start=start))
     return _report(
-        traced, population, coverage, dataset, problems, now, window, baseline, prometheus, tempo
+        traced,
+        population,
+        seen,
+        coverage,
+        dataset,
+        problems,
+        now,
+        window,
+        baseline,
+        (prometheus, tempo),
     )
 
 
@@ -188,11 +205,43 @@ def _failing_statements(
     return found
 
 
-def _unbiased(analyzer: str, rec: Recommendation) -> bool:
-    """Whether a finding from the sample of traces stands without Prometheus confirming it."""
-    if analyzer == error_hotspots.NAME:
-        return error_hotspots.is_handled(rec)
-    return analyzer not in _POPULATION
+def _subject(analyzer: str, rec: Recommendation) -> Subject | None:
+    """What Prometheus would have to count to judge a finding of the traces; None when span
+    metrics cannot see it (a frontend page, errors the application handled)."""
+    ev = rec.evidence
+    if analyzer == slow_queries.NAME:
+        return ("fingerprint", ev.fingerprint_id or "")
+    if rec.rule == "slow_workflow":
+        return ("workflow", ev.workflow or "")
+    if rec.rule == "slow_frontend" or rec.category == "frontend":
+        return None
+    if analyzer == error_hotspots.NAME and error_hotspots.is_handled(rec):
+        return None
+    return ("endpoint", ev.service or "", ev.method or "", ev.route or "")
+
+
+def _judged(analyzer: str, rec: Recommendation, seen: frozenset[Subject]) -> bool:
+    """Whether Prometheus counted the subject of this finding of the traces."""
+    subject = _subject(analyzer, rec) if analyzer in _POPULATION else None
+    return subject is not None and subject in seen
+
+
+def _unseen_rows(section: Section) -> tuple[tuple[object, ...], ...]:
+    """Rows of a traces' section about what span metrics cannot see: frontend pages and
+    services, errors the application handled or that a frontend raised."""
+    column = {name: i for i, name in enumerate(section.columns)}
+    if section.name == thresholds.NAME:
+        return tuple(row for row in section.rows if row[column["kind"]] == "frontend")
+    if section.name == health.NAME:
+        return tuple(row for row in section.rows if row[column["kind"]] == "frontend service")
+    if section.name == error_hotspots.NAME:
+        return tuple(
+            row
+            for row in section.rows
+            if row[column["handled"]] is True
+            or error_hotspots.layer_of(str(row[column["category"]])) == "frontend"
+        )
+    return ()
 
 
 def _merge(traced: Recommendation | None, whole: Recommendation) -> Recommendation:
@@ -211,39 +260,47 @@ def _merge(traced: Recommendation | None, whole: Recommendation) -> Recommendati
 def _report(
     traced: Sequence[AnalyzerResult],
     population: Sequence[AnalyzerResult],
+    seen: frozenset[Subject] | None,
     coverage: list[tuple[str, str, str]],
     dataset: Dataset | None,
     problems: list[str],
     now: datetime,
     window: timedelta,
     baseline: timedelta,
-    prometheus: PrometheusClient | None,
-    tempo: TempoClient | None,
+    clients: tuple[PrometheusClient | None, TempoClient | None],
 ) -> Report:
+    """The merged report; ``seen``: the subjects Prometheus counted (None without it)."""
     whole = {r.id for result in population for r in result.recommendations}
     by_id = {
         r.id: r
         for result in traced
         for r in result.recommendations
-        if prometheus is None or _unbiased(result.analyzer, r) or r.id in whole
+        if seen is None or r.id in whole or not _judged(result.analyzer, r, seen)
     }
     for result in population:
         for rec in result.recommendations:
             by_id[rec.id] = _merge(by_id.get(rec.id), rec)
     sections: dict[str, Section] = {}
     for result in traced:
-        if prometheus is None or result.analyzer not in _POPULATION:
+        if seen is None or result.analyzer not in _POPULATION:
             sections.update((section.name, section) for section in result.sections)
+        else:  # what span metrics cannot see, added after Prometheus' rows below
+            sections.update(
+                (section.name, replace(section, rows=rows))
+                for section in result.sections
+                if (rows := _unseen_rows(section))
+            )
     for result in population:
-        sections.update((section.name, section) for section in result.sections)
+        for section in result.sections:
+            extra = sections[section.name].rows if section.name in sections else ()
+            sections[section.name] = replace(section, rows=(*section.rows, *extra))
     order = [name for name, _, _ in FILE_ANALYZERS]
     ordered = sorted(sections.values(), key=lambda s: order.index(s.name))
     columns = ("analysis", "source", "note")
     title = "What was analyzed from which backend"
     ordered.append(Section(COVERAGE, title, columns, tuple(sorted(coverage))))
-    backends = [
-        f"{name}: {c.url}" for name, c in (("prometheus", prometheus), ("tempo", tempo)) if c
-    ]
+    names = ("prometheus", "tempo")
+    backends = [f"{name}: {c.url}" for name, c in zip(names, clients, strict=True) if c]
     span = f"window {window.total_seconds():g}s, baseline {baseline.total_seconds():g}s"
     return Report(
         generated_at=now,

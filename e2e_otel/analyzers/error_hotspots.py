@@ -240,3 +240,8 @@ def is_handled(rec: Recommendation) -> bool:
     category = rec.title.split(" ", 1)[0]  # the title starts with the category
     endpoint = (ev.service or "", ev.method or "", route)
     return rec.id == finding_id(RULE, category, *endpoint, ev.fingerprint_id or "", "handled")
+
+
+def layer_of(category: str) -> str:
+    """The layer a fix for this error category belongs to (database, api, frontend)."""
+    return ADVICE.get(category, UNKNOWN).category

@@ -33,16 +33,21 @@ def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
 
 
-def tempo(traces: int = 1, metrics: bool = True) -> TempoClient:
+def tempo(
+    traces: int = 1, metrics: bool = True, extra: list[dict[str, Any]] | None = None
+) -> TempoClient:
+    """Tempo serving the fixture trace (plus the ``extra`` resource batches in it)."""
     search = fixture("search.json")
     search["traces"] = search["traces"][:traces]
+    trace = fixture("trace_v2.json")
+    trace["trace"]["resourceSpans"] += extra or []
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if path == "/api/search":
             return httpx.Response(200, json=search)
         if path == f"/api/v2/traces/{TRACE_ID}":
-            return httpx.Response(200, json=fixture("trace_v2.json"))
+            return httpx.Response(200, json=trace)
         if path == "/api/metrics/query_range" and metrics:
             return httpx.Response(200, json=fixture("metrics_query_range.json"))
         return httpx.Response(404, text="not found")
@@ -211,6 +216,52 @@ def test_prometheus_warnings_make_the_report_incomplete() -> None:
         "prometheus warned: partial response: store 10.0.0.3:10901 unavailable",
     )
     assert [r.rule for r in report.recommendations] == ["slow_endpoint"]  # still analyzed
+
+
+def _page_load(route: str, ms: int) -> dict[str, Any]:
+    """A frontend page span of the fixture trace (Prometheus' queries leave frontends out)."""
+    attributes = {"e2e.layer": "frontend", "http.route": route, "e2e.workflow.type": "browse"}
+    return {
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "web"}}]},
+        "scopeSpans": [
+            {
+                "scope": {"name": "e2e-otel.browser"},
+                "spans": [
+                    {
+                        "traceId": "APBnqgupArejzh1OX2Bxgg==",
+                        "spanId": "AAAAAAAAAQE=",
+                        "name": f"page {route}",
+                        "kind": "SPAN_KIND_INTERNAL",
+                        "startTimeUnixNano": "1699999999000000000",
+                        "endTimeUnixNano": str(1699999999000000000 + ms * 1_000_000),
+                        "attributes": [
+                            {"key": k, "value": {"stringValue": v}} for k, v in attributes.items()
+                        ],
+                        "status": {},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def test_what_span_metrics_cannot_see_stays_with_prometheus_there() -> None:
+    page = [_page_load("/products", 900)]
+    both = analyze_backends(
+        CONFIG,
+        prometheus=prometheus(p95="50"),
+        tempo=tempo(extra=page),
+        window=WINDOW,
+        baseline=WINDOW,
+        now=NOW,
+    )
+    # The slow page stays (Prometheus counts no frontend); the API endpoint it judged goes.
+    assert {r.rule for r in both.recommendations} == {"slow_frontend", "n_plus_one"}
+    (thresholds,) = [s for s in both.sections if s.name == "thresholds"]
+    assert [(row[0], row[1], row[-1]) for row in thresholds.rows] == [
+        ("endpoint", f"GET {ROUTE}", "ok"),
+        ("frontend", "/products (web)", "critical"),
+    ]
 
 
 def test_a_failing_backend_raises() -> None:
