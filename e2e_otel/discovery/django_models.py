@@ -60,7 +60,7 @@ class SerializerSchema:
 class Operation:
     """One HTTP method of an endpoint with the policy DRF applies to it."""
 
-    method: str  # GET, POST, ...; "*" when a plain function accepts anything
+    method: str  # GET, POST, ...; "*": a plain function or a view's own dispatch() takes any
     handler: str  # the method or viewset action run, e.g. "get", "list", "publish"
     serializer: str | None = None  # get_serializer_class() / serializer_class, dotted
     # Serializers the handler's own code instantiates (APIViews without serializer_class).

@@ -136,6 +136,10 @@ def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> d
         kind = "api_view" if wrapped else ("apiview" if _is_drf(cls) else "django")
         handlers = {m: m for m in cls.http_method_names if _handles(cls, m)}
     implicit = [m for m in ("head", "options") if m not in handlers and _implicit(cls, m, handlers)]
+    if not handlers and _own_dispatch(cls):
+        # graphene-django's and strawberry's GraphQLView: dispatch() answers every method
+        # itself, HEAD and OPTIONS included, with no handler method per HTTP method.
+        handlers, implicit = {"*": "dispatch"}, []
     operations = []
     for method in _ordered(handlers):
         op: dict[str, Any] = {"method": method.upper(), "handler": handlers[method]}
@@ -192,17 +196,28 @@ def _api_view_function(cls: Any) -> Any:
 
 def _handles(cls: type, method: str) -> bool:
     """Defined by the view itself: Django's and DRF's base ``options`` answer for everyone."""
-    from django.views import View
-
     handler = getattr(cls, method, None)
     if method != "options" or handler is None:
         return handler is not None
-    bases = [View.options]
+    return handler not in _stock(cls, "options")
+
+
+def _own_dispatch(cls: Any) -> bool:
+    """Whether ``dispatch`` is the view's own, not Django's or DRF's (which route to the
+    handler methods), seen through decorators such as ``method_decorator(name="dispatch")``."""
+    return inspect.unwrap(cls.dispatch) not in _stock(cls, "dispatch")
+
+
+def _stock(cls: type, name: str) -> list[Any]:
+    """Django's ``View`` method ``name``, and DRF's ``APIView`` one for a DRF view."""
+    from django.views import View
+
+    stock = [getattr(View, name)]
     if _is_drf(cls):
         from rest_framework.views import APIView
 
-        bases.append(APIView.options)
-    return all(handler is not base for base in bases)
+        stock.append(getattr(APIView, name))
+    return stock
 
 
 def _implicit(cls: Any, method: str, handlers: Mapping[str, str]) -> bool:

@@ -1,6 +1,7 @@
 """The real scans the contract tests join: the nextjs-shop fixture and the demo shop's
 Django project (discovered in a child process, on SQLite so no MariaDB is needed), and the
-discovery tests' small project (``fx``: routers, regex routes, a view without handlers)."""
+discovery tests' small project (``fx``: routers, regex routes, a view without handlers,
+one answering in its own dispatch)."""
 
 from __future__ import annotations
 

@@ -12,6 +12,7 @@ import pytest
 from e2e_otel import cli_map
 from tests.contract.conftest import FRONTEND, SETTINGS
 from tests.contract.test_traffic import SHOP_REQUESTS, write_requests
+from tests.discovery.test_django_scan import write_project
 from tests.integration.services import SHOP
 
 
@@ -52,6 +53,27 @@ def test_json_and_markdown_files_with_traffic(tmp_path: Path) -> None:
     assert document["version"] == 1 and document["summary"]["not_found"] == 1
     assert [r["route"] for r in document["traffic"]["undiscovered"]] == ["api/legacy/export/"]
     assert "Traffic to undiscovered routes (1):" in out_md.read_text()
+
+
+def test_a_post_to_a_view_answering_in_dispatch_passes_the_gate(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = tmp_path / "front" / "app" / "page.tsx"
+    page.parent.mkdir(parents=True)
+    page.write_text(
+        "export default async function Page() {\n"
+        "  await fetch(`${process.env.NEXT_PUBLIC_API_URL}/graphql/`, "
+        '{ method: "POST", credentials: "include" });\n'
+        "  return null;\n}\n"
+    )
+    project = write_project(tmp_path / "fx")
+    parser = argparse.ArgumentParser()
+    cli_map.add_parser(parser.add_subparsers(dest="command"))
+    argv = ["map", "--nextjs", str(page.parents[1]), "--django-settings", "fx_settings"]
+    assert cli_map.run(parser.parse_args([*argv, "--pythonpath", str(project)])) == 0
+    out, err = capsys.readouterr()
+    assert err.strip().endswith("1 calls: 1 ok")
+    assert "fx_app.views.GraphQLView" not in out.partition("<details>")[0]
 
 
 @pytest.mark.parametrize(

@@ -191,6 +191,17 @@ def test_a_view_without_handler_methods_refuses_every_method_but_options(
     assert "| (none) | `empty/` | `fx_app.views.EmptyView` |" in text
 
 
+def test_a_view_answering_in_its_own_dispatch_accepts_every_method(fx: DjangoDiscovery) -> None:
+    graphql = fx.endpoint("graphql/")  # a real View whose dispatch() handles every request
+    for method in ("POST", "GET", "DELETE"):
+        found = match([graphql], call("/graphql/", method))
+        assert (found.verdict, found.endpoint) == ("ok", graphql), method
+    assert methods_not_in([graphql], {("graphql/", "POST")}) == ()
+    assert methods_not_in([graphql], set()) == (
+        EndpointMethods("graphql/", "graphql/", "fx_app.views.GraphQLView", ("*",)),
+    )
+
+
 def test_unknown_method_is_unresolved_but_names_the_endpoint() -> None:
     found = match(PRODUCTS, call("/api/products/", None))
     assert (found.verdict, found.endpoint) == ("unresolved", PRODUCTS[0])

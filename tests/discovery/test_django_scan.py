@@ -74,6 +74,9 @@ class PublishSerializer(serializers.Serializer):
 """
 VIEWS = """
 from django.http import HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django.views.generic import RedirectView, TemplateView
 from rest_framework import permissions, viewsets
@@ -112,9 +115,21 @@ class AuthorViewSet(viewsets.ReadOnlyModelViewSet):
 def ping(request):
     return Response(s.PublishSerializer({"at": None}).data)
 
+@method_decorator(never_cache, name="dispatch")
 class EmptyView(APIView):
-    # No handler methods: DRF answers 405 to everything but OPTIONS.
+    # No handler methods: DRF answers 405 to everything but OPTIONS (its dispatch, decorated).
     pass
+
+class GraphQLView(View):
+    # As graphene-django's and strawberry's: no get()/post(), dispatch() answers any method.
+    def dispatch(self, request, *args, **kwargs):
+        return HttpResponse()
+
+class HookView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    def dispatch(self, request, *args, **kwargs):
+        return HttpResponse()
 
 class HomeView(TemplateView):
     template_name = "home.html"
@@ -154,6 +169,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("any/", views.anything),
     path("empty/", views.EmptyView.as_view(), name="empty"),
+    path("graphql/", views.GraphQLView.as_view(), name="graphql"),
+    path("hook/", views.HookView.as_view(), name="hook"),
 ]
 """
 
@@ -273,6 +290,19 @@ def test_the_table_names_function_views_once_and_lists_views_without_handlers(
     assert anything.split()[:3] == ["*", "/any/", "fx_app.views.anything"]
     ping = next(line for line in lines if line.startswith("POST") and " /api/ping/ " in line)
     assert ping.split()[2] == "fx_app.views.ping.post"
+
+
+def test_a_view_answering_in_its_own_dispatch_takes_any_method(scan: DjangoDiscovery) -> None:
+    graphql, hook = scan.endpoint("graphql/"), scan.endpoint("hook/")
+    assert [(op.method, op.handler) for op in graphql.operations] == [("*", "dispatch")]
+    assert (graphql.kind, graphql.implicit_methods) == ("django", ())
+    assert (hook.methods, hook.operation("*").permissions) == (("*",), (f"{PERMS}.AllowAny",))
+    # Django's or DRF's own dispatch, however decorated, routes to handlers: there are none.
+    empty = scan.endpoint("empty/")
+    assert (empty.operations, empty.implicit_methods) == ((), ("OPTIONS",))
+    lines = cli_discover_django.render_text(scan).splitlines()
+    line = next(line for line in lines if " /graphql/ " in line)
+    assert line.split()[:3] == ["*", "/graphql/", "fx_app.views.GraphQLView.dispatch"]
 
 
 def test_the_mounted_admin_is_listed(scan: DjangoDiscovery) -> None:
