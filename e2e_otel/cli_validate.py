@@ -47,7 +47,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Validate; print the table (or the JSON with ``--json -``); return the exit code."""
     try:
-        from e2e_otel.validation.runner import Runner, ServerUnreachable, probe, without_userinfo
+        from e2e_otel.sources.redact import without_userinfo
+        from e2e_otel.validation.runner import Runner, ServerUnreachable, probe
     except ImportError as exc:
         print(f"e2e-otel: error: {exc}; pip install 'e2e-otel[analyzer]'", file=sys.stderr)
         return 2

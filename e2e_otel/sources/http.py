@@ -22,7 +22,7 @@ from typing import Any, Self
 import httpx
 
 from e2e_otel.config import Backend, Config
-from e2e_otel.sources.redact import redact_url, scrub
+from e2e_otel.sources.redact import redact_url, scrub, unencoded_userinfo
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -49,6 +49,12 @@ def parse_base_url(backend: str, url: str) -> httpx.URL:
     """``url`` parsed; a :class:`BackendError` (without the URL's password) unless it is an
     http(s) URL with a host and a valid port."""
     shown = redact_url(url)
+    if unencoded_userinfo(url):
+        reason = (
+            "invalid URL: the user or password holds a character that must be percent-encoded "
+            "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40)"
+        )
+        raise BackendError(backend, shown, reason)
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:
@@ -90,6 +96,10 @@ class JsonClient:
         self.base_url = base_url.rstrip("/")
         self.display_url = redact_url(self.base_url)
         parsed = parse_base_url(backend, self.base_url)
+        if token and (parsed.username or parsed.password):
+            # httpx would send the URL's user and password instead of the token.
+            reason = "give a token (token_env) or a user:password in the URL, not both"
+            raise BackendError(backend, self.display_url, reason)
         # A password shorter than 4 characters would blank out unrelated text instead.
         password = parsed.password if len(parsed.password) >= 4 else ""
         self._secrets = tuple(s for s in (token, password) if s)
@@ -167,21 +177,22 @@ class JsonClient:
             wait: float | None = None
             try:
                 timeout = self._timeout if left is None else min(self._timeout, left)
-                response = self._client.get(url, params=params, timeout=timeout)
+                with self._client.stream("GET", url, params=params, timeout=timeout) as response:
+                    content = self._read(response, shown)
             except httpx.TimeoutException:
                 failure, status = "timed out", None
             except httpx.TransportError as exc:
-                failure = self._scrub(f"cannot connect ({type(exc).__name__}: {exc})")
+                failure = self.scrub(f"cannot connect ({type(exc).__name__}: {exc})")
                 status = None
             except httpx.InvalidURL as exc:
-                reason = self._scrub(f"invalid URL ({exc})")
+                reason = self.scrub(f"invalid URL ({exc})")
                 raise BackendError(self.backend, shown, reason) from None
             else:
                 if response.status_code < 400:
-                    return _decode(self.backend, shown, response)
+                    return _decode(self.backend, shown, content)
                 failure, status = f"HTTP {response.status_code}", response.status_code
                 if status not in RETRY_STATUSES:
-                    detail = self._scrub(_detail(response))
+                    detail = _detail(self.scrub(content.decode("utf-8", "replace")))
                     reason = f"{failure}: {detail}" if detail else failure
                     raise BackendError(self.backend, shown, reason, status)
                 wait = self._retry_after(response)
@@ -191,8 +202,17 @@ class JsonClient:
                 self._sleep(delay if left is None else min(delay, left))
         raise BackendError(self.backend, shown, f"{failure} after {attempts} attempts", status)
 
-    def _scrub(self, text: str) -> str:
+    def scrub(self, text: str) -> str:
+        """``text`` with the token and the URL's password blanked (for server-given text)."""
         return scrub(text, self._secrets)
+
+    def _read(self, response: httpx.Response, shown: str) -> bytes:
+        """The body, chunk by chunk, so the run's time limit also ends a slow download."""
+        chunks = []
+        for chunk in response.iter_bytes():
+            chunks.append(chunk)
+            self._remaining(shown)
+        return b"".join(chunks)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -215,17 +235,16 @@ class JsonClient:
         return seconds if math.isfinite(seconds) else None
 
 
-def _decode(backend: str, url: str, response: httpx.Response) -> Any:
+def _decode(backend: str, url: str, content: bytes) -> Any:
     try:
-        return response.json()
+        return json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackendError(backend, url, f"invalid JSON in the response: {exc}") from exc
 
 
-def _detail(response: httpx.Response) -> str:
-    """What the server said about a refused request: its JSON ``error``/``message`` field, else
-    the start of the body."""
-    text = response.text
+def _detail(text: str) -> str:
+    """What the server said about a refused request (its body, secrets already blanked): the
+    JSON ``error``/``message`` field, else the start of the body."""
     try:
         body = json.loads(text)
     except ValueError:

@@ -82,9 +82,10 @@ class PrometheusClient(BackendClient):
             body = self.http.get(path, params)
             if not isinstance(body, dict) or body.get("status") != "success":
                 error = body.get("error") if isinstance(body, dict) else None
-                raise self._malformed(path, f"query failed: {error or 'status is not success'}")
+                reason = self.http.scrub(f"query failed: {error or 'status is not success'}")
+                raise self._malformed(path, reason)
             for warning in body.get("warnings") or ():
-                text = f"prometheus warned: {' '.join(str(warning).split())}"
+                text = self.http.scrub(f"prometheus warned: {' '.join(str(warning).split())}")
                 if text not in self.warnings:
                     self.warnings.append(text)
             data = body.get("data") or {}

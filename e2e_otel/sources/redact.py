@@ -4,18 +4,39 @@ Standard library only, so the command line can use it without the backends' depe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+
+#: Characters that end the host part of a URL early when left unencoded in a password.
+UNENCODED = "/?#"
+
+
+def split_userinfo(url: str) -> tuple[str, str, str]:
+    """``url`` as (``scheme://``, ``user:password@``, the rest). The user part runs to the
+    last ``@``, so a password holding an unencoded ``/``, ``?``, ``#`` or ``@`` is still all
+    of it (a URL parser would read part of it as the host or the path). The middle is empty
+    when no ``@`` follows the scheme."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url, "", ""
+    user, _, host = rest.rpartition("@")
+    return scheme + sep, user + "@", host
 
 
 def redact_url(url: str) -> str:
     """``url`` with the user and password it carries replaced by ``***`` (for messages)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "(an invalid URL)"
-    if "@" not in parts.netloc:
-        return url
-    return parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+    prefix, userinfo, rest = split_userinfo(url)
+    return f"{prefix}***@{rest}" if userinfo else url
+
+
+def without_userinfo(url: str) -> str:
+    """``url`` without its ``user:password@`` part (unchanged when it has none)."""
+    prefix, _, rest = split_userinfo(url)
+    return prefix + rest
+
+
+def unencoded_userinfo(url: str) -> bool:
+    """Whether the user or password of ``url`` holds a character that must be percent-encoded
+    for the URL to mean what it says (``/`` as %2F, ``?`` as %3F, ``#`` as %23)."""
+    return any(char in split_userinfo(url)[1] for char in UNENCODED)
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from e2e_otel.config import Threshold
+from e2e_otel.sources.redact import without_userinfo
 from e2e_otel.validation.auth import Authenticator, LoginError
 from e2e_otel.validation.models import (
     CheckResult,
@@ -34,18 +34,6 @@ _SNIPPET = 160  # characters of an error body quoted in a reason
 
 class ServerUnreachable(Exception):
     """Nothing answers at the base URL; ``str()`` is one line."""
-
-
-def without_userinfo(url: str) -> str:
-    """``url`` without its ``user:password@`` part (unchanged when it has none)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:  # httpx will refuse it too: only keep its credentials out of the message
-        scheme, sep, rest = url.partition("://")
-        return scheme + sep + rest.rpartition("@")[2]
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def probe(

@@ -60,13 +60,15 @@ def test_credentials_in_an_unreachable_or_invalid_base_url_are_not_shown(
     host: str, shown: str
 ) -> None:
     port = free_port()
-    url = f"http://{URL_CREDENTIALS}@{host.format(port=port)}"
-    run = run_cli("--base-url", url, "--django-settings", "x.settings")
-    assert run.code == 2
-    warning, error = run.stderr.splitlines()
-    assert warning.startswith("e2e-otel: warning: --base-url holds credentials")
-    assert error.startswith(f"e2e-otel: error: cannot reach {shown.format(port=port)}")
-    assert URL_CREDENTIALS.split(":")[1] not in run.stderr
+    # Also with "/", "?" or "#" left unencoded in the password, which ends a URL's host early.
+    for credentials in (URL_CREDENTIALS, URL_CREDENTIALS + "/x?y#z"):
+        url = f"http://{credentials}@{host.format(port=port)}"
+        run = run_cli("--base-url", url, "--django-settings", "x.settings")
+        assert run.code == 2
+        warning, error = run.stderr.splitlines()
+        assert warning.startswith("e2e-otel: warning: --base-url holds credentials")
+        assert error.startswith(f"e2e-otel: error: cannot reach {shown.format(port=port)}")
+        assert URL_CREDENTIALS.split(":")[1] not in run.stderr
 
 
 def _with_requests(tmp_path: Path, text: str) -> tuple[Path, CliRun]:
