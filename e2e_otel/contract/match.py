@@ -30,7 +30,7 @@ from collections.abc import Iterable, Sequence
 from e2e_otel.contract import paths
 from e2e_otel.contract.credentials import missing_credentials
 from e2e_otel.contract.models import CallMatch, EndpointMethods, ParamBinding, Verdict
-from e2e_otel.contract.patterns import EndpointPattern, endpoint_pattern
+from e2e_otel.contract.patterns import EndpointPattern, endpoint_pattern, reach_prefix
 from e2e_otel.discovery.django_models import ANY_METHOD, DjangoEndpoint
 from e2e_otel.discovery.nextjs_models import ApiCall, Route, UrlBase
 
@@ -48,13 +48,14 @@ class Matcher:
         api_bases: Iterable[str] = (),
     ) -> None:
         self._endpoints: list[EndpointPattern] = []
-        # Patterns whose regex does not compile here: each might match any path.
-        self._unevaluable: list[tuple[DjangoEndpoint, str]] = []
+        # Patterns whose regex does not compile here, with the error and the literal start
+        # of the paths they match: each might match any path starting so.
+        self._unevaluable: list[tuple[DjangoEndpoint, str, str]] = []
         for endpoint in endpoints:
             try:
                 self._endpoints.append(endpoint_pattern(endpoint))
             except re.error as exc:
-                self._unevaluable.append((endpoint, str(exc)))
+                self._unevaluable.append((endpoint, str(exc), reach_prefix(endpoint)))
         self._nextjs = tuple(
             (route, paths.nextjs_regex(route))
             for route in nextjs_routes
@@ -137,11 +138,15 @@ class Matcher:
         if maybe:
             notes.append(f"a run-time part stands for route text; could be {', '.join(maybe)}")
             return CallMatch(call, "unresolved", "django", path.text, notes=tuple(notes))
-        if self._unevaluable:
-            notes += [
-                f"the regex of {e.route} cannot be evaluated here ({why}); it might match"
-                for e, why in self._unevaluable
-            ]
+        # With the trailing slash APPEND_SLASH would add, if it has none: /odd reaches odd/.
+        slashed = path.probe if path.probe.endswith("/") else path.probe + "/"
+        broken = [
+            f"the regex of {e.route} cannot be evaluated here ({why}); it might match"
+            for e, why, prefix in self._unevaluable
+            if paths.could_start_with(slashed, prefix)
+        ]
+        if broken:
+            notes += broken
             return CallMatch(call, "unresolved", "django", path.text, notes=tuple(notes))
         notes.append(f"no Django URL pattern matches {path.text}")
         return CallMatch(call, "not_found", "django", path.text, notes=tuple(notes))

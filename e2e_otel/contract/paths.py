@@ -47,6 +47,15 @@ def _is_probe(char: str) -> bool:
     return _PROBE_FIRST <= ord(char) < _PROBE_FIRST + 0x1900
 
 
+def could_start_with(probe: str, prefix: str) -> bool:
+    """Whether the path ``probe`` stands for could start with ``prefix``: it does, or a
+    run-time part sits where they first differ (its value could be the rest)."""
+    for ours, theirs in zip(probe, prefix, strict=False):
+        if ours != theirs:
+            return _is_probe(ours)
+    return len(probe) >= len(prefix)
+
+
 def call_path(url: UrlTemplate) -> CallPath | None:
     """The normalized path of a resolved URL (None when it is built at run time): the path
     of the base's literal origin (``http://host/api``) put first, query and fragment dropped,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from e2e_otel.contract.paths import PROBES
 from e2e_otel.discovery.django_models import DjangoEndpoint
-from e2e_otel.discovery.django_regex import widen
+from e2e_otel.discovery.django_regex import literal_prefix, widen
 
 # Django's built-in path converters (django.urls.converters); unknown names are custom
 # converters, whose regex we cannot see, so they accept one segment like ``str``.
@@ -79,11 +79,11 @@ def endpoint_pattern(endpoint: DjangoEndpoint) -> EndpointPattern:
     """The endpoint's matcher. Raises :class:`re.error` when a regex discovery reported
     cannot be compiled here (syntax of a newer Python than ours, say)."""
     if endpoint.regex:
-        pieces = tuple(re.compile(widen(regex, PROBES)) for regex in endpoint.regex)
-        try:
-            loose = tuple(re.compile(widen(regex, PROBES, loose=True)) for regex in endpoint.regex)
-        except re.error:  # a widened class inside a lookbehind is no longer fixed-width
-            loose = pieces
+        pieces = tuple(_first_compiling(widen(r, PROBES), r) for r in endpoint.regex)
+        loose = tuple(
+            _first_compiling(widen(r, PROBES, loose=True), widen(r, PROBES), r)
+            for r in endpoint.regex
+        )
         return EndpointPattern(endpoint, pieces, loose=loose)
     names = {f"p{i}": name for i, name in enumerate(_TEMPLATE_PARAM.findall(endpoint.template))}
     try:
@@ -91,6 +91,33 @@ def endpoint_pattern(endpoint: DjangoEndpoint) -> EndpointPattern:
     except re.error:  # a hand-written regex our template split badly: one segment per param
         regex = re.compile(_template_pattern(endpoint, custom_regex=False))
     return EndpointPattern(endpoint, (regex,), names)
+
+
+def _first_compiling(*candidates: str) -> re.Pattern[str]:
+    """The first of ``candidates`` (widest first) that compiles: widening can break a regex,
+    as a group or class inside a lookbehind is no longer fixed-width; that piece then takes a
+    run-time part nowhere. :class:`re.error` when the last, the regex itself, does not."""
+    for candidate in candidates[:-1]:
+        try:
+            return re.compile(candidate)
+        except re.error:
+            continue
+    return re.compile(candidates[-1])
+
+
+def reach_prefix(endpoint: DjangoEndpoint) -> str:
+    """Literal text every path the endpoint's regexes match starts with, read without
+    compiling them (for a regex that does not compile here): each ``^``-anchored piece's
+    literal start, up to the first piece that is not literal throughout."""
+    out = []
+    for regex in endpoint.regex:
+        if not regex.startswith("^"):  # searched for anywhere in what is left
+            break
+        text, whole = literal_prefix(regex)
+        out.append(text)
+        if not whole:
+            break
+    return "".join(out)
 
 
 def _template_pattern(endpoint: DjangoEndpoint, *, custom_regex: bool) -> str:

@@ -1,5 +1,6 @@
 """Reading Django's regex URL patterns (``re_path``) by their groups: the template a pattern
-stands for, and the pattern widened so its groups accept a run-time part.
+stands for, the pattern widened so its groups accept a run-time part, and the literal text
+every path it matches starts with.
 
 Standard library only: the child scanner (:mod:`e2e_otel.discovery.django_scan`) loads this
 file with ``runpy`` inside the project's interpreter, and the contract map imports it.
@@ -16,6 +17,13 @@ _QUANTIFIER = re.compile(r"(?:[*+?]|\{\d*(?:,\d*)?\})?[?+]?")
 # What follows "(" before a group's body: a name, a lookaround or non-capturing marker,
 # scoped flags; a back-reference, comment, conditional or global flags is all head, no body.
 _GROUP_HEAD = re.compile(r"\?(?:P<\w+>|<[=!]|[:=!>]|[aiLmsux-]*:|P=\w+$|#.*|\(\w+\)|[aiLmsux]+$)?")
+
+# Metacharacters outside a class; an escaped punctuation character is literal text.
+_META = frozenset(".^$*+?{}[]|()\\")
+# Quantifiers that may drop the character before them ("+" keeps at least one).
+_OPTIONAL = frozenset("*?{")
+# A global case-insensitive flag, which older Pythons accepted anywhere in the pattern.
+_GLOBAL_IGNORECASE = re.compile(r"\(\?[aLmsux]*i[aLmsux]*\)")
 
 
 def regex_template(regex: str, params: dict[str, str]) -> str:
@@ -115,3 +123,44 @@ def widen(regex: str, alternative: str, *, loose: bool = False) -> str:
             out.append(f"(?:{regex[i : quantifier.end()]}|{alternative})")
             i = quantifier.end()
     return "".join(out)
+
+
+def literal_prefix(regex: str) -> tuple[str, bool]:
+    """The literal text every match of ``regex`` (its ``^`` dropped) starts with, and whether
+    that text is the whole regex. Read as text, so it works on a regex that does not compile
+    here: up to the first metacharacter, less a character a quantifier may drop; nothing when
+    an alternation or a case-insensitive flag could change the start."""
+    body = regex.removeprefix("^")
+    if _GLOBAL_IGNORECASE.search(body) or _alternates(body):
+        return "", False
+    out, i = [], 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body) and not body[i + 1].isalnum():
+            out.append(body[i + 1])
+            i += 2
+            continue
+        if char in _META:
+            if char in _OPTIONAL and out:
+                out.pop()
+            return "".join(out), False
+        out.append(char)
+        i += 1
+    return "".join(out), True
+
+
+def _alternates(regex: str) -> bool:
+    """Whether ``regex`` has a ``|`` outside its groups and classes."""
+    i = 0
+    while i < len(regex):
+        char = regex[i]
+        if char == "|":
+            return True
+        if char == "(":
+            i = group_end(regex, i)
+        elif char == "[":
+            i = _class_end(regex, i)
+        elif char == "\\":
+            i += 1
+        i += 1
+    return False

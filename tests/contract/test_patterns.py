@@ -1,13 +1,19 @@
 """Regex routes (``re_path``) resolved with the regexes discovery reports, on the real scan of
 the discovery tests' project (``fx``): quantifiers and alternations match, run-time parts fill groups,
-and a regex that cannot be evaluated leaves calls unresolved instead of 404."""
+a regex widening would break is matched as written, and one that cannot be evaluated leaves the
+calls it might match unresolved instead of 404."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
+import pytest
+
 from e2e_otel.contract.models import ParamBinding
+from e2e_otel.contract.paths import PROBES
 from e2e_otel.discovery.django_models import DjangoDiscovery, DjangoEndpoint
+from e2e_otel.discovery.django_regex import widen
 from tests.contract.test_match import call, endpoint, match
 
 
@@ -51,9 +57,29 @@ def test_positional_groups_are_passed_only_without_named_ones() -> None:
     assert [(p.expression, p.name) for p in found.parameters] == [("s", "arg0"), ("42", "arg1")]
 
 
-def test_a_regex_that_does_not_compile_here_leaves_calls_unresolved() -> None:
-    broken = replace(endpoint("odd/{x}/"), regex=(r"^odd/(?P<x>[9-0]+)/$",))
-    found = match([endpoint("api/products/"), broken], call("/odd/1/"))
-    assert (found.verdict, found.endpoint) == ("unresolved", None)
-    assert "cannot be evaluated here" in found.notes[-1]
-    assert match([endpoint("api/products/"), broken], call("/api/products/")).verdict == "ok"
+def test_a_regex_widening_would_break_is_matched_as_written(fx: DjangoDiscovery) -> None:
+    feed = named(fx, "feed")
+    with pytest.raises(re.error, match="look-behind requires fixed-width"):
+        re.compile(widen(feed.regex[0], PROBES))
+    found = match(list(fx.endpoints), call("/feed/latest/"))
+    assert (found.verdict, found.endpoint) == ("ok", feed)
+    assert match(list(fx.endpoints), call("/feed/oldest/")).verdict == "not_found"
+
+
+def test_a_regex_that_does_not_compile_here_leaves_calls_it_might_match_unresolved(
+    fx: DjangoDiscovery,
+) -> None:
+    broken = replace(endpoint("odd/{x}/"), regex=("^api/", r"^odd/(?P<x>[9-0]+)/$"))
+    endpoints = [*fx.endpoints, broken]
+    for path in ("/api/odd/1/", "/api/odd"):  # APPEND_SLASH would try /api/odd/
+        found = match(endpoints, call(path))
+        assert (found.verdict, found.endpoint) == ("unresolved", None), path
+        assert "cannot be evaluated here" in found.notes[-1]
+    for path in ("/{seg}/odd/1/", "/api/{seg}/"):  # a run-time part could be its text
+        found = match([broken], call(path, params=("seg",)))
+        assert (found.verdict, found.endpoint) == ("unresolved", None), path
+    # Other 404s stay 404s: no path starting so reaches the broken pattern.
+    for path in ("/api/ode/1/", "/odd/1/", "/vx/status/"):
+        found = match(endpoints, call(path))
+        assert found.verdict == "not_found", (path, found.notes)
+    assert match(endpoints, call("/api/ping/")).verdict == "ok"

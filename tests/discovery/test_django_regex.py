@@ -1,5 +1,6 @@
 """Regex URL patterns read by their groups: widening groups (and, loosely, classes) to accept
-a run-time part without changing group numbers, names or what the rest matches."""
+a run-time part without changing group numbers, names or what the rest matches; the literal
+start of every path a pattern matches, read without compiling it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pytest
 
-from e2e_otel.discovery.django_regex import widen
+from e2e_otel.discovery.django_regex import literal_prefix, widen
 
 
 @pytest.mark.parametrize(
@@ -29,3 +30,21 @@ def test_loose_widens_classes_with_their_quantifier_and_non_capturing_groups() -
     loose = widen(r"^v[0-9]{1,3}/(?:a|b)/\w+$", "X", loose=True)
     assert loose == r"^v(?:[0-9]{1,3}|X)/(?:(?:a|b)|X)/(?:\w+|X)$"
     assert re.fullmatch(loose, "vX/X/X") and re.fullmatch(loose, "v12/a/word")
+
+
+@pytest.mark.parametrize(
+    ("regex", "prefix"),
+    [
+        (r"^odd/(?P<x>[9-0]+)/$", ("odd/", False)),  # [9-0] does not compile: read as text
+        ("^api/", ("api/", True)),
+        (r"^v1\.0/items/$", ("v1.0/items/", False)),  # escaped punctuation is text
+        ("^items?/", ("item", False)),  # "s" may be missing
+        ("^ab+c", ("ab", False)),  # "b" may not
+        ("^archive/(?:jan|feb)/$", ("archive/", False)),  # the alternation is inside a group
+        ("^a/|^b/", ("", False)),  # a path may start with either
+        ("^api/(?i)x/$", ("", False)),  # older Pythons: the flag covers "api/" too
+        (r"^\d+/", ("", False)),
+    ],
+)
+def test_literal_prefix(regex: str, prefix: tuple[str, bool]) -> None:
+    assert literal_prefix(regex) == prefix
