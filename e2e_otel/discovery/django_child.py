@@ -26,9 +26,9 @@ DEFAULT_TIMEOUT_S = 120.0
 
 
 class DjangoChildError(Exception):
-    """The child could not answer. ``kind``: ``pythonpath`` (a directory that does not
-    exist), ``settings``, ``setup``, ``database`` (a forbidden database access), ``django``,
-    ``task``, ``timeout`` or ``crash``."""
+    """The child could not answer. ``kind``: ``pythonpath`` (the first entry, the working
+    directory, is not a directory), ``settings``, ``setup``, ``database`` (a forbidden
+    database access), ``django``, ``task``, ``timeout`` or ``crash``."""
 
     def __init__(self, kind: str, message: str) -> None:
         super().__init__(message)
@@ -54,11 +54,12 @@ def run_django_task(
     code that swallowed the refusal). ``request`` travels on stdin, so secrets in it (a
     password) never show in the process list.
     """
-    for entry in map(Path, pythonpath):
-        # Checked here: as the child's working directory it would fail as "cannot start".
-        if not entry.is_dir():
-            why = "is not a directory" if entry.exists() else "does not exist"
-            raise DjangoChildError("pythonpath", f"pythonpath directory {entry} {why}")
+    # Checked here: as the child's working directory it would fail as "cannot start". The
+    # others are only sys.path entries, where Python takes a missing directory or a .zip.
+    if pythonpath and not Path(pythonpath[0]).is_dir():
+        first = Path(pythonpath[0])
+        why = "is not a directory" if first.exists() else "does not exist"
+        raise DjangoChildError("pythonpath", f"pythonpath directory {first} {why}")
     paths = [str(Path(p).resolve()) for p in pythonpath]
     payload = {
         **(request or {}),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -377,6 +378,18 @@ def test_a_missing_pythonpath_directory_is_named_not_the_interpreter(
     assert cli_discover_django.run(args) == 2
     err = capsys.readouterr().err
     assert err == f"e2e-otel: error: pythonpath directory {missing} does not exist\n"
+
+
+def test_only_the_first_pythonpath_entry_must_be_a_directory(tmp_path: Path) -> None:
+    # The URLconf lives in a zip further down the path, next to a directory that is gone:
+    # Python's sys.path takes both, so the scan does too.
+    root = write_project(tmp_path / "root")
+    archive = tmp_path / "urls.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.write(root / "fx_urls.py", "fx_urls.py")
+    (root / "fx_urls.py").unlink()
+    entries = [str(root), str(tmp_path / "gone"), str(archive)]
+    assert discover_django("fx_settings", pythonpath=entries).endpoint("graphql/").methods == ("*",)
 
 
 def test_broken_urlconf_names_it(tmp_path: Path) -> None:
