@@ -1,7 +1,8 @@
 """``e2e-otel db health``: check a MySQL/MariaDB database (see docs/db-health.md).
 
 Exit codes: 0 report produced; 2 one readable error line (bad --dsn, connection refused,
-unwritable output). The password is never printed.
+unwritable output). The DSN is printed without its password; error text is scrubbed of it
+(see :meth:`e2e_otel.dbhealth.connection.Dsn.scrub` for the passwords left alone).
 """
 
 from __future__ import annotations

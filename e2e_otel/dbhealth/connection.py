@@ -1,7 +1,8 @@
 """The ``--dsn`` (``mysql://user:pass@host:port/db``) and the PyMySQL connection it opens.
 
-The password never appears in a message: :meth:`Dsn.redacted` is what gets printed, and
-driver errors are scrubbed of it before they are raised again.
+The DSN is printed as :meth:`Dsn.redacted`, never with its password, and driver errors are
+scrubbed of the password before they are raised again (:meth:`Dsn.scrub`, which leaves a short
+password, or one equal to the user or database name, unmasked).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ STATEMENT_TIMEOUT_S = 10.0
 
 
 class DbHealthError(Exception):
-    """Ends ``db health`` with exit code 2; the message is one line without secrets."""
+    """Ends ``db health`` with exit code 2; the message is one line, the DSN redacted."""
 
 
 class DsnError(DbHealthError):
