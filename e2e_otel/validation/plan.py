@@ -2,7 +2,9 @@
 
 The default plan only ever reads: one GET (HEAD if the view has no GET) per discovered
 endpoint, parameterized ones only when the requests file gives their values. Unsafe methods
-are sent only when the file lists them.
+are sent only when the file lists them. A view that takes any method (a plain function, or a
+class answering in its own ``dispatch()``, like a GraphQL endpoint) may well refuse a bare GET
+with 400 or 405: its check only asks that it answers, without a server error or a 404.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ _PRIVILEGED = frozenset(
 OK = (200,)
 DENIED = (401, 403)
 UNKNOWN = (200, 401, 403)
+#: A view of unknown methods answered a GET: anything but a server error or a 404.
+ANSWERED = (200, 204, 301, 302, 304, 400, 401, 403, 405)
 
 
 def build_plan(discovery: DjangoDiscovery, requests: RequestsFile | None = None) -> Plan:
@@ -90,6 +94,8 @@ def _endpoint_checks(endpoint: DjangoEndpoint, requests: RequestsFile) -> list[T
         expected_status=OK,
         template=endpoint.template,
     )
+    if operation.method == ANY_METHOD:
+        return [_variant(base, "any method: it answers", ANSWERED, "none")]
     permissions = set(operation.permissions)
     if permissions <= _OPEN:
         return [base]

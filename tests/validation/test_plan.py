@@ -10,7 +10,7 @@ import jwt
 import pytest
 
 from e2e_otel.discovery.django import discover_django
-from e2e_otel.discovery.django_models import DjangoDiscovery
+from e2e_otel.discovery.django_models import ANY_METHOD, DjangoDiscovery, DjangoEndpoint, Operation
 from e2e_otel.validation.auth import expired_token
 from e2e_otel.validation.plan import build_plan
 from e2e_otel.validation.requests_yaml import RequestsFileError, load_requests, parse_requests
@@ -73,3 +73,21 @@ def test_the_expired_token_keeps_the_claims_and_is_rejected_only_for_its_age() -
     assert claims["exp"] < now and claims["iat"] < claims["exp"]
     header = json.loads(base64.urlsafe_b64decode(forged.split(".")[0] + "=="))
     assert header == {"alg": "HS256", "typ": "JWT"}
+
+
+def test_a_view_of_any_method_is_only_asked_to_answer() -> None:
+    # A GraphQL view answers in its own dispatch(): a bare GET may get 400, which is fine.
+    graphql = DjangoEndpoint(
+        template="graphql/",
+        route="graphql/",
+        name=None,
+        view="app.views.GraphQLView",
+        kind="django",
+        parameters={},
+        operations=(Operation(method=ANY_METHOD, handler="dispatch"),),
+    )
+    discovery = DjangoDiscovery("s.settings", "5.2", None, (graphql,), {})
+    (check,) = build_plan(discovery).requests
+    assert (check.method, check.path, check.auth) == ("GET", "/graphql/", "none")
+    assert 400 in check.expected_status and 405 in check.expected_status
+    assert 404 not in check.expected_status and 500 not in check.expected_status
