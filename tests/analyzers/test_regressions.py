@@ -174,7 +174,8 @@ def test_long_series_without_request_counts_are_coarsened_too() -> None:
     assert series.counts == ()
     coarse = regressions.coarsen(series, 500)
     assert len(coarse.points) == 400 and coarse.counts == ()
-    assert coarse.points[0] == (BASE_S, pytest.approx(101.0))  # mean of 100, 101, 102
+    assert coarse.points[0][0] == BASE_S
+    assert coarse.points[0][1] == pytest.approx(101.0)  # mean of 100, 101, 102
     result = regressions.analyze_series([series], Config(), NOW)
     (finding,) = result.recommendations
     assert finding.evidence.figures["changed_at_unix_s"] == BASE_S + 900 * 60

@@ -24,6 +24,8 @@ if not settings.configured:
 from django.http import HttpResponse
 from django.test import RequestFactory
 
+from tests.spans import attributes
+
 RULES = {
     "workflows": {
         "rules": [
@@ -49,7 +51,7 @@ def _hooked(
         request_hook(span, request)
         if response is not None:
             response_hook(span, request, response)
-    return dict(pipe.by_name("request").attributes)
+    return dict(attributes(pipe.by_name("request")))
 
 
 def test_rule_by_route_and_generated_uuid(pipe: Pipeline) -> None:

@@ -6,6 +6,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from e2e_otel import attributes as attr
 from e2e_otel.processors.errors import categorize, from_exception
 from tests.conftest import Pipeline
+from tests.spans import attributes
 
 
 class IntegrityError(Exception):
@@ -95,7 +96,7 @@ def test_db_span_exception_recorded_after_start_is_categorized(pipeline: Pipelin
         span.set_attribute("db.statement", "INSERT INTO t (sku) VALUES (%s)")
         raise IntegrityError("(1062, \"Duplicate entry 'SKU-1' for key 'sku'\")")
     exported = pipeline.by_name("INSERT")
-    assert exported.attributes[attr.ERROR_CATEGORY] == "db_integrity"
+    assert attributes(exported)[attr.ERROR_CATEGORY] == "db_integrity"
     assert exported.status.status_code is StatusCode.ERROR
 
 
@@ -108,9 +109,9 @@ def test_successful_spans_have_no_category_and_explicit_category_wins(pipeline: 
         span.set_attribute(attr.ERROR_CATEGORY, "auth_token_expired")
     with tracer.start_as_current_span("failed") as span:
         span.set_status(Status(StatusCode.ERROR))
-    assert attr.ERROR_CATEGORY not in pipeline.by_name("ok").attributes
-    assert pipeline.by_name("jwt").attributes[attr.ERROR_CATEGORY] == "auth_token_expired"
-    assert pipeline.by_name("failed").attributes[attr.ERROR_CATEGORY] == "unknown"
+    assert attr.ERROR_CATEGORY not in attributes(pipeline.by_name("ok"))
+    assert attributes(pipeline.by_name("jwt"))[attr.ERROR_CATEGORY] == "auth_token_expired"
+    assert attributes(pipeline.by_name("failed"))[attr.ERROR_CATEGORY] == "unknown"
 
 
 def test_every_category_produced_is_in_the_taxonomy() -> None:

@@ -5,6 +5,7 @@ from opentelemetry.trace import SpanKind
 from e2e_otel import attributes as attr
 from e2e_otel.processors.layer import classify
 from tests.conftest import Pipeline
+from tests.spans import attributes
 
 
 def test_layers_from_scope_and_kind(pipeline: Pipeline) -> None:
@@ -22,7 +23,7 @@ def test_layers_from_scope_and_kind(pipeline: Pipeline) -> None:
     for name, (tracer, kind) in cases.items():
         with tracer.start_as_current_span(name, kind=kind):
             pass
-    got = {name: pipeline.by_name(name).attributes[attr.LAYER] for name in cases}
+    got = {name: attributes(pipeline.by_name(name))[attr.LAYER] for name in cases}
     assert got == {
         "db": "database",
         "dbapi": "database",
@@ -38,8 +39,8 @@ def test_db_system_at_start_and_explicit_layer_win(pipeline: Pipeline) -> None:
         pass
     with tracer.start_as_current_span("fe", attributes={attr.LAYER: "frontend"}):
         pass
-    assert pipeline.by_name("q").attributes[attr.LAYER] == "database"
-    assert pipeline.by_name("fe").attributes[attr.LAYER] == "frontend"
+    assert attributes(pipeline.by_name("q"))[attr.LAYER] == "database"
+    assert attributes(pipeline.by_name("fe"))[attr.LAYER] == "frontend"
 
 
 def test_classify_is_total() -> None:

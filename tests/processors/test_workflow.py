@@ -8,6 +8,7 @@ from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from e2e_otel import attributes as attr
 from e2e_otel.config import parse_config
 from tests.conftest import Pipeline, make_pipeline
+from tests.spans import attributes
 
 
 def _remote_parent(ctx: context.Context | None = None) -> context.Context:
@@ -24,8 +25,8 @@ def test_descendants_inherit_workflow_from_the_entry_span(pipeline: Pipeline) ->
             pass
     for name in ("view", "SELECT"):
         span = pipeline.by_name(name)
-        assert span.attributes[attr.WORKFLOW_TYPE] == "checkout"
-        assert span.attributes[attr.WORKFLOW_ID] == "corr-1"
+        assert attributes(span)[attr.WORKFLOW_TYPE] == "checkout"
+        assert attributes(span)[attr.WORKFLOW_ID] == "corr-1"
 
 
 def test_workflow_comes_from_baggage_of_a_remote_parent(pipeline: Pipeline) -> None:
@@ -35,8 +36,8 @@ def test_workflow_comes_from_baggage_of_a_remote_parent(pipeline: Pipeline) -> N
     with tracer.start_as_current_span("request", context=_remote_parent(ctx)):
         pass
     span = pipeline.by_name("request")
-    assert span.attributes[attr.WORKFLOW_TYPE] == "login"
-    assert span.attributes[attr.WORKFLOW_ID] == "abc-123"
+    assert attributes(span)[attr.WORKFLOW_TYPE] == "login"
+    assert attributes(span)[attr.WORKFLOW_ID] == "abc-123"
 
 
 def test_malformed_or_unlisted_baggage_values_are_not_copied() -> None:
@@ -49,15 +50,15 @@ def test_malformed_or_unlisted_baggage_values_are_not_copied() -> None:
     ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_TYPE, "exfiltrate")
     with tracer.start_as_current_span("unlisted", context=_remote_parent(ctx)):
         pass
-    assert attr.WORKFLOW_TYPE not in p.by_name("bad").attributes
-    assert attr.WORKFLOW_ID not in p.by_name("bad").attributes
-    assert attr.WORKFLOW_TYPE not in p.by_name("unlisted").attributes
+    assert attr.WORKFLOW_TYPE not in attributes(p.by_name("bad"))
+    assert attr.WORKFLOW_ID not in attributes(p.by_name("bad"))
+    assert attr.WORKFLOW_TYPE not in attributes(p.by_name("unlisted"))
 
 
 def test_spans_outside_any_workflow_get_no_workflow(pipeline: Pipeline) -> None:
     with pipeline.provider.get_tracer("test").start_as_current_span("cron"):
         pass
-    assert attr.WORKFLOW_ID not in pipeline.by_name("cron").attributes
+    assert attr.WORKFLOW_ID not in attributes(pipeline.by_name("cron"))
 
 
 def test_concurrent_requests_do_not_leak_workflows(pipeline: Pipeline) -> None:
@@ -77,7 +78,7 @@ def test_concurrent_requests_do_not_leak_workflows(pipeline: Pipeline) -> None:
         t.join()
     for span in pipeline.spans():
         n = span.name.split("-")[1]
-        assert span.attributes[attr.WORKFLOW_ID] == f"id-{n}"
+        assert attributes(span)[attr.WORKFLOW_ID] == f"id-{n}"
 
 
 def test_processor_failures_are_counted_never_raised() -> None:
