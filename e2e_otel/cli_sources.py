@@ -112,22 +112,19 @@ def _backends_plan(
     config = replace(config, backends=backends)
     use_prometheus = bool(args.backends or args.prometheus)
     use_tempo = bool(args.backends or args.tempo)
-    from e2e_otel.sources.http import parse_base_url
-
-    for name, url, used in (
-        ("prometheus", backends.prometheus.url, use_prometheus),
-        ("tempo", backends.tempo.url, use_tempo),
-    ):
-        if used:
-            parse_base_url(name, url)  # a bad URL fails now, not at each run of a service
-    names = [
-        f"{name} {redact_url(url)}"
+    chosen = [
+        (name, url)
         for name, url, used in (
             ("prometheus", backends.prometheus.url, use_prometheus),
             ("tempo", backends.tempo.url, use_tempo),
         )
         if used
     ]
+    from e2e_otel.sources.http import parse_base_url
+
+    for name, url in chosen:
+        parse_base_url(name, url)  # a bad URL fails now, not at each run of a service
+    names = [f"{name} {redact_url(url)}" for name, url in chosen]
     max_traces = int(args.max_traces)
 
     def from_backends() -> Report:

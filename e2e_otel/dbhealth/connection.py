@@ -14,13 +14,15 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import pymysql
 
+from e2e_otel.sources.redact import PERCENT_ENCODING, unencoded_userinfo
+
 DEFAULT_PORT = 3306
 #: Passwords shorter than this are not masked in messages: as text they are too common to
 #: mask without mangling ordinary words, and too short to be a secret worth the name.
 MIN_SCRUBBED = 4
 _UNENCODED_HINT = (
     "{flag}: the user or password seems to hold a character that must be percent-encoded "
-    "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40); or pass the password with {password_flag}"
+    f"{PERCENT_ENCODING}; or pass the password with {{password_flag}}"
 )
 CONNECT_TIMEOUT_S = 5
 #: Each statement the checks run is bounded by this, server-side (seconds).
@@ -87,8 +89,7 @@ def parse_dsn(text: str, flag: str = "--dsn", password_flag: str = "--password-e
     except DsnError:
         # "/", "?" or "#" in a password ends the host part early: the real cause, not the
         # missing host or the bad port it looks like.
-        userinfo = text.partition("://")[2].rpartition("@")[0]
-        if any(char in userinfo for char in "/?#"):
+        if unencoded_userinfo(text):
             hint = _UNENCODED_HINT.format(flag=flag, password_flag=password_flag)
             raise DsnError(hint) from None
         raise

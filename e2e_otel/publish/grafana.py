@@ -18,7 +18,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
-from urllib.parse import urlsplit
 
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaException, GrafanaTimeoutError
@@ -26,6 +25,7 @@ from grafana_client.client import GrafanaException, GrafanaTimeoutError
 from e2e_otel.analyzers.models import Recommendation, Report
 from e2e_otel.analyzers.series import ERROR_RATE_REGRESSION, REGRESSION_RULES
 from e2e_otel.config import Config
+from e2e_otel.sources.redact import without_userinfo
 
 __all__ = [
     "AnnotationCounts",
@@ -104,9 +104,8 @@ class AnnotationPublisher:
     """Publishes a report's regression findings to one Grafana (see the module docstring)."""
 
     def __init__(self, url: str, token: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
-        parts = urlsplit(url)
         # Shown in messages: without user:password, should the URL carry them.
-        self.url = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        self.url = without_userinfo(url)
         self._token = token
         self._timeout_s = timeout_s
         api = GrafanaApi.from_url(url, credential=token, timeout=timeout_s)

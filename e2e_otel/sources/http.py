@@ -22,7 +22,7 @@ from typing import Any, Self
 import httpx
 
 from e2e_otel.config import Backend, Config
-from e2e_otel.sources.redact import redact_url, scrub, unencoded_userinfo
+from e2e_otel.sources.redact import PERCENT_ENCODING, redact_url, scrub, unencoded_userinfo
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
@@ -52,7 +52,7 @@ def parse_base_url(backend: str, url: str) -> httpx.URL:
     if unencoded_userinfo(url):
         reason = (
             "invalid URL: the user or password holds a character that must be percent-encoded "
-            "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40)"
+            + PERCENT_ENCODING
         )
         raise BackendError(backend, shown, reason)
     try:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 
 #: Characters that end the host part of a URL early when left unencoded in a password.
 UNENCODED = "/?#"
+#: How to write them (and ``@``) in a user or password, for error messages.
+PERCENT_ENCODING = "('/' as %2F, '?' as %3F, '#' as %23, '@' as %40)"
 
 
 def split_userinfo(url: str) -> tuple[str, str, str]:
