@@ -11,12 +11,14 @@ from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
 from e2e_otel.config import ConfigError
+from e2e_otel.privacy import SECRET_HEADER_WORDS
 
 _logger = logging.getLogger(__name__)
 
-# Header values never recorded even if a user asks to capture these headers.
+# Header values never recorded even if a user asks to capture these headers: the contrib
+# instrumentations search each entry in the header name (the export-stage redaction enricher
+# drops the same headers, for code-based setup where this variable is not set).
 _SANITIZE = "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SANITIZE_FIELDS"
-_SECRET_HEADERS = ("authorization", "cookie", "set-cookie", "proxy-authorization")
 
 
 class E2EOtelDistro(BaseDistro):  # type: ignore[misc]
@@ -29,7 +31,7 @@ class E2EOtelDistro(BaseDistro):  # type: ignore[misc]
         os.environ.setdefault("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
         os.environ.setdefault("OTEL_PROPAGATORS", "tracecontext,baggage")
         fields = [f.strip() for f in os.environ.get(_SANITIZE, "").split(",") if f.strip()]
-        fields += [h for h in _SECRET_HEADERS if h not in {f.lower() for f in fields}]
+        fields += [w for w in SECRET_HEADER_WORDS if w not in {f.lower() for f in fields}]
         os.environ[_SANITIZE] = ",".join(fields)
 
     def load_instrumentor(self, entry_point: Any, **kwargs: Any) -> None:

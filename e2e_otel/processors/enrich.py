@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import Status
 
 from e2e_otel.processors import _guard
 
@@ -25,18 +27,27 @@ class SpanDraft:
     many times per span, so one snapshot into a dict up front is the cheapest way to read it.
     """
 
-    __slots__ = ("_changed", "_events", "attributes", "span")
+    __slots__ = ("_changed", "_events", "_status", "attributes", "span")
 
     def __init__(self, span: ReadableSpan) -> None:
         self.span = span
         self.attributes: dict[str, Any] = dict(span.attributes or {})
         # ReadableSpan.events builds a new tuple on every access: read it once.
         self._events: Sequence[Event] = span.events
+        self._status: Status = span.status
         self._changed = False
 
     @property
     def events(self) -> Sequence[Event]:
         return self._events
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def set_status_description(self, description: str) -> None:
+        self._status = Status(self._status.status_code, description)
+        self._changed = True
 
     @property
     def changed(self) -> bool:
@@ -74,14 +85,24 @@ class SpanDraft:
             parent=span.parent,
             resource=span.resource,
             attributes=attributes,
-            events=self.events,
-            links=span.links,
+            # Keep the SDK's dropped event and link counts too (the encoder reads them from
+            # a BoundedList only).
+            events=_bounded(self.events, span.dropped_events),
+            links=_bounded(span.links, span.dropped_links),
             kind=span.kind,
-            status=span.status,
+            status=self._status,
             start_time=span.start_time,
             end_time=span.end_time,
             instrumentation_scope=span.instrumentation_scope,
         )
+
+
+def _bounded(items: Sequence[Any], dropped: int) -> Sequence[Any]:
+    if not dropped:
+        return items
+    bounded: BoundedList[Any] = BoundedList.from_seq(None, items)
+    bounded.dropped = dropped
+    return bounded
 
 
 class SpanEnricher(Protocol):

@@ -1,7 +1,10 @@
 """Keep secrets and PII in the process (DESIGN.md non-negotiable 7).
 
-Authorization/Cookie headers are dropped whatever the capture settings say; SQL literal values
-are replaced by ``?`` unless the user opted in with ``privacy.keep_raw_sql``; URL query values
+Captured headers whose name looks secret (:data:`e2e_otel.privacy.SECRET_HEADER_WORDS`:
+Authorization, Cookie, X-CSRFToken, X-Auth-Token, ...) are dropped whatever the capture
+settings say; SQL literal values are replaced by ``?`` unless the user opted in with
+``privacy.keep_raw_sql``, and so are the values that database error text quotes, wherever it
+lands (exception message and stacktrace, span status description); URL query values
 (``?email=...``) are masked unless ``privacy.keep_query_values``.
 """
 
@@ -12,24 +15,12 @@ import re
 from opentelemetry.sdk.trace import Event
 
 from e2e_otel import attributes as attr
+from e2e_otel.privacy import HEADER_ATTRIBUTE_PREFIXES, is_secret_header_attribute, mask_db_values
 from e2e_otel.processors.enrich import SpanDraft
 from e2e_otel.sql.fingerprint import strip_literals
 
-_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key")
-# Captured headers become http.{request,response}.header.<name>; instrumentations spell the
-# name with "-" or "_". A fixed set of keys makes the check a few dict lookups per span.
-SECRET_HEADER_KEYS = frozenset(
-    f"http.{direction}.header.{spelling}"
-    for direction in ("request", "response")
-    for name in _SECRET_HEADERS
-    for spelling in (name, name.replace("-", "_"))
-)
 _PARAMETERS = "db.statement.parameters"
 _PARAMETER_PREFIX = "db.query.parameter."
-# MySQL error messages quote the offending value, e.g. "Duplicate entry 'a@b.c' for key 'x'".
-_VALUE_IN_MESSAGE = re.compile(
-    r"((?:entry|value:?|value for)\s+)'(?:[^'\\]|\\.|'')*'", re.IGNORECASE
-)
 
 
 # URL attributes (old and stable HTTP semantic conventions) whose query values may carry PII.
@@ -47,11 +38,6 @@ def redact_query(url: str) -> str:
     return _QUERY_VALUE.sub(rf"\1={REDACTED}", url)
 
 
-def redact_message(text: str) -> str:
-    """Mask values that database error messages quote."""
-    return _VALUE_IN_MESSAGE.sub(r"\1'?'", text)
-
-
 class RedactionEnricher:
     """Drops secret headers always; strips SQL literals unless ``keep_raw_sql``."""
 
@@ -63,7 +49,11 @@ class RedactionEnricher:
 
     def enrich(self, draft: SpanDraft) -> None:
         attributes = draft.attributes
-        secrets = attributes.keys() & SECRET_HEADER_KEYS
+        secrets = [
+            key
+            for key in attributes
+            if key.startswith(HEADER_ATTRIBUTE_PREFIXES) and is_secret_header_attribute(key)
+        ]
         if secrets:
             draft.delete(secrets)
         if not self.keep_query_values:
@@ -85,6 +75,11 @@ class RedactionEnricher:
         for index, event in enumerate(draft.events):
             if event.name == "exception" and event.attributes:
                 self._redact_event(draft, index, event)
+        description = draft.status.description
+        if description:
+            masked = mask_db_values(description)
+            if masked != description:
+                draft.set_status_description(masked)
 
     @staticmethod
     def _redact_urls(draft: SpanDraft) -> None:
@@ -111,6 +106,6 @@ class RedactionEnricher:
     @staticmethod
     def _redact_event(draft: SpanDraft, index: int, event: Event) -> None:
         original = event.attributes or {}
-        redacted = {k: redact_message(v) if isinstance(v, str) else v for k, v in original.items()}
+        redacted = {k: mask_db_values(v) if isinstance(v, str) else v for k, v in original.items()}
         if redacted != dict(original):
             draft.replace_event(index, Event(event.name, redacted, event.timestamp))

@@ -21,6 +21,15 @@ from tests.integration.services import MariaDB, ShopServer, require_mysqlclient
 
 pytestmark = pytest.mark.integration
 SECRET = "integration-test-secret-key-not-for-production-0123456789"
+# Values planted in headers and in database errors; none may reach the exported file.
+PLANTED_HEADERS = {
+    "X-CSRFToken": "planted-csrf-4f1d",
+    "X-Auth-Token": "planted-auth-9c2e",
+    "X-Password": "planted-password-77ab",
+    "X-Hub-Signature-256": "planted-signature-03cd",
+}
+PLANTED_SKU = "planted-sku-e51b"
+DUPLICATED_SKU = "SKU-00001"  # the first seeded product's, which duplicate-sku inserts again
 
 
 @dataclass
@@ -38,6 +47,7 @@ class Run:
     spans: list[SpanRecord]
     secrets: list[str]
     log: str
+    raw: str  # the exported OTLP JSON file as written
     traces: dict[str, list[SpanRecord]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -102,7 +112,13 @@ def _drive(base_url: str) -> tuple[dict[str, Call], list[str]]:
             "/api/products/",
             headers={"baggage": "e2e.workflow.type=product_fetch,e2e.workflow.id=it-bag-0002"},
         )
-        calls["product_detail_rule"] = _call(anon, "product_detail_rule", "GET", "/api/products/1/")
+        calls["product_detail_rule"] = _call(
+            anon,
+            "product_detail_rule",
+            "GET",
+            "/api/products/1/",
+            headers={**PLANTED_HEADERS, "X-Request-Source": "contract-test"},
+        )
         calls["header_workflow"] = _call(
             anon,
             "header_workflow",
@@ -115,6 +131,9 @@ def _drive(base_url: str) -> tuple[dict[str, Call], list[str]]:
         calls["not_found"] = _call(anon, "not_found", "GET", "/api/products/987654321/")
         calls["integrity"] = _call(anon, "integrity", "POST", "/api/products/duplicate-sku/")
         calls["boom"] = _call(anon, "boom", "GET", "/api/debug/boom/")
+        calls["sql_syntax"] = _call(
+            anon, "sql_syntax", "GET", "/api/debug/boom/", params={"sku": PLANTED_SKU}
+        )
         expired = jwt.encode(
             {
                 "token_type": "access",
@@ -156,8 +175,15 @@ def run(
     if driver == "mysqlclient":
         require_mysqlclient()
     traces = tmp_path_factory.mktemp(f"{mode}-{driver}") / "traces.jsonl"
+    capture_all = {
+        "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST": ".*",
+        "OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_RESPONSE": ".*",
+    }
     server = ShopServer(
-        shop_db, mode, traces, extra_env={"SHOP_SECRET_KEY": SECRET, "SHOP_DB_DRIVER": driver}
+        shop_db,
+        mode,
+        traces,
+        extra_env={"SHOP_SECRET_KEY": SECRET, "SHOP_DB_DRIVER": driver, **capture_all},
     )
     server.start()
     try:
@@ -167,7 +193,7 @@ def run(
     problems: list[object] = []
     spans = list(read_spans([traces], problems.append))
     assert not problems, problems
-    yield Run(calls, spans, secrets, log)
+    yield Run(calls, spans, secrets, log, traces.read_text())
 
 
 EXPECTED_STATUS = {
@@ -181,6 +207,7 @@ EXPECTED_STATUS = {
     "not_found": 404,
     "integrity": 500,
     "boom": 500,
+    "sql_syntax": 500,
     "expired_token": 401,
     "forbidden": 403,
     "cart_add": 201,
@@ -303,3 +330,18 @@ def test_no_credentials_or_cookies_in_telemetry(run: Run) -> None:
     assert urls, "the readiness probe's ?page=1 request should be traced"
     for url in urls:
         assert all(part.endswith("=REDACTED") for part in url.split("?", 1)[1].split("&")), url
+
+
+def test_database_error_text_and_secret_headers_never_leave_the_process(run: Run) -> None:
+    """Headers captured with ``.*`` and the values MariaDB quotes in its 1062 and 1064 errors
+    (status descriptions, exception messages and stacktraces, DB and server spans alike)."""
+    planted = [*PLANTED_HEADERS.values(), PLANTED_SKU, DUPLICATED_SKU]
+    assert [value for value in planted if value in run.raw] == []
+    # The evidence is still there, masked: the errors stay diagnosable.
+    assert "Duplicate entry '?' for key" in run.raw
+    assert "near '?' at line 1" in run.raw
+    failed_select = [s for s in run.db_spans("sql_syntax") if s.status == "error"]
+    assert failed_select and failed_select[0].attributes["e2e.error.category"] == "db_query"
+    # Capture was on: an ordinary header is recorded, so the absence above is redaction.
+    server = run.server_span("product_detail_rule")
+    assert server.attributes.get("http.request.header.x_request_source") == ("contract-test",)

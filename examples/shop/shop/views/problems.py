@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import Count
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -55,7 +56,13 @@ class DuplicateSkuView(APIView):
 
 
 class BoomView(APIView):
-    """Unhandled application exception (500)."""
+    """Unhandled application exception (500). With ``?sku=...``, a hand-written query with a
+    syntax error (a doubled WHERE) fails instead: the server's 1064 message quotes the rest of
+    the statement, the sku value included, which the telemetry must not carry."""
 
     def get(self, request: Request) -> Response:
+        sku = request.query_params.get("sku")
+        if sku is not None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id FROM shop_product WHERE WHERE sku = %s", [sku])
         raise RuntimeError("boom: deliberate failure for the e2e-otel demo")
