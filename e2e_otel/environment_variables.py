@@ -20,6 +20,14 @@ are replaced by ``?`` before a span leaves the process. Overrides ``privacy.keep
 E2E_OTEL_DISABLED: Final = "E2E_OTEL_DISABLED"
 """``true`` turns the distribution into a no-op (plain OpenTelemetry SDK behaviour)."""
 
+E2E_OTEL_SHUTDOWN_TIMEOUT: Final = "E2E_OTEL_SHUTDOWN_TIMEOUT"
+"""Seconds that flushing spans may take when the app stops (default 5); spans not exported by
+then are dropped, counted and reported in one log line."""
+
+E2E_OTEL_FLUSH_ON_SIGTERM: Final = "E2E_OTEL_FLUSH_ON_SIGTERM"
+"""``false`` leaves SIGTERM alone. Default ``true``: where SIGTERM has its default action,
+queued spans are flushed (within the shutdown budget) before the process ends."""
+
 # Read by the project's scripts and the native stack harness, not inside your application.
 
 E2E_OTEL_CACHE: Final = "E2E_OTEL_CACHE"
@@ -37,6 +45,8 @@ ALL: Final = (
     E2E_OTEL_TRACES_FILE,
     E2E_OTEL_KEEP_RAW_SQL,
     E2E_OTEL_DISABLED,
+    E2E_OTEL_SHUTDOWN_TIMEOUT,
+    E2E_OTEL_FLUSH_ON_SIGTERM,
     E2E_OTEL_CACHE,
     E2E_OTEL_OUT,
     E2E_OTEL_DB_DSN,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from collections.abc import Mapping, Sequence
@@ -12,17 +13,14 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
-    SpanExporter,
-)
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.sampling import Sampler
 
 from e2e_otel import environment_variables as env
 from e2e_otel import exporters as exp
 from e2e_otel import runtime
 from e2e_otel.config import Config, env_flag, load_config, parse_config
+from e2e_otel.lifecycle import install_sigterm_flush
 from e2e_otel.processors import (
     EnrichingSpanExporter,
     ErrorCategoryEnricher,
@@ -31,6 +29,11 @@ from e2e_otel.processors import (
     RedactionEnricher,
     SpanEnricher,
     WorkflowSpanProcessor,
+)
+from e2e_otel.processors.delivery import (
+    DEFAULT_SHUTDOWN_TIMEOUT,
+    BudgetedBatchSpanProcessor,
+    DeliverySnapshot,
 )
 
 _logger = logging.getLogger(__name__)
@@ -52,6 +55,15 @@ class Handle:
             return True
         return self.tracer_provider.force_flush(timeout_millis)
 
+    def delivery(self) -> DeliverySnapshot:
+        """Spans handed to export, exported, refused and lost so far, over every exporter."""
+        parts = [
+            p.stats.snapshot() for p in self.processors if isinstance(p, BudgetedBatchSpanProcessor)
+        ]
+        return DeliverySnapshot(
+            *(sum(getattr(part, name) for part in parts) for name in _DELIVERY_FIELDS)
+        )
+
     def shutdown(self) -> None:
         global _active
         with _lock:
@@ -65,6 +77,9 @@ class Handle:
                 processor.shutdown()
             except Exception as exc:
                 _logger.warning("e2e_otel: processor shutdown failed: %r", exc)
+
+
+_DELIVERY_FIELDS = ("ended", "exported", "failed", "failed_exports", "dropped_at_shutdown")
 
 
 def start_processors() -> list[SpanProcessor]:
@@ -87,9 +102,36 @@ def enrichers(config: Config) -> list[SpanEnricher]:
 
 
 def export_processor(exporter: SpanExporter, config: Config, batch: bool = True) -> SpanProcessor:
-    """A span processor exporting enriched spans to ``exporter``."""
+    """A span processor exporting enriched spans to ``exporter``: batched, with counted
+    delivery and a shutdown bounded by ``E2E_OTEL_SHUTDOWN_TIMEOUT``; or one span at a time."""
     wrapped = EnrichingSpanExporter(exporter, enrichers(config))
-    return BatchSpanProcessor(wrapped) if batch else SimpleSpanProcessor(wrapped)
+    if not batch:
+        return SimpleSpanProcessor(wrapped)
+    return BudgetedBatchSpanProcessor(
+        wrapped,
+        name=type(exporter).__name__,
+        shutdown_timeout=shutdown_timeout(),
+    )
+
+
+def shutdown_timeout() -> float:
+    """Seconds from ``E2E_OTEL_SHUTDOWN_TIMEOUT``; a bad value is logged, the default used."""
+    raw = os.environ.get(env.E2E_OTEL_SHUTDOWN_TIMEOUT)
+    if raw is None or not raw.strip():
+        return DEFAULT_SHUTDOWN_TIMEOUT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not math.isfinite(seconds) or seconds < 0:
+        _logger.warning(
+            "e2e_otel: %s=%r is not a number of seconds >= 0; using %g",
+            env.E2E_OTEL_SHUTDOWN_TIMEOUT,
+            raw,
+            DEFAULT_SHUTDOWN_TIMEOUT,
+        )
+        return DEFAULT_SHUTDOWN_TIMEOUT
+    return seconds
 
 
 def resolve_config(config: Config | Mapping[str, Any] | str | os.PathLike[str] | None) -> Config:
@@ -141,7 +183,15 @@ def configure(
 
         install_response_propagator()
         _active = Handle(tracer_provider=provider, config=cfg, processors=processors)
+        if env_flag(env.E2E_OTEL_FLUSH_ON_SIGTERM, True):
+            install_sigterm_flush(_shutdown_active)
         return _active
+
+
+def _shutdown_active() -> None:
+    handle = _active
+    if handle is not None:
+        handle.shutdown()
 
 
 def _tracer_provider(service_name: str | None, sampler: Sampler | None) -> TracerProvider:
