@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import logging
 import os
-from pathlib import Path
-
-import yaml
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from e2e_otel import environment_variables as env
+from e2e_otel.config_file import read_yaml
 from e2e_otel.config_parse import parse
 from e2e_otel.config_types import (
     Backend,
@@ -38,6 +38,7 @@ __all__ = [
     "Thresholds",
     "WorkflowConfig",
     "WorkflowRule",
+    "default_config",
     "env_flag",
     "load_config",
     "parse_config",
@@ -46,36 +47,53 @@ __all__ = [
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+_MAX_KEY_CHARS = 200
+_MAX_REASON_CHARS = 300
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
     """Load and validate the YAML file at ``path``, else ``$E2E_OTEL_CONFIG``, else defaults.
 
-    Raises :class:`ConfigError` naming the file, the key and the reason on any problem.
+    Raises :class:`ConfigError` naming the file, the key and the reason on any problem, the
+    file's limits included (see :mod:`e2e_otel.config_file`).
     """
     chosen = os.fspath(path) if path is not None else os.environ.get(env.E2E_OTEL_CONFIG)
     if not chosen:
-        return _apply_env(Config())
+        return default_config()
     source = str(chosen)
-    try:
-        text = Path(chosen).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(source, "<file>", "file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(source, "<file>", f"cannot read: {exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "<yaml>"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, where, f"invalid YAML: {problem}") from None
+    with _one_line_errors():
+        data = read_yaml(source)
     return _apply_env(parse_config(data, source))
+
+
+def default_config() -> Config:
+    """The built-in defaults with environment overrides: what runs when the file is bad."""
+    return _apply_env(Config())
 
 
 def parse_config(data: object, source: str = "<argument>") -> Config:
     """Validate an already-parsed mapping (e.g. from ``configure(config={...})``)."""
-    return parse(data, source)
+    with _one_line_errors():
+        return parse(data, source)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    # A key or value from the file may be megabytes long or span lines: the error stays one
+    # short line wherever it is printed or logged.
+    try:
+        yield
+    except ConfigError as exc:
+        key, reason = _one_line(exc.key, _MAX_KEY_CHARS), _one_line(exc.reason, _MAX_REASON_CHARS)
+        if (key, reason) == (exc.key, exc.reason):
+            raise
+        raise ConfigError(exc.source, key, reason) from None
+
+
+def _one_line(text: str, limit: int) -> str:
+    if not text.isprintable():
+        text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def env_flag(name: str, default: bool) -> bool:

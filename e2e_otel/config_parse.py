@@ -65,7 +65,8 @@ def _bool(value: object, source: str, key: str) -> bool:
 
 
 def _number(value: object, source: str, key: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+    # Bounded so that .inf/.nan or an int too large for a float are errors, not thresholds.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1e12:
         raise ConfigError(source, key, f"expected a positive number of milliseconds, got {value!r}")
     return float(value)
 
@@ -180,7 +181,7 @@ def _analyzers(value: object, source: str) -> Mapping[str, Mapping[str, Any]]:
 
 def _backends(value: object, source: str) -> Backends:
     data = _mapping(value, source, "backends")
-    _known(data, source, "backends.", {"tempo", "prometheus", "grafana"})
+    _known(data, source, "backends.", {"tempo", "prometheus", "grafana", "max_response_bytes"})
     defaults = Backends()
     result = {}
     for name in ("tempo", "prometheus", "grafana"):
@@ -199,7 +200,9 @@ def _backends(value: object, source: str) -> Backends:
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(source, f"backends.{name}.url", f"{url!r} is not an http(s) URL")
         token_env = raw.get("token_env", default.token_env)
-        if token_env is not None and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", str(token_env)):
+        if token_env is not None and not (
+            isinstance(token_env, str) and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", token_env)
+        ):
             raise ConfigError(
                 source, f"backends.{name}.token_env", f"{token_env!r} is not a variable name"
             )
@@ -215,10 +218,12 @@ def _backends(value: object, source: str) -> Backends:
                 raw.get("retries", default.retries), source, f"backends.{name}.retries"
             ),
         )
-    return Backends(**result)
+    limit = data.get("max_response_bytes", defaults.max_response_bytes)
+    return Backends(**result, max_response_bytes=_response_bytes(limit, source))
 
 
 _MAX_TIMEOUT_SECONDS = 600
+_RESPONSE_BYTES = (1024, 2**32)  # 1 KiB .. 4 GiB
 _MAX_RETRIES = 10
 
 
@@ -238,6 +243,14 @@ def _retries(value: object, source: str, key: str) -> int:
         raise ConfigError(
             source, key, f"expected an integer from 0 to {_MAX_RETRIES}, got {value!r}"
         )
+    return value
+
+
+def _response_bytes(value: object, source: str) -> int:
+    low, high = _RESPONSE_BYTES
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        reason = f"expected a number of bytes from {low} to {high} (4 GiB), got {value!r}"
+        raise ConfigError(source, "backends.max_response_bytes", reason)
     return value
 
 

@@ -91,9 +91,12 @@ class Backend:
 
 @dataclass(frozen=True)
 class Backends:
+    """The backends, and the largest answer read from Tempo or Prometheus (bytes)."""
+
     tempo: Backend = Backend("http://localhost:3200")
     prometheus: Backend = Backend("http://localhost:9090")
     grafana: Backend = Backend("http://localhost:3000", token_env="GRAFANA_TOKEN")
+    max_response_bytes: int = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)

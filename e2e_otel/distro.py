@@ -55,12 +55,13 @@ class E2EOtelConfigurator(_BaseConfigurator):
     """Configures tracing with our processors; instrumentors are loaded by the distro."""
 
     def _configure(self, **kwargs: Any) -> None:
+        from e2e_otel.config import default_config
         from e2e_otel.setup import configure
 
         try:
             configure(instrument=False)
         except ConfigError as exc:
-            # Auto-instrumentation must not stop the app: say exactly what is wrong, run on
-            # defaults.
+            # Auto-instrumentation must not stop the app: say exactly what is wrong (one line),
+            # run on defaults, E2E_OTEL_* overrides still applied.
             _logger.error("e2e_otel: %s; continuing with the default configuration", exc)
-            configure(config={}, instrument=False)
+            configure(config=default_config(), instrument=False)

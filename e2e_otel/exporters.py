@@ -68,6 +68,9 @@ def file_exporter(path: str | os.PathLike[str] | None = None) -> SpanExporter | 
 
     try:
         Path(chosen).parent.mkdir(parents=True, exist_ok=True)
+        # Opened once without blocking first: a FIFO nobody reads would otherwise hang the
+        # app at start (it fails with ENXIO instead); a FIFO with a reader still works.
+        os.close(os.open(chosen, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK, 0o644))
         return FileSpanExporter(chosen)
     except OSError as exc:
         _logger.error("e2e_otel: cannot open traces file %s: %s; file export disabled", chosen, exc)

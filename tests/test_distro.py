@@ -10,9 +10,11 @@ import textwrap
 import threading
 from pathlib import Path
 
+import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from e2e_otel.sources.otlp_files import read_spans
+from tests.hostile_configs import KINDS, hostile_file
 
 APP = textwrap.dedent(
     """
@@ -127,3 +129,56 @@ def test_default_exporter_is_otlp_http_protobuf(tmp_path: Path) -> None:
     by_name = {s.name: {a.key: a.value.string_value for a in s.attributes} for s in spans}
     assert by_name["q"]["e2e.layer"] == "database"
     assert by_name["q"]["e2e.db.fingerprint"] == "select name from t where email = ?"
+
+
+TINY_APP = textwrap.dedent(
+    """
+    from opentelemetry import trace
+    db = trace.get_tracer("opentelemetry.instrumentation.dbapi")
+    with trace.get_tracer("app").start_as_current_span("job"):
+        with db.start_as_current_span("q", kind=trace.SpanKind.CLIENT) as q:
+            q.set_attribute("db.statement", "SELECT 1 FROM t WHERE a = 'x'")
+    print("app ran")
+    """
+)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hostile_config_file_is_one_log_line_and_tracing_runs_on_defaults(
+    tmp_path: Path, kind: str
+) -> None:
+    # Before: a FIFO hung the app, nesting 20k deep left it untraced under ~6,000 log lines, an
+    # alias bomb exploded whatever walked the configuration.
+    config = hostile_file(kind, tmp_path)
+    traces = tmp_path / "traces.jsonl"
+    app = tmp_path / "tiny_app.py"
+    app.write_text(TINY_APP)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "E2E_OTEL_"))}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.update(
+        OTEL_TRACES_EXPORTER="none",
+        E2E_OTEL_TRACES_FILE=str(traces),
+        E2E_OTEL_CONFIG=str(config),
+        E2E_OTEL_KEEP_RAW_SQL="true",
+    )
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run(
+        [str(bin_dir / "opentelemetry-instrument"), sys.executable, str(app)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout == "app ran\n"
+    lines = result.stderr.splitlines()
+    naming = [line for line in lines if str(config) in line]
+    assert len(naming) == 1, result.stderr[-2000:]
+    assert naming[0].startswith(f"e2e_otel: {config}: ")
+    assert naming[0].endswith("; continuing with the default configuration")
+    # The other line: Django is not instrumented without DJANGO_SETTINGS_MODULE.
+    assert len(lines) <= 2, result.stderr[-2000:]
+    spans = {s.name: s for s in read_spans([traces])}
+    assert set(spans) == {"job", "q"}
+    # Defaults, with the E2E_OTEL_* overrides still applied (E2E_OTEL_KEEP_RAW_SQL=true).
+    assert spans["q"].attributes["db.statement"] == "SELECT 1 FROM t WHERE a = 'x'"

@@ -115,3 +115,14 @@ def test_bad_config_in_configure_raises_config_error(tmp_path: Path) -> None:
     result = _run(script, {"E2E_OTEL_CONFIG": str(bad)})
     assert result.returncode == 0, result.stderr
     assert f"ConfigError: {bad}: thresholds.api.warning_ms:" in result.stdout
+
+
+def test_traces_file_that_is_a_fifo_without_reader_does_not_hang_the_app(tmp_path: Path) -> None:
+    fifo = tmp_path / "traces.fifo"
+    os.mkfifo(fifo)
+    script = "import e2e_otel; e2e_otel.configure(instrument=False); print('started')"
+    result = _run(script, {"E2E_OTEL_TRACES_FILE": str(fifo), "OTEL_TRACES_EXPORTER": "none"})
+    assert result.returncode == 0, result.stderr
+    assert "started" in result.stdout
+    assert f"cannot open traces file {fifo}" in result.stderr
+    assert "file export disabled" in result.stderr
