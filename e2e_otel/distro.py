@@ -10,7 +10,6 @@ from typing import Any
 from opentelemetry.instrumentation.distro import BaseDistro  # type: ignore[attr-defined]
 from opentelemetry.sdk._configuration import _BaseConfigurator
 
-from e2e_otel.config import ConfigError
 from e2e_otel.privacy import SECRET_HEADER_WORDS
 
 _logger = logging.getLogger(__name__)
@@ -55,13 +54,8 @@ class E2EOtelConfigurator(_BaseConfigurator):
     """Configures tracing with our processors; instrumentors are loaded by the distro."""
 
     def _configure(self, **kwargs: Any) -> None:
-        from e2e_otel.config import default_config
         from e2e_otel.setup import configure
 
-        try:
-            configure(instrument=False)
-        except ConfigError as exc:
-            # Auto-instrumentation must not stop the app: say exactly what is wrong (one line),
-            # run on defaults, E2E_OTEL_* overrides still applied.
-            _logger.error("e2e_otel: %s; continuing with the default configuration", exc)
-            configure(config=default_config(), instrument=False)
+        # A bad $E2E_OTEL_CONFIG is logged once there and the defaults are used: auto-
+        # instrumentation never stops the app.
+        configure(instrument=False)

@@ -19,7 +19,14 @@ from opentelemetry.sdk.trace.sampling import Sampler
 from e2e_otel import environment_variables as env
 from e2e_otel import exporters as exp
 from e2e_otel import runtime
-from e2e_otel.config import Config, env_flag, load_config, parse_config
+from e2e_otel.config import (
+    Config,
+    ConfigError,
+    default_config,
+    env_flag,
+    load_config,
+    parse_config,
+)
 from e2e_otel.lifecycle import install_sigterm_flush
 from e2e_otel.processors import (
     EnrichingSpanExporter,
@@ -135,11 +142,20 @@ def shutdown_timeout() -> float:
 
 
 def resolve_config(config: Config | Mapping[str, Any] | str | os.PathLike[str] | None) -> Config:
+    """The configuration given, else ``$E2E_OTEL_CONFIG``'s. A bad file named by the variable
+    (an operator's setting) is logged once and the defaults are used, so the app still starts
+    traced; a bad ``config`` argument (the code's own) raises :class:`ConfigError`."""
     if isinstance(config, Config):
         return config
     if isinstance(config, Mapping):
         return parse_config(config, "<configure(config=...)>")
-    return load_config(config)
+    if config is not None:
+        return load_config(config)
+    try:
+        return load_config()
+    except ConfigError as exc:
+        _logger.error("e2e_otel: %s; continuing with the default configuration", exc)
+        return default_config()
 
 
 def configure(
@@ -157,7 +173,8 @@ def configure(
     Safe to call twice: while a previous handle is live, it is returned unchanged. Exporters:
     ``span_exporter`` if given, plus those named by ``OTEL_TRACES_EXPORTER`` (default ``otlp``
     when no ``span_exporter`` is given), plus an OTLP JSON file at ``traces_file`` or
-    ``$E2E_OTEL_TRACES_FILE``. Raises :class:`~e2e_otel.config.ConfigError` on a bad config.
+    ``$E2E_OTEL_TRACES_FILE``. Raises :class:`~e2e_otel.config.ConfigError` when ``config``
+    is bad; a bad file named by ``$E2E_OTEL_CONFIG`` is logged once and the defaults are used.
     """
     global _active
     with _lock:

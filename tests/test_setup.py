@@ -100,21 +100,29 @@ def test_bad_exporter_name_and_disabled_flag_never_break_the_app(tmp_path: Path)
     assert disabled.returncode == 0 and "app still running" in disabled.stdout
 
 
-def test_bad_config_in_configure_raises_config_error(tmp_path: Path) -> None:
+def test_bad_config_file_is_logged_and_defaults_used_but_a_bad_argument_raises(
+    tmp_path: Path,
+) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("thresholds: {api: {warning_ms: nope}}\n")
     script = textwrap.dedent(
-        """
+        f"""
         import e2e_otel
+        handle = e2e_otel.configure(instrument=False)
+        print("started with api warning", handle.config.thresholds.api.warning_ms)
+        handle.shutdown()
         try:
-            e2e_otel.configure(instrument=False)
+            e2e_otel.configure(config={str(bad)!r}, instrument=False)
         except e2e_otel.ConfigError as exc:
             print("ConfigError:", exc)
         """
     )
     result = _run(script, {"E2E_OTEL_CONFIG": str(bad)})
     assert result.returncode == 0, result.stderr
+    assert "started with api warning 200.0" in result.stdout
     assert f"ConfigError: {bad}: thresholds.api.warning_ms:" in result.stdout
+    logged = [line for line in result.stderr.splitlines() if str(bad) in line]
+    assert len(logged) == 1 and "continuing with the default configuration" in logged[0]
 
 
 def test_traces_file_that_is_a_fifo_without_reader_does_not_hang_the_app(tmp_path: Path) -> None:
