@@ -65,7 +65,9 @@ def http_status_code(attributes: Mapping[str, object]) -> int | None:
         value = attributes.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.isdigit():
+        # ASCII and short: "²" is a digit to isdigit() but not to int(), and int() refuses
+        # strings of over 4300 digits; no status code has more than 3.
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
             return int(value)
     return None
 

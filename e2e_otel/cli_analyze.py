@@ -1,9 +1,10 @@
 """``e2e-otel analyze``: OTLP JSON files or the backends (Prometheus, Tempo) in, a report out;
 once, or as a service (``--every 5m --serve 127.0.0.1:9464``).
 
-Exit codes: 0 report written; 1 ``--fail-on`` matched (CI gating); 2 one readable error line
-(bad config or flags, unreadable input, backend down after its retries, nothing to analyze,
-unwritable output, Grafana refusing the annotations).
+Exit codes: 0 report written (bad lines of a file are warnings, and problems of the report);
+1 ``--fail-on`` matched (CI gating); 2 one readable error line (bad config or flags, an input
+path that is missing, unreadable, a directory or a FIFO, backend down after its retries,
+nothing to analyze, unwritable output, Grafana refusing the annotations); 130 interrupted.
 """
 
 from __future__ import annotations

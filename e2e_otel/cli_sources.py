@@ -8,7 +8,6 @@ import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from e2e_otel.analyzers.models import Report
 from e2e_otel.config import Config, load_config
@@ -77,10 +76,12 @@ def _analyze_files(
     files: Sequence[str], config: Config, progress: Callable[[int, int], None] | None
 ) -> Report:
     from e2e_otel.analyzers.run import analyze_files
+    from e2e_otel.sources.otlp_files import unreadable
 
-    missing = [f for f in files if not Path(f).is_file()]
-    if missing:
-        raise AnalyzeError(f"no such file: {missing[0]}")
+    for name in files:  # a path that is no file is a mistake in the command: stop at once
+        reason = unreadable(name)
+        if reason is not None:
+            raise AnalyzeError(f"{name}: {reason}")
     report = analyze_files(files, config, datetime.now(timezone.utc), progress=progress)
     if report.spans == 0:
         detail = f" ({report.problems[0]})" if report.problems else ""

@@ -40,6 +40,10 @@ E2E_OTEL_DB_DSN: Final = "E2E_OTEL_DB_DSN"
 """Default of ``e2e-otel analyze --db-dsn``: a MySQL/MariaDB to check each run
 (``mysql://user:password@host:port/database``); unset, no database check."""
 
+E2E_OTEL_DEBUG: Final = "E2E_OTEL_DEBUG"
+"""``1`` makes the ``e2e-otel`` command print the traceback of an internal error (by default
+it prints one line and exits 2)."""
+
 ALL: Final = (
     E2E_OTEL_CONFIG,
     E2E_OTEL_TRACES_FILE,
@@ -50,4 +54,5 @@ ALL: Final = (
     E2E_OTEL_CACHE,
     E2E_OTEL_OUT,
     E2E_OTEL_DB_DSN,
+    E2E_OTEL_DEBUG,
 )

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from e2e_otel import __version__, fingerprint_id
+from e2e_otel import __version__, cli, fingerprint_id
 from e2e_otel.cli import main
+from e2e_otel.environment_variables import E2E_OTEL_DEBUG
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -46,7 +49,7 @@ def test_summary_reports_corrupt_lines_and_reads_the_rest(tmp_path: Path) -> Non
         + "a" * 32
         + '","spanId":"'
         + "b" * 16
-        + '","name":"GET","kind":2,"startTimeUnixNano":"1000000","endTimeUnixNano":"5000000",'
+        + '","name":"GET","kind":2,"startTimeUnixNano":"1767225600000000000","endTimeUnixNano":"1767225600004000000",'
         '"attributes":[{"key":"e2e.layer","value":{"stringValue":"api"}},'
         '{"key":"e2e.workflow.type","value":{"stringValue":"login"}}]}]}]}]}'
     )
@@ -61,7 +64,7 @@ def test_summary_reports_corrupt_lines_and_reads_the_rest(tmp_path: Path) -> Non
 
 def test_summary_of_missing_file_fails_readably(tmp_path: Path) -> None:
     result = _cli("summary", str(tmp_path / "nope.jsonl"))
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "cannot open" in result.stderr
 
 
@@ -71,3 +74,52 @@ def test_stack_subcommand_belongs_to_the_native_harness() -> None:
     assert "usage: e2e-otel stack" in result.stdout and "validate" in result.stdout
     bad = _cli("stack", "bogus")
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def _raise(exc: BaseException) -> Callable[..., int]:
+    def command(*args: object) -> int:
+        raise exc
+
+    return command
+
+
+def test_an_unexpected_error_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(E2E_OTEL_DEBUG, raising=False)
+    monkeypatch.setattr(cli, "_fingerprint", _raise(RuntimeError("boom\nsecond line")))
+    assert main(["fingerprint", "SELECT 1"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "e2e-otel: internal error: RuntimeError: boom second line "
+        f"(set {E2E_OTEL_DEBUG}=1 for the traceback)\n"
+    )
+
+
+def test_the_debug_variable_adds_the_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(E2E_OTEL_DEBUG, "1")
+    monkeypatch.setattr(cli, "_fingerprint", _raise(KeyError("k")))
+    assert main(["fingerprint", "SELECT 1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):")
+    assert err.endswith(
+        f"e2e-otel: internal error: KeyError: 'k' (set {E2E_OTEL_DEBUG}=1 for the traceback)\n"
+    )
+
+
+def test_interrupt_and_closed_pipe_exit_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "_fingerprint", _raise(KeyboardInterrupt()))
+    assert main(["fingerprint", "SELECT 1"]) == 130
+    monkeypatch.setattr(cli, "_fingerprint", _raise(BrokenPipeError()))
+    assert main(["fingerprint", "SELECT 1"]) == 141
+
+
+def test_summary_of_a_fifo_does_not_block(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    result = _cli("summary", str(fifo))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"e2e-otel: error: {fifo}: cannot open: a FIFO")
+    assert result.stderr.count("\n") == 1

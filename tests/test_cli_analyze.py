@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -114,7 +115,7 @@ def test_corrupt_lines_are_reported_and_the_report_says_incomplete(
 
 @pytest.mark.parametrize(
     ("content", "message"),
-    [(None, "no such file"), ("{garbage\n", "no spans found")],
+    [(None, "cannot open: No such file or directory"), ("{garbage\n", "no spans found")],
 )
 def test_unusable_input_is_one_error_line_exit_2(
     tmp_path: Path, content: str | None, message: str
@@ -132,3 +133,31 @@ def test_unwritable_output_is_one_error_line(traces: Path, tmp_path: Path) -> No
     blocker.write_text("")
     result = _cli("analyze", traces, "--json", blocker / "r.json")
     assert result.returncode == 2 and "cannot write" in result.stderr
+
+
+def test_implausible_times_are_problems_not_findings(tmp_path: Path) -> None:
+    """A server span starting before 1970 once made a *high* finding (p95 1e+12 ms)."""
+    path = tmp_path / "t.jsonl"
+    _write_traces(path, query_ms=2)
+    lines = path.read_text().splitlines()
+    server = next(n for n, line in enumerate(lines) if '"kind":2' in line)
+    lines[server] = lines[server].replace('"startTimeUnixNano":"', '"startTimeUnixNano":"-', 1)
+    path.write_text("\n".join(lines) + "\n")
+    result = _cli("analyze", path, "--fail-on", "low", "--json", tmp_path / "r.json")
+    assert result.returncode == 0, result.stderr
+    assert f"{path}:{server + 1}: span skipped: startTimeUnixNano -" in result.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["complete"] is False and report["recommendations"] == []
+
+
+@pytest.mark.parametrize("kind", ["fifo", "directory", "missing"])
+def test_an_input_that_is_not_a_file_is_one_error_line(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)  # would block a reader until a writer comes: must not be opened
+    elif kind == "directory":
+        path.mkdir()
+    result = _cli("analyze", path)  # the helper's timeout fails the test if it hangs
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"e2e-otel: error: {path}: cannot open: ")
+    assert result.stderr.count("\n") == 1

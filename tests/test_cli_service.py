@@ -1,14 +1,20 @@
 """`e2e-otel analyze` flags for the backends and service mode: bad combinations exit 2 with one
-line, an unreachable backend exits 2 naming it, and `--every --serve` serves the findings of
-real OTLP files on /metrics until SIGTERM."""
+line, an unreachable backend exits 2 naming it, so does one answering garbage, one failing
+beside one that answers leaves an incomplete report, and `--every --serve` serves the findings
+of real OTLP files on /metrics until SIGTERM."""
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -69,6 +75,79 @@ def test_a_password_in_a_backend_url_is_not_shown(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "hunter22" not in result.stderr + result.stdout
     assert f"prometheus http://***@127.0.0.1:{port}/api/v1/query" in result.stderr
+
+
+@contextmanager
+def _serving(answer: Callable[[str], bytes]) -> Iterator[str]:
+    """A loopback backend answering each GET with ``answer(path)``; yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = answer(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _empty_prometheus(path: str) -> bytes:
+    kind = "matrix" if path.startswith("/api/v1/query_range") else "vector"
+    return json.dumps({"status": "success", "data": {"resultType": kind, "result": []}}).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (
+            b'{"status":"success","data":{"resultType":"vector","result":[{"value":{"a":1}}]}}',
+            "malformed answer: data.result[0].value: expected a list, got an object {'a': 1}",
+        ),
+        (b"[" * 100_000, "invalid JSON in the response: nested too deeply"),
+        (
+            b'{"status":"success","data":[1]}',
+            "malformed answer: data: expected an object, got a list [1]",
+        ),
+    ],
+)
+def test_a_backend_answering_garbage_exits_2_with_one_line(body: bytes, reason: str) -> None:
+    with _serving(lambda path: body) as url:
+        result = _cli("analyze", "--prometheus", url, "--quiet")
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line == f"e2e-otel: error: prometheus {url}/api/v1/query: {reason}"
+    assert not result.stdout
+
+
+def test_tempo_down_beside_prometheus_still_writes_an_incomplete_report(tmp_path: Path) -> None:
+    config = tmp_path / "e2e-otel.yaml"
+    config.write_text("backends:\n  tempo: {retries: 0}\n")
+    out = tmp_path / "report.json"
+    tempo = f"http://127.0.0.1:{_free_port()}"  # nothing listens there
+    with _serving(_empty_prometheus) as prometheus:
+        result = _cli(
+            "analyze", "--config", config, "--prometheus", prometheus, "--tempo", tempo,
+            "--json", out,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = json.loads(out.read_text())
+    assert report["complete"] is False
+    failure = f"tempo {tempo}/api/search: cannot connect"
+    assert any(p.startswith(failure) for p in report["problems"]), report["problems"]
+    assert f"e2e-otel: warning: {failure}" in result.stderr
+    assert "INCOMPLETE" in result.stderr and "Traceback" not in result.stderr
 
 
 def _metrics(url: str) -> str | None:

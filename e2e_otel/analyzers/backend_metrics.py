@@ -14,6 +14,7 @@ with that category in that service and workflow (or the traces name it).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -32,6 +33,7 @@ Subject = tuple[str, ...]
 #: (category, service, method, route) -> the failing statement's fingerprint id
 FailingStatements = Mapping[tuple[str, str, str, str], str]
 _LABEL = {"service": m.SERVICE, "workflow": m.WORKFLOW, "fingerprint": m.FINGERPRINT_ID}
+_FINGERPRINT_ID = re.compile("[0-9a-f]{16}")
 
 
 def endpoint_of(labels: Mapping[str, str]) -> Endpoint:
@@ -47,15 +49,28 @@ def subject_of(kind: str, labels: Mapping[str, str]) -> Subject:
     return kind, labels.get(_LABEL[kind], "")
 
 
-def finite(samples: Iterable[MetricSample]) -> Iterable[MetricSample]:
-    """The samples with a number (a quantile over no requests is NaN)."""
-    return (s for s in samples if math.isfinite(s.value))
+def measured(samples: Iterable[MetricSample]) -> Iterable[MetricSample]:
+    """The samples with a measurement: a quantile over no requests is NaN, and what these
+    queries return (counts, durations) is never negative or infinite from a working
+    Prometheus, so such a sample is left out rather than summed."""
+    return (s for s in samples if math.isfinite(s.value) and s.value >= 0)
+
+
+def is_statement(labels: Mapping[str, str]) -> bool:
+    """Whether the series is about one of our statement shapes: its fingerprint id is 16
+    lowercase hex characters, as the fingerprinting writes it (anything else is not ours)."""
+    return _FINGERPRINT_ID.fullmatch(labels.get(m.FINGERPRINT_ID, "")) is not None
+
+
+def statement_samples(samples: Iterable[MetricSample]) -> Iterable[MetricSample]:
+    """The measured samples of our statement shapes."""
+    return (s for s in measured(samples) if is_statement(s.labels))
 
 
 def quantiles(samples: Iterable[MetricSample], kind: str) -> dict[Subject, dict[str, float]]:
     """{subject: {"0.95": ms, ...}} of a combined quantile query."""
     result: dict[Subject, dict[str, float]] = defaultdict(dict)
-    for sample in finite(samples):
+    for sample in measured(samples):
         quantile = sample.labels.get(QUANTILE, "")
         result[subject_of(kind, sample.labels)][quantile] = round(sample.value, 3)
     return dict(result)
@@ -73,7 +88,7 @@ class Totals:
         self.calls: dict[Subject, float] = defaultdict(float)
         self.failed: dict[Subject, float] = defaultdict(float)
         self.workflows: dict[Subject, Counter[str]] = defaultdict(Counter)
-        for sample in finite(metrics.endpoint_calls):
+        for sample in measured(metrics.endpoint_calls):
             endpoint = subject_of("endpoint", sample.labels)
             workflow = sample.labels.get(m.WORKFLOW, "")
             failed = sample.labels.get(m.STATUS_CODE) == m.STATUS_ERROR
@@ -160,6 +175,16 @@ def _at_most(buckets: Mapping[float, float], limit_ms: float) -> float:
     return buckets[max(bounds)] if bounds else 0.0
 
 
+def _bound(le: str) -> float | None:
+    """A bucket's upper bound (``le``, "+Inf" included); None for a label that is not one
+    (a broken exporter, a hostile backend): that bucket is left out, not the analysis."""
+    try:
+        bound = float(le)
+    except ValueError:
+        return None
+    return None if math.isnan(bound) else bound
+
+
 def analyze_health(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
     """The health score of :mod:`.health` per API service and workflow, apdex from buckets."""
     totals = Totals(metrics)
@@ -174,9 +199,10 @@ def analyze_health(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
         ("service", metrics.service_buckets),
         ("workflow", metrics.workflow_buckets),
     ):
-        for sample in finite(samples):
-            bound = float(sample.labels.get(m.LE, "nan"))
-            ok[subject_of(kind, sample.labels)][bound] = sample.value
+        for sample in measured(samples):
+            bound = _bound(sample.labels.get(m.LE, ""))
+            if bound is not None:
+                ok[subject_of(kind, sample.labels)][bound] = sample.value
     rows = []
     for subject in sorted(k for k in totals.calls if k[0] in ("service", "workflow")):
         requests = totals.requests(subject)

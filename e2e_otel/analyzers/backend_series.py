@@ -8,7 +8,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from e2e_otel.analyzers.backend_metrics import endpoint_of
+from e2e_otel.analyzers.backend_metrics import endpoint_of, is_statement
 from e2e_otel.analyzers.models import Evidence, Series, SeriesMetric, SubjectKind
 from e2e_otel.analyzers.series import subject_of
 from e2e_otel.sources.models import MetricSeries
@@ -32,7 +32,7 @@ def _evidence(kind: SubjectKind, labels: Mapping[str, str]) -> Evidence:
 def _series(
     kind: SubjectKind, metric: SeriesMetric, evidence: Evidence, points: Points, counts: Points
 ) -> Series | None:
-    times = sorted(t for t, v in points.items() if math.isfinite(v))
+    times = sorted(t for t, v in points.items() if math.isfinite(v) and v >= 0)
     if len(times) < 2:
         return None
     return Series(
@@ -62,13 +62,15 @@ def _by_subject(
     counts are summed; with ``peak`` (percentiles, which do not add up) the largest is kept."""
     found: dict[tuple[str | None, ...], tuple[Evidence, Points, Points]] = {}
     for one in series:
+        if kind == "fingerprint" and not is_statement(one.labels):
+            continue
         evidence = _evidence(kind, one.labels)
         _, total, failed = found.setdefault(
             _key(evidence), (evidence, defaultdict(float), defaultdict(float))
         )
         error = status and one.labels.get(m.STATUS_CODE) == m.STATUS_ERROR
         for t, value in one.points:
-            if not math.isfinite(value):
+            if not math.isfinite(value) or value < 0:  # not a measurement: see measured()
                 continue
             total[t] = max(total[t], value) if peak and t in total else total[t] + value
             failed[t] += value if error else 0.0

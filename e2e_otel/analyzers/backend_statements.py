@@ -13,8 +13,9 @@ from e2e_otel.analyzers.backend_metrics import (
     Totals,
     cell,
     endpoint_of,
-    finite,
+    measured,
     quantiles,
+    statement_samples,
 )
 from e2e_otel.analyzers.common import dominant, endpoint_label, pct, summarize
 from e2e_otel.analyzers.models import (
@@ -43,12 +44,12 @@ class _Statement:
 
 def _statements(metrics: SpanMetrics) -> dict[str, _Statement]:
     found: dict[str, _Statement] = defaultdict(_Statement)
-    for sample in finite(metrics.statement_calls):
+    for sample in statement_samples(metrics.statement_calls):
         statement = found[sample.labels.get(m.FINGERPRINT_ID, "")]
         statement.calls += sample.value
         statement.services[sample.labels.get(m.SERVICE, "")] += round(sample.value)
         statement.workflows[sample.labels.get(m.WORKFLOW, "")] += round(sample.value)
-    for sample in finite(metrics.statement_ms):
+    for sample in statement_samples(metrics.statement_ms):
         found[sample.labels.get(m.FINGERPRINT_ID, "")].total_ms += sample.value
     return found
 
@@ -126,7 +127,7 @@ def analyze_statements(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
 def _failing(metrics: SpanMetrics) -> dict[tuple[str, str, str], set[str]]:
     """(service, workflow, category) -> fingerprint ids of database spans failing with it."""
     found: dict[tuple[str, str, str], set[str]] = defaultdict(set)
-    for sample in finite(metrics.statement_calls):
+    for sample in statement_samples(metrics.statement_calls):
         labels = sample.labels
         category = labels.get(m.ERROR_CATEGORY, "")
         if category and round(sample.value):
@@ -143,7 +144,7 @@ def analyze_errors(
     totals = Totals(metrics)
     statements = _failing(metrics)
     spots: dict[tuple[str, tuple[str, str, str]], Counter[str]] = defaultdict(Counter)
-    for sample in finite(metrics.errors):
+    for sample in measured(metrics.errors):
         category = sample.labels.get(m.ERROR_CATEGORY, "")
         spot = spots[(category, endpoint_of(sample.labels))]
         spot[sample.labels.get(m.WORKFLOW, "")] += round(sample.value)

@@ -16,15 +16,20 @@ biased to slow and failed requests, and Prometheus, which saw every request, did
 What span metrics cannot see stays: frontend pages, errors the application handled, subjects
 with no server span; their rows of the traces' sections too. A ``backends`` section says what
 came from where and what could not be analyzed without the other backend.
+
+With both backends asked, one failing (down after its retries, or answering garbage) does not
+lose the other's findings: the report is made from the one that answered and is incomplete,
+its problems naming the failure. Only when every backend asked fails is there no report.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from e2e_otel.analyzers import error_hotspots, health, regressions, slow_queries, thresholds
+from e2e_otel.analyzers import error_hotspots, regressions
+from e2e_otel.analyzers.backend_merge import POPULATION, merged_report
 from e2e_otel.analyzers.backend_metrics import (
     Subject,
     analyze_health,
@@ -35,18 +40,19 @@ from e2e_otel.analyzers.backend_series import prometheus_series, tempo_series
 from e2e_otel.analyzers.backend_statements import analyze_errors, analyze_statements
 from e2e_otel.analyzers.builder import DatasetBuilder
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.models import (
-    AnalyzerResult,
-    Recommendation,
-    Report,
-    Section,
-    finding_id,
-)
+from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report, Series, finding_id
 from e2e_otel.analyzers.run import FILE_ANALYZERS, MAX_PROBLEMS_KEPT
 from e2e_otel.analyzers.settings import check_names, settings
 from e2e_otel.config import Config
+from e2e_otel.sources.http import BackendError
 from e2e_otel.sources.models import InputProblem
-from e2e_otel.sources.prometheus import PrometheusClient, SeriesGrid, fetch_metrics, series_grid
+from e2e_otel.sources.prometheus import (
+    PrometheusClient,
+    SeriesGrid,
+    SpanMetrics,
+    fetch_metrics,
+    series_grid,
+)
 from e2e_otel.sources.tempo import TempoClient
 from e2e_otel.stack import metrics as m
 
@@ -55,9 +61,8 @@ SELECT = (
     "select(span.e2e.workflow.type, span.e2e.layer, span.http.route, "
     "span.e2e.error.category, span.e2e.db.fingerprint_id)"
 )
-COVERAGE = "backends"
 _TRACE_ONLY = ("n_plus_one", "chatty", "parallelizable")
-_POPULATION = ("health", "thresholds", slow_queries.NAME, error_hotspots.NAME)
+_SAMPLE = "a sample of up to {} traces (failed and slowest first)"
 
 
 def searches(config: Config) -> tuple[str, ...]:
@@ -91,6 +96,24 @@ def fetch_traces(
     return builder.finish(), kept
 
 
+@dataclass
+class _Run:
+    """What one analysis gathered so far; ``failed``: the backends that failed, for the
+    report's problems (and the error to raise should every backend fail)."""
+
+    coverage: list[tuple[str, str, str]] = field(default_factory=list)
+    traced: list[AnalyzerResult] = field(default_factory=list)
+    population: list[AnalyzerResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    failed: list[BackendError] = field(default_factory=list)
+    dataset: Dataset | None = None
+    seen: frozenset[Subject] | None = None
+
+    def fail(self, error: BackendError, without: str) -> None:
+        self.failed.append(error)
+        self.problems.insert(len(self.failed) - 1, f"{error}; analyzed without {without}")
+
+
 def analyze_backends(
     config: Config,
     *,
@@ -103,76 +126,127 @@ def analyze_backends(
 ) -> Report:
     """Analyze [now - window, now] from whichever backends are given (at least one).
 
-    ``baseline``: how far before the window the regression series start. Raises
-    :class:`~e2e_otel.sources.http.BackendError` when a backend fails after its retries, and
-    :class:`~e2e_otel.config.ConfigError` on bad ``analyzers`` settings (before any query).
-    Traces that cannot be read make the report incomplete, with the problems listed.
+    ``baseline``: how far before the window the regression series start. A backend that fails
+    after its retries, or answers with the wrong shape, makes the report incomplete when the
+    other one answered, and raises :class:`~e2e_otel.sources.http.BackendError` when no
+    backend did. Raises :class:`~e2e_otel.config.ConfigError` on bad ``analyzers`` settings
+    (before any query). Traces that cannot be read make the report incomplete, with the
+    problems listed.
     """
     if prometheus is None and tempo is None:
         raise ValueError("analyze_backends needs Prometheus, Tempo or both")
     check_names(config, {name: defaults for name, _, defaults in FILE_ANALYZERS})
-    start = now - window
     grid = _grid(config, now, window, baseline)
-    coverage: list[tuple[str, str, str]] = []
-    traced: list[AnalyzerResult] = []
-    dataset: Dataset | None = None
-    problems: list[str] = []
+    run = _Run()
     if tempo is not None:
-        dataset, problems = fetch_traces(tempo, config, start, now, max_traces)
-        traced = [
-            analyzer(dataset, config, now)
-            for name, analyzer, _ in FILE_ANALYZERS
-            if name != regressions.NAME  # a sample biased to slow traces has no trend
-        ]
-        coverage += [(name, "tempo", f"{len(dataset.trace_ids)} traces") for name in _TRACE_ONLY]
+        _read_traces(run, tempo, config, now - window, now, max_traces)
     else:
-        coverage += [(name, "-", "not analyzed: needs traces (Tempo)") for name in _TRACE_ONLY]
-    population: list[AnalyzerResult] = []
-    series = None
-    seen: frozenset[Subject] | None = None
-    if prometheus is not None:
-        metrics = fetch_metrics(prometheus, now=now, window=window, grid=grid)
-        known = _failing_statements(r for result in traced for r in result.recommendations)
-        population = [
-            analyze_health(metrics, config),
-            analyze_thresholds(metrics, config),
-            analyze_statements(metrics, config),
-            analyze_errors(metrics, config, known),
-        ]
-        series = prometheus_series(metrics)
-        seen = subjects_seen(metrics)
-        problems += prometheus.warnings
-        if metrics.empty():
-            problems.append(
-                f"prometheus {prometheus.url}: no span metrics ({m.SPAN_CALLS}) over the "
-                "window and baseline: is the collector's spanmetrics connector scraped, and "
-                "is this the right Prometheus?"
-            )
-        coverage += [(name, "prometheus", "every request") for name in _POPULATION]
-        coverage.append((regressions.NAME, "prometheus", "span-metric series"))
-    elif tempo is not None:
-        note = f"a sample of up to {max_traces} traces (failed and slowest first)"
-        coverage += [(name, "tempo", note) for name in _POPULATION]
-        series = tempo_series(tempo, grid)
-        if series is None:
-            note = "not analyzed: needs Prometheus, or Tempo with TraceQL metrics"
-            coverage.append((regressions.NAME, "-", note))
-        else:
-            coverage.append((regressions.NAME, "tempo", "TraceQL metrics (p95 only)"))
+        run.coverage += [(name, "-", "not analyzed: needs traces (Tempo)") for name in _TRACE_ONLY]
+    series: list[Series] | None = None
+    metrics = _read_metrics(run, prometheus, now, window, grid) if prometheus else None
+    if prometheus is not None and metrics is not None:
+        series = _from_metrics(run, prometheus, metrics, config)
+    elif tempo is not None and run.dataset is not None:
+        series = _from_sample(run, tempo, grid, max_traces)
+    if run.dataset is None and metrics is None:  # every backend asked failed
+        first, *others = run.failed
+        also = "".join(f"; and {other}" for other in others)
+        raise BackendError(first.backend, first.url, first.reason + also, first.status)
     if series is not None:
-        population.append(regressions.analyze_series(series, config, now, window_start=start))
-    return _report(
-        traced,
-        population,
-        seen,
-        coverage,
-        dataset,
-        problems,
+        run.population.append(
+            regressions.analyze_series(series, config, now, window_start=now - window)
+        )
+    names = ("prometheus", "tempo")
+    clients = (prometheus, tempo)
+    backends = [f"{name}: {c.url}" for name, c in zip(names, clients, strict=True) if c]
+    return merged_report(
+        run.traced,
+        run.population,
+        run.seen,
+        run.coverage,
+        run.dataset,
+        run.problems,
         now,
         window,
         baseline,
-        (prometheus, tempo),
+        backends,
     )
+
+
+def _read_traces(
+    run: _Run, tempo: TempoClient, config: Config, start: datetime, end: datetime, limit: int
+) -> None:
+    """The traces and what the file analyzers find in them, or Tempo's failure."""
+    try:
+        run.dataset, problems = fetch_traces(tempo, config, start, end, limit)
+    except BackendError as exc:
+        run.fail(exc, "traces")
+        note = "not analyzed: Tempo failed (see the problems)"
+        run.coverage += [(name, "-", note) for name in _TRACE_ONLY]
+        return
+    run.problems += problems
+    run.traced = [
+        analyzer(run.dataset, config, end)
+        for name, analyzer, _ in FILE_ANALYZERS
+        if name != regressions.NAME  # a sample biased to slow traces has no trend
+    ]
+    traces = f"{len(run.dataset.trace_ids)} traces"
+    run.coverage += [(name, "tempo", traces) for name in _TRACE_ONLY]
+
+
+def _read_metrics(
+    run: _Run, prometheus: PrometheusClient, now: datetime, window: timedelta, grid: SeriesGrid
+) -> SpanMetrics | None:
+    """Prometheus' span metrics, or None when it failed (said in the report)."""
+    try:
+        return fetch_metrics(prometheus, now=now, window=window, grid=grid)
+    except BackendError as exc:
+        run.fail(exc, "span metrics")
+        return None
+
+
+def _from_metrics(
+    run: _Run, prometheus: PrometheusClient, metrics: SpanMetrics, config: Config
+) -> list[Series]:
+    """The whole population from the span metrics; the regression series."""
+    known = _failing_statements(r for result in run.traced for r in result.recommendations)
+    run.population = [
+        analyze_health(metrics, config),
+        analyze_thresholds(metrics, config),
+        analyze_statements(metrics, config),
+        analyze_errors(metrics, config, known),
+    ]
+    run.seen = subjects_seen(metrics)
+    run.problems += prometheus.warnings
+    if metrics.empty():
+        run.problems.append(
+            f"prometheus {prometheus.url}: no span metrics ({m.SPAN_CALLS}) over the "
+            "window and baseline: is the collector's spanmetrics connector scraped, and "
+            "is this the right Prometheus?"
+        )
+    run.coverage += [(name, "prometheus", "every request") for name in POPULATION]
+    run.coverage.append((regressions.NAME, "prometheus", "span-metric series"))
+    return prometheus_series(metrics)
+
+
+def _from_sample(
+    run: _Run, tempo: TempoClient, grid: SeriesGrid, max_traces: int
+) -> list[Series] | None:
+    """Without span metrics: the population analyzers ran on the sample of traces; the
+    regression series from TraceQL metrics, where Tempo offers them."""
+    run.coverage += [(name, "tempo", _SAMPLE.format(max_traces)) for name in POPULATION]
+    try:
+        series = tempo_series(tempo, grid)
+    except BackendError as exc:
+        run.fail(exc, "regression series")
+        series, note = None, "not analyzed: Tempo's TraceQL metrics failed (see the problems)"
+    else:
+        note = "not analyzed: needs Prometheus, or Tempo with TraceQL metrics"
+    if series is None:
+        run.coverage.append((regressions.NAME, "-", note))
+    else:
+        run.coverage.append((regressions.NAME, "tempo", "TraceQL metrics (p95 only)"))
+    return series
 
 
 def _grid(config: Config, now: datetime, window: timedelta, baseline: timedelta) -> SeriesGrid:
@@ -203,115 +277,3 @@ def _failing_statements(
         if rec.id == finding_id(error_hotspots.RULE, *key, ev.fingerprint_id, ""):
             found[key] = ev.fingerprint_id
     return found
-
-
-def _subject(analyzer: str, rec: Recommendation) -> Subject | None:
-    """What Prometheus would have to count to judge a finding of the traces; None when span
-    metrics cannot see it (a frontend page, errors the application handled)."""
-    ev = rec.evidence
-    if analyzer == slow_queries.NAME:
-        return ("fingerprint", ev.fingerprint_id or "")
-    if rec.rule == "slow_workflow":
-        return ("workflow", ev.workflow or "")
-    if rec.rule == "slow_frontend" or rec.category == "frontend":
-        return None
-    if analyzer == error_hotspots.NAME and error_hotspots.is_handled(rec):
-        return None
-    return ("endpoint", ev.service or "", ev.method or "", ev.route or "")
-
-
-def _judged(analyzer: str, rec: Recommendation, seen: frozenset[Subject]) -> bool:
-    """Whether Prometheus counted the subject of this finding of the traces."""
-    subject = _subject(analyzer, rec) if analyzer in _POPULATION else None
-    return subject is not None and subject in seen
-
-
-def _unseen_rows(section: Section) -> tuple[tuple[object, ...], ...]:
-    """Rows of a traces' section about what span metrics cannot see: frontend pages and
-    services, errors the application handled or that a frontend raised."""
-    column = {name: i for i, name in enumerate(section.columns)}
-    if section.name == thresholds.NAME:
-        return tuple(row for row in section.rows if row[column["kind"]] == "frontend")
-    if section.name == health.NAME:
-        return tuple(row for row in section.rows if row[column["kind"]] == "frontend service")
-    if section.name == error_hotspots.NAME:
-        return tuple(
-            row
-            for row in section.rows
-            if row[column["handled"]] is True
-            or error_hotspots.layer_of(str(row[column["category"]])) == "frontend"
-        )
-    return ()
-
-
-def _merge(traced: Recommendation | None, whole: Recommendation) -> Recommendation:
-    if traced is None:
-        return whole
-    evidence = replace(
-        whole.evidence,
-        trace_ids=whole.evidence.trace_ids or traced.evidence.trace_ids,
-        fingerprint=whole.evidence.fingerprint or traced.evidence.fingerprint,
-    )
-    # The traces saw the statement's text: their SQL advice is the specific one.
-    steps = traced.steps if whole.rule == slow_queries.NAME else whole.steps
-    return replace(whole, evidence=evidence, steps=steps)
-
-
-def _report(
-    traced: Sequence[AnalyzerResult],
-    population: Sequence[AnalyzerResult],
-    seen: frozenset[Subject] | None,
-    coverage: list[tuple[str, str, str]],
-    dataset: Dataset | None,
-    problems: list[str],
-    now: datetime,
-    window: timedelta,
-    baseline: timedelta,
-    clients: tuple[PrometheusClient | None, TempoClient | None],
-) -> Report:
-    """The merged report; ``seen``: the subjects Prometheus counted (None without it)."""
-    whole = {r.id for result in population for r in result.recommendations}
-    by_id = {
-        r.id: r
-        for result in traced
-        for r in result.recommendations
-        if seen is None or r.id in whole or not _judged(result.analyzer, r, seen)
-    }
-    for result in population:
-        for rec in result.recommendations:
-            by_id[rec.id] = _merge(by_id.get(rec.id), rec)
-    sections: dict[str, Section] = {}
-    for result in traced:
-        if seen is None or result.analyzer not in _POPULATION:
-            sections.update((section.name, section) for section in result.sections)
-        else:  # what span metrics cannot see, added after Prometheus' rows below
-            sections.update(
-                (section.name, replace(section, rows=rows))
-                for section in result.sections
-                if (rows := _unseen_rows(section))
-            )
-    for result in population:
-        for section in result.sections:
-            extra = sections[section.name].rows if section.name in sections else ()
-            sections[section.name] = replace(section, rows=(*section.rows, *extra))
-    order = [name for name, _, _ in FILE_ANALYZERS]
-    ordered = sorted(sections.values(), key=lambda s: order.index(s.name))
-    columns = ("analysis", "source", "note")
-    title = "What was analyzed from which backend"
-    ordered.append(Section(COVERAGE, title, columns, tuple(sorted(coverage))))
-    names = ("prometheus", "tempo")
-    backends = [f"{name}: {c.url}" for name, c in zip(names, clients, strict=True) if c]
-    span = f"window {window.total_seconds():g}s, baseline {baseline.total_seconds():g}s"
-    return Report(
-        generated_at=now,
-        source=f"{', '.join(backends)} ({span})",
-        window_start=now - window,
-        window_end=now,
-        spans=dataset.spans if dataset else 0,
-        traces=len(dataset.trace_ids) if dataset else 0,
-        recommendations=tuple(sorted(by_id.values(), key=Recommendation.sort_key)),
-        sections=tuple(ordered),
-        problems=tuple(problems),
-        complete=not problems,
-        charts=tuple(chart for result in population for chart in result.charts),
-    )

@@ -10,17 +10,21 @@ input and the parent merges the pieces (see :mod:`.ingest`).
 from __future__ import annotations
 
 import hashlib
+import re
 import sys
 from array import array
 from collections.abc import Iterable
 
 from e2e_otel import attributes as attr
+from e2e_otel.analyzers.builder_merge import MASK as _MASK
+from e2e_otel.analyzers.builder_merge import Duplicate, longer, merge_into
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry, FingerprintInfo
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
+_FINGERPRINT_ID = re.compile(r"[0-9a-f]{16}")
+
 ENTRY_KINDS = frozenset({"server", "consumer"})
-_MASK = (1 << 64) - 1
 # A parent chain longer than this is a cycle in broken input, not a real trace.
 _MAX_DEPTH = 256
 
@@ -43,7 +47,9 @@ def _str(value: object) -> str:
 class DatasetBuilder:
     """Accumulates spans (``add``) or other builders (``merge``); ``finish`` makes the dataset."""
 
-    def __init__(self) -> None:
+    def __init__(self, track: bool = False) -> None:
+        """``track``: also record the key of each span added, in order, so that a span a
+        later :meth:`merge` drops as a duplicate can be located (see :mod:`.ingest`)."""
         self.spans = 0
         self.start_ns: int | None = None
         self.end_ns: int | None = None
@@ -51,6 +57,7 @@ class DatasetBuilder:
         self.traces: dict[str, int] = {}
         self.entries: list[Entry] = []
         self.frontend: list[Entry] = []
+        self.frontend_keys: list[int] = []  # span key of each frontend entry
         self.entry_keys: dict[int, int] = {}
         self.links: dict[int, int] = {}  # span key -> parent span id (0 = root)
         self.groups: dict[int, int] = {}  # parent span key -> group index
@@ -58,6 +65,10 @@ class DatasetBuilder:
         self.db_group, self.db_fp = array("i"), array("i")
         self.db_category, self.db_workflow = array("i"), array("i")
         self.db_start, self.db_end, self.db_span = array("q"), array("q"), array("Q")
+        self.db_keys: set[int] = set()  # span keys of the database spans, to find duplicates
+        # With track: (trace index, span id bits) of each span added, in order.
+        self.added_trace: array[int] | None = array("I") if track else None
+        self.added_span: array[int] | None = array("Q") if track else None
 
     def _intern(self, text: str) -> int:
         index = self.strings.get(text)
@@ -77,35 +88,47 @@ class DatasetBuilder:
             index = self.groups[parent_key] = len(self.groups)
         return index
 
-    def add(self, span: SpanRecord) -> None:
-        self.spans += 1
+    def add(self, span: SpanRecord) -> bool:
+        """Fold ``span`` in; False, and nothing folded, when its trace already has a span with
+        its id (the first copy read is kept). Duplicates still widen the time window: the
+        window then does not depend on which copy came first, in one builder or merged."""
         start, end = span.start_ns, span.end_ns
         if self.start_ns is None or start < self.start_ns:
             self.start_ns = start
         if self.end_ns is None or end > self.end_ns:
             self.end_ns = end
-        attributes = span.attributes
         trace = self._trace(span.trace_id)
         key = span_key(trace, span.span_id)
+        if key in self.entry_keys or key in self.links or key in self.db_keys:
+            return False
+        self.spans += 1
+        if self.added_trace is not None and self.added_span is not None:
+            self.added_trace.append(trace)
+            self.added_span.append(key & _MASK)
+        attributes = span.attributes
         parent = span_key(trace, span.parent_span_id) if span.parent_span_id else trace << 64
         fp_id = attributes.get(attr.DB_FINGERPRINT_ID)
+        if isinstance(fp_id, str) and _FINGERPRINT_ID.fullmatch(fp_id) is None:
+            fp_id = None  # not one of ours (16 lowercase hex): the report could not show it
         statement = attr.db_statement(attributes)
         if not isinstance(fp_id, str) and isinstance(statement, str):
             # Exported without our enrichment (another exporter): fingerprint it here.
             fp_id = fingerprint_id(statement)
         if isinstance(fp_id, str):
             self._add_db(span, fp_id, statement, trace, key, parent)
-            return
+            return True
         layer = _str(attributes.get(attr.LAYER))
         if span.kind in ENTRY_KINDS or layer == attr.LAYER_FRONTEND:
             entry = self._entry(span, trace, layer)
             if layer == attr.LAYER_FRONTEND and span.kind != "client":
                 self.frontend.append(entry)
+                self.frontend_keys.append(key)
             if span.kind in ENTRY_KINDS:
                 self.entry_keys[key] = len(self.entries)
                 self.entries.append(entry)
-                return
+                return True
         self.links[key] = parent & _MASK
+        return True
 
     def _add_db(
         self, span: SpanRecord, fp_id: str, statement: object, trace: int, key: int, parent: int
@@ -119,7 +142,7 @@ class DatasetBuilder:
                 text = text if isinstance(text, str) else fingerprint(statement)
                 self.fingerprints[fp] = FingerprintInfo(text, statement)
             elif len(statement) >= len(known.sample) and statement != known.sample:
-                self.fingerprints[fp] = _longer(known, statement)
+                self.fingerprints[fp] = longer(known, statement)
         elif fp not in self.fingerprints:
             self.fingerprints[fp] = FingerprintInfo(_str(attributes.get(attr.DB_FINGERPRINT)), "")
         self.db_group.append(self._group(parent))
@@ -129,6 +152,7 @@ class DatasetBuilder:
         self.db_start.append(span.start_ns)
         self.db_end.append(span.end_ns)
         self.db_span.append(key & _MASK)
+        self.db_keys.add(key)
 
     def _entry(self, span: SpanRecord, trace: int, layer: str) -> Entry:
         attributes = span.attributes
@@ -151,48 +175,11 @@ class DatasetBuilder:
             end_ns=span.end_ns,
         )
 
-    def merge(self, other: DatasetBuilder) -> None:
-        """Add everything ``other`` folded (its indexes are remapped to this builder's)."""
-        self.spans += other.spans
-        if other.start_ns is not None:
-            self.start_ns = min(t for t in (self.start_ns, other.start_ns) if t is not None)
-        if other.end_ns is not None:
-            self.end_ns = max(t for t in (self.end_ns, other.end_ns) if t is not None)
-        strings = [self._intern(text) for text in other.strings]
-        traces = [self._trace(trace_id) for trace_id in other.traces]
-
-        def rekey(key: int) -> int:
-            return (traces[key >> 64] << 64) | (key & _MASK)
-
-        def moved(entry: Entry) -> Entry:
-            intern = sys.intern
-            return entry._replace(
-                trace=traces[entry.trace],
-                kind=intern(entry.kind),
-                service=intern(entry.service),
-                method=intern(entry.method),
-                route=intern(entry.route),
-                workflow=intern(entry.workflow),
-                layer=intern(entry.layer),
-                category=intern(entry.category),
-            )
-
-        for key, index in other.entry_keys.items():
-            self.entry_keys[rekey(key)] = index + len(self.entries)
-        self.entries.extend(moved(entry) for entry in other.entries)
-        self.frontend.extend(moved(entry) for entry in other.frontend)
-        self.links.update((rekey(key), parent) for key, parent in other.links.items())
-        groups = [self._group(rekey(key)) for key in other.groups]  # dicts keep index order
-        for fp, info in other.fingerprints.items():
-            mine = self.fingerprints.get(strings[fp])
-            self.fingerprints[strings[fp]] = info if mine is None else _longer(mine, info.sample)
-        self.db_group.extend(groups[group] for group in other.db_group)
-        self.db_fp.extend(strings[fp] for fp in other.db_fp)
-        self.db_category.extend(strings[category] for category in other.db_category)
-        self.db_workflow.extend(strings[workflow] for workflow in other.db_workflow)
-        self.db_start.extend(other.db_start)
-        self.db_end.extend(other.db_end)
-        self.db_span.extend(other.db_span)
+    def merge(self, other: DatasetBuilder) -> list[Duplicate]:
+        """Add everything ``other`` folded (its indexes are remapped to this builder's), except
+        its spans whose trace already has a span with their id here: those are dropped and
+        returned, as :meth:`add` would have refused them had it read them last."""
+        return merge_into(self, other)
 
     def finish(self) -> Dataset:
         group_trace = array("i", (key >> 64 for key in self.groups))
@@ -289,11 +276,3 @@ def build_dataset(spans: Iterable[SpanRecord]) -> Dataset:
     for span in spans:
         builder.add(span)
     return builder.finish()
-
-
-def _longer(info: FingerprintInfo, statement: str) -> FingerprintInfo:
-    """Keep the longest sample statement; on a tie the smaller one, so order does not matter."""
-    current = info.sample
-    if len(statement) > len(current) or (len(statement) == len(current) and statement < current):
-        return info._replace(sample=statement)
-    return info

@@ -11,21 +11,27 @@ as a sequential read. Small inputs are read in-process with no pool to start.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
+import heapq
 import itertools
-import json
 import multiprocessing
 import os
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from e2e_otel.analyzers.builder import DatasetBuilder
-from e2e_otel.sources.models import InputProblem
-from e2e_otel.sources.otlp_files import ProblemHandler, read_spans
-
-# The source's decoder of one request (line): byte ranges are read here, lines decoded there.
-from e2e_otel.sources.otlp_files import spans_of_document as spans_of_request
+from e2e_otel.analyzers.builder import DatasetBuilder, span_key
+from e2e_otel.analyzers.builder_merge import MASK, duplicate_reason
+from e2e_otel.sources.models import InputProblem, SpanRecord
+from e2e_otel.sources.otlp_files import (
+    ProblemHandler,
+    plausible_until,
+    read_spans,
+    spans_of_line,
+    unreadable,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -54,6 +60,15 @@ class TaskResult:
     builder: DatasetBuilder
     lines: int = 0  # lines consumed, to number the next range's problems
     problems: list[InputProblem] = field(default_factory=list)
+    duplicates: list[InputProblem] = field(default_factory=list)
+    # With a tracking builder: the line of each span folded, in the builder's add order.
+    span_lines: array[int] = field(default_factory=lambda: array("I"))
+
+    def all_problems(self) -> Iterator[InputProblem]:
+        """Problems in line order, the duplicates of a line after its other problems and
+        sorted: the same order whether the duplicates were found while reading or merging."""
+        duplicates = sorted(self.duplicates, key=lambda p: (p.line, p.reason))
+        return heapq.merge(self.problems, duplicates, key=lambda p: p.line)
 
 
 def default_workers() -> int:
@@ -68,6 +83,9 @@ def plan(paths: Iterable[str | os.PathLike[str]], chunk_bytes: int = CHUNK_BYTES
     tasks = []
     for raw in paths:
         path = os.fspath(raw)
+        if unreadable(path) is not None:  # a FIFO is never opened: that could block
+            tasks.append(Task(path, 0, 0, whole=True))
+            continue
         try:
             size = os.stat(path).st_size
             with open(path, "rb") as handle:
@@ -88,19 +106,31 @@ def plan(paths: Iterable[str | os.PathLike[str]], chunk_bytes: int = CHUNK_BYTES
     return tasks
 
 
-def read_into(task: Task, builder: DatasetBuilder, report: ProblemHandler) -> int:
-    """Fold one task's spans into ``builder``; returns the number of lines read (problems are
-    numbered from the start of the range)."""
+def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
+    """Fold one task's spans into ``result.builder``, counting the lines read (problems are
+    numbered from the start of the range); spans ending after ``latest_ns`` are skipped."""
+    builder, report = result.builder, result.problems.append
+    track = builder.added_span is not None
+
+    def fold(span: SpanRecord, number: int) -> None:
+        if builder.add(span):
+            if track:
+                result.span_lines.append(number)
+            return
+        bits = span_key(0, span.span_id) & MASK
+        reason = duplicate_reason(span.trace_id, bits)
+        result.duplicates.append(InputProblem(task.path, number, reason))
+
     if task.whole:
-        for span in read_spans([task.path], report):
-            builder.add(span)
-        return 0
+        for span in read_spans([task.path], report, latest_ns):
+            fold(span, 1)  # a whole-file task is one (pretty-printed) request
+        return
     number = 0
     try:
         handle = open(task.path, "rb")  # noqa: SIM115 -- closed below; open errors reported
     except OSError as exc:
         report(InputProblem(task.path, 0, f"cannot open: {exc.strerror or exc}"))
-        return 0
+        return
     with handle:
         handle.seek(task.start)
         remaining = task.size
@@ -110,23 +140,17 @@ def read_into(task: Task, builder: DatasetBuilder, report: ProblemHandler) -> in
             # Same reading as otlp_files: UTF-8 with replacement, blank lines skipped.
             line = raw.decode("utf-8", errors="replace")
             if line.strip():
-                try:
-                    document = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    reason = f"invalid JSON: {exc.msg} (column {exc.colno})"
-                    report(InputProblem(task.path, number, reason))
-                else:
-                    for span in spans_of_request(document, task.path, number, report):
-                        builder.add(span)
+                for span in spans_of_line(line, task.path, number, report, latest_ns):
+                    fold(span, number)
             if remaining <= 0:
                 break
-    return number
+    result.lines = number
 
 
-def _run_task(task: Task) -> TaskResult:
-    result = TaskResult(DatasetBuilder())
+def _run_task(task: Task, latest_ns: int) -> TaskResult:
+    result = TaskResult(DatasetBuilder(track=True))
     with _no_gc():
-        result.lines = read_into(task, result.builder, result.problems.append)
+        read_into(task, result, latest_ns)
     return result
 
 
@@ -144,11 +168,13 @@ def _no_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _results(tasks: Sequence[Task], workers: int, shared: DatasetBuilder) -> Iterator[TaskResult]:
+def _results(
+    tasks: Sequence[Task], workers: int, shared: DatasetBuilder, latest_ns: int
+) -> Iterator[TaskResult]:
     if workers <= 1:  # in-process: fold straight into the shared builder, nothing to merge
         for task in tasks:
             result = TaskResult(shared)
-            result.lines = read_into(task, shared, result.problems.append)
+            read_into(task, result, latest_ns)
             yield result
         return
     # Fork is safe only while this process runs one thread (a lock held by another thread
@@ -156,7 +182,7 @@ def _results(tasks: Sequence[Task], workers: int, shared: DatasetBuilder) -> Ite
     # calling script to guard its entry point with `if __name__ == "__main__":`.
     method = "fork" if threading.active_count() == 1 and os.name == "posix" else "spawn"
     with multiprocessing.get_context(method).Pool(min(workers, len(tasks))) as pool:
-        yield from pool.imap(_run_task, tasks)
+        yield from pool.imap(functools.partial(_run_task, latest_ns=latest_ns), tasks)
 
 
 def build(
@@ -165,28 +191,35 @@ def build(
     progress: Progress | None = None,
     workers: int | None = None,
     chunk_bytes: int = CHUNK_BYTES,
+    latest_ns: int | None = None,
 ) -> DatasetBuilder:
     """Read every file into one builder; problems go to ``on_problem`` with file line numbers.
 
     ``workers``: processes to read with (default: one per CPU when the input is over
-    PARALLEL_MIN_BYTES, else 1, in-process); ``chunk_bytes``: the size of one worker's range.
+    PARALLEL_MIN_BYTES, else 1, in-process); ``chunk_bytes``: the size of one worker's range;
+    ``latest_ns``: spans ending after this are skipped (default: a day after now, taken once
+    so that every worker applies the same limit). A span whose trace already had a span with
+    its id is skipped as a duplicate, the first copy in input order being kept.
     """
     tasks = plan(paths, chunk_bytes)
     total = sum(task.size for task in tasks)
     if workers is None:
         workers = default_workers() if total >= PARALLEL_MIN_BYTES else 1
+    latest = plausible_until() if latest_ns is None else latest_ns
     builder = DatasetBuilder()
     line_offset: dict[str, int] = {}
     done = 0
     with _no_gc():
-        results = zip(tasks, _results(tasks, workers, builder), strict=True)
+        results = zip(tasks, _results(tasks, workers, builder, latest), strict=True)
         for task, result in results:
+            if result.builder is not builder:
+                for duplicate in builder.merge(result.builder):
+                    line = result.span_lines[duplicate.position]
+                    result.duplicates.append(InputProblem(task.path, line, duplicate.reason))
             offset = line_offset.get(task.path, 0)
-            for problem in result.problems:
+            for problem in result.all_problems():
                 on_problem(problem._replace(line=problem.line + offset))
             line_offset[task.path] = offset + result.lines
-            if result.builder is not builder:
-                builder.merge(result.builder)
             done += task.size
             if progress is not None:
                 progress(done, total)

@@ -3,33 +3,46 @@
 Bounded retries on what is worth retrying (connection errors, timeouts, 429 and 5xx), with
 exponential backoff capped at ``max_backoff`` and the server's ``Retry-After`` honoured within
 that cap. Everything else fails at once. Every failure is one :class:`BackendError` whose text is
-a single readable line, with no secret in it: user:password in a backend's URL is sent as
-basic authentication but shown as ``***``, and the token never appears, even when the server
-echoes it. The transport, the sleep and the clock are injectable, so tests drive retries against
-a loopback server without sleeping.
+a single readable line, with no secret in it: user:password in a backend's URL is taken out of
+the URL and sent as basic authentication (so httpx, whose request log lines carry the URL, never
+sees it) and shown as ``***``; the token never appears, even when the server echoes it. An
+answer larger than ``max_response_bytes`` is refused while it streams in, and one that is not
+JSON (or nests deeper than the decoder goes) is a :class:`BackendError` too. The transport, the
+sleep and the clock are injectable, so tests drive retries against a loopback server without
+sleeping.
 """
 
 from __future__ import annotations
 
+import base64
 import email.utils
 import json
 import math
 import os
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Self
+from typing import Any
 
 import httpx
 
-from e2e_otel.config import Backend, Config
-from e2e_otel.sources.redact import PERCENT_ENCODING, redact_url, scrub, unencoded_userinfo
+from e2e_otel.config import Backend, Backends
+from e2e_otel.sources.redact import (
+    PERCENT_ENCODING,
+    redact_url,
+    scrub,
+    unencoded_userinfo,
+    without_userinfo,
+)
+from e2e_otel.sources.shapes import SNIPPET, one_line
 
 Sleep = Callable[[float], None]
 Clock = Callable[[], float]
 Params = Mapping[str, str | int | float]
 
 RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
-_SNIPPET = 200  # characters of an error body kept in the message
+#: Default of ``backends.max_response_bytes``: the largest answer read (decoded JSON takes
+#: several times its size in memory).
+MAX_RESPONSE_BYTES = Backends().max_response_bytes
 
 
 class BackendError(Exception):
@@ -72,9 +85,11 @@ class JsonClient:
 
     ``timeout``: seconds per request (connect, read, write and pool); ``retries``: further
     attempts after the first; ``token``: sent as ``Authorization: Bearer``, never logged or put
-    in an error. A user and password in ``base_url`` are sent as basic authentication and
-    shown as ``***`` (``display_url``). ``requests`` counts the HTTP requests sent (retries
-    included). Raises :class:`BackendError` when ``base_url`` is not an http(s) URL with a host.
+    in an error. A user and password in ``base_url`` are sent as basic authentication, never
+    in a requested URL, and shown as ``***`` (``display_url``). ``max_response_bytes``: larger
+    answers are refused (:class:`BackendError`). ``requests`` counts the HTTP requests sent
+    (retries included). Raises :class:`BackendError` when ``base_url`` is not an http(s) URL
+    with a host.
     """
 
     def __init__(
@@ -91,19 +106,28 @@ class JsonClient:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         monotonic: Clock = time.monotonic,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.backend = backend
-        self.base_url = base_url.rstrip("/")
-        self.display_url = redact_url(self.base_url)
-        parsed = parse_base_url(backend, self.base_url)
+        url = base_url.rstrip("/")
+        self.display_url = redact_url(url)
+        parsed = parse_base_url(backend, url)
+        # Requests go to the URL without its user:password: httpx logs each request's URL.
+        self.base_url = without_userinfo(url)
         if token and (parsed.username or parsed.password):
-            # httpx would send the URL's user and password instead of the token.
+            # Basic authentication would replace the token's Authorization header.
             reason = "give a token (token_env) or a user:password in the URL, not both"
             raise BackendError(backend, self.display_url, reason)
+        auth, basic = None, ""
+        if parsed.userinfo:
+            auth = httpx.BasicAuth(parsed.username, parsed.password)
+            # The header's credential, as a server echoing the request's headers shows it.
+            basic = base64.b64encode(f"{parsed.username}:{parsed.password}".encode()).decode()
         # A password shorter than 4 characters would blank out unrelated text instead.
         password = parsed.password if len(parsed.password) >= 4 else ""
-        self._secrets = tuple(s for s in (token, password) if s)
+        self._secrets = tuple(s for s in (token, basic, password) if s)
         self.retries = retries
+        self.max_response_bytes = max_response_bytes
         self.requests = 0
         self._deadline: tuple[float, float] | None = None  # (monotonic end, limit in seconds)
         self._monotonic = monotonic
@@ -113,7 +137,9 @@ class JsonClient:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self._client = httpx.Client(timeout=timeout, headers=headers, transport=transport)
+        self._client = httpx.Client(
+            timeout=timeout, headers=headers, auth=auth, transport=transport
+        )
 
     @classmethod
     def for_backend(
@@ -124,6 +150,7 @@ class JsonClient:
         environ: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Sleep = time.sleep,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> JsonClient:
         """A client for ``backends.<name>`` of the configuration; the token is read from the
         variable named by ``token_env`` (a :class:`BackendError` when it is not set)."""
@@ -141,6 +168,7 @@ class JsonClient:
             token=token,
             transport=transport,
             sleep=sleep,
+            max_response_bytes=max_response_bytes,
         )
 
     def limit_time(self, seconds: float) -> None:
@@ -206,13 +234,36 @@ class JsonClient:
         """``text`` with the token and the URL's password blanked (for server-given text)."""
         return scrub(text, self._secrets)
 
+    def told(self, text: str, limit: int = SNIPPET) -> str:
+        """Text from the server, or about its answer, fit for a message: secrets blanked
+        first (a cut could leave half of one), then one line of at most ``limit`` chars."""
+        return one_line(self.scrub(text), limit)
+
+    def malformed(self, path: str, reason: str) -> BackendError:
+        """The error for an answer from ``path`` that could not be read, and why."""
+        return BackendError(self.backend, self.display_url + path, self.told(reason, 2 * SNIPPET))
+
     def _read(self, response: httpx.Response, shown: str) -> bytes:
-        """The body, chunk by chunk, so the run's time limit also ends a slow download."""
-        chunks = []
+        """The body, chunk by chunk, so the run's time limit also ends a slow download and an
+        answer over ``max_response_bytes`` is refused before it is all in memory (counted
+        after decompression: a small gzip body may hold gigabytes)."""
+        length = response.headers.get("Content-Length", "")
+        if length.isdecimal() and int(length) > self.max_response_bytes:
+            raise self._too_large(shown)
+        chunks, size = [], 0
         for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise self._too_large(shown)
             chunks.append(chunk)
             self._remaining(shown)
         return b"".join(chunks)
+
+    def _too_large(self, shown: str) -> BackendError:
+        size = self.max_response_bytes
+        limit = f"{size // 2**20} MiB" if size % 2**20 == 0 else f"{size} bytes"
+        reason = f"answer larger than {limit} (backends.max_response_bytes)"
+        return BackendError(self.backend, shown, reason)
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -238,8 +289,14 @@ class JsonClient:
 def _decode(backend: str, url: str, content: bytes) -> Any:
     try:
         return json.loads(content)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BackendError(backend, url, f"invalid JSON in the response: {exc}") from exc
+    # ValueError: not JSON, not UTF-8, or an integer of more digits than Python converts.
+    except ValueError as exc:
+        reason = f"invalid JSON in the response: {one_line(str(exc))}"
+        raise BackendError(backend, url, reason) from None
+    except RecursionError:  # [[[[... : the decoder recurses once per level
+        raise BackendError(
+            backend, url, "invalid JSON in the response: nested too deeply"
+        ) from None
 
 
 def _detail(text: str) -> str:
@@ -247,48 +304,11 @@ def _detail(text: str) -> str:
     JSON ``error``/``message`` field, else the start of the body."""
     try:
         body = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if isinstance(body, dict):
         for key in ("error", "message"):
             if isinstance(body.get(key), str):
                 text = body[key]
                 break
-    text = " ".join(text.split())
-    return text if len(text) <= _SNIPPET else text[: _SNIPPET - 3] + "..."
-
-
-class BackendClient:
-    """Base of the backends' typed clients: one :class:`JsonClient` for ``backends.<NAME>``."""
-
-    NAME = ""
-
-    def __init__(self, http: JsonClient) -> None:
-        self.http = http
-
-    @classmethod
-    def from_config(
-        cls,
-        config: Config,
-        *,
-        environ: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Sleep = time.sleep,
-    ) -> Self:
-        """A client for ``config.backends.<NAME>`` (URL, token_env, timeout, retries)."""
-        backend: Backend = getattr(config.backends, cls.NAME)
-        return cls(
-            JsonClient.for_backend(
-                cls.NAME, backend, environ=environ, transport=transport, sleep=sleep
-            )
-        )
-
-    @property
-    def url(self) -> str:
-        """The base URL for messages and reports (user and password shown as ``***``)."""
-        return self.http.display_url
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests sent so far (retries included)."""
-        return self.http.requests
+    return one_line(text)

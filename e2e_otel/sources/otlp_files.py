@@ -1,61 +1,127 @@
 """OTLP JSON files (one ExportTraceServiceRequest per line), as written by the Python
 ``otlp_json_file`` exporter and the Collector's file exporter. Streamed: one line at a time.
 
-A line that is not valid OTLP JSON is reported with its location and skipped; the rest of the
-file is still read.
+Nothing in a file can stop the read: a line that is not valid OTLP JSON, an entry or a span of
+the wrong shape, and a span whose times cannot be real (see :func:`plausible_until`) are each
+reported with their location and skipped; the rest of the file is still read (a file whose
+first line is ``{`` is read as one pretty-printed request, else as lines). Paths that are
+not regular files (a FIFO, a directory) are refused before they are opened, so a FIFO cannot
+block the read.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
-from e2e_otel.sources.models import AttributeValue, InputProblem, SpanEvent, SpanRecord
+from e2e_otel.sources.models import InputProblem, SpanEvent, SpanRecord
+from e2e_otel.sources.otlp_values import (
+    MalformedSpan,
+    attributes_of,
+    brief,
+    nanos,
+)
+
+__all__ = [
+    "EARLIEST_NS",
+    "FUTURE_SLACK_NS",
+    "MalformedSpan",
+    "ProblemHandler",
+    "attributes_of",
+    "plausible_until",
+    "read_spans",
+    "spans_of_document",
+    "spans_of_line",
+    "unreadable",
+]
 
 _KINDS = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
 _STATUS = {0: "unset", 1: "ok", 2: "error"}
 _WHOLE_FILE_LIMIT = 256 * 1024 * 1024
+_INT64: Final = 1 << 63
+
+EARLIEST_NS: Final = 946_684_800 * 10**9
+"""2000-01-01T00:00:00Z: a span that starts before this has a zero, negative or garbled time."""
+FUTURE_SLACK_NS: Final = 86_400 * 10**9
+"""How far past the reader's clock a span may end (a day: clock skew between hosts, never
+more)."""
+
+# The errors a span of the wrong shape raises while it is decoded: each skips that span only.
+_SPAN_ERRORS = (MalformedSpan, KeyError, TypeError, ValueError, OverflowError, RecursionError)
 
 ProblemHandler = Callable[[InputProblem], None]
 
 
-class MalformedSpan(ValueError):
-    pass
+class ImplausibleSpan(ValueError):
+    """A well-formed span whose times cannot be real (it would skew every duration)."""
+
+
+def plausible_until(clock: Callable[[], int] = time.time_ns) -> int:
+    """The latest end time (ns) a span read now may have: ``clock()`` plus a day."""
+    return clock() + FUTURE_SLACK_NS
 
 
 def read_spans(
-    paths: Iterable[str | os.PathLike[str]], on_problem: ProblemHandler | None = None
+    paths: Iterable[str | os.PathLike[str]],
+    on_problem: ProblemHandler | None = None,
+    latest_ns: int | None = None,
 ) -> Iterator[SpanRecord]:
-    """Yield every span of every file in ``paths``; problems go to ``on_problem``."""
+    """Yield every span of every file in ``paths``; problems go to ``on_problem``.
+
+    ``latest_ns``: spans ending after this are skipped (default: :func:`plausible_until`)."""
     report = on_problem or (lambda problem: None)
+    latest = plausible_until() if latest_ns is None else latest_ns
     for path in paths:
-        yield from _read_file(Path(path), report)
+        yield from _read_file(Path(path), report, latest)
 
 
-def _read_file(path: Path, report: ProblemHandler) -> Iterator[SpanRecord]:
+def unreadable(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be read as an input file, or None when it can. The file type is
+    checked before opening: opening a FIFO would wait for a writer, maybe forever."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return f"cannot open: {exc.strerror or exc}"
+    if stat.S_ISDIR(mode):
+        return "cannot open: a directory, not a file"
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "not a regular file"
+        return f"cannot open: {kind}; write the traces to a file and give its path"
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return f"cannot open: {exc.strerror or exc}"
+    return None
+
+
+def _read_file(path: Path, report: ProblemHandler, latest: int) -> Iterator[SpanRecord]:
+    reason = unreadable(path)
+    if reason is not None:
+        report(InputProblem(str(path), 0, reason))
+        return
     try:
         handle = path.open("r", encoding="utf-8", errors="replace")
-    except OSError as exc:
+    except OSError as exc:  # replaced or removed since the check
         report(InputProblem(str(path), 0, f"cannot open: {exc.strerror or exc}"))
         return
+    name = str(path)
     with handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                document = json.loads(line)
-            except json.JSONDecodeError as exc:
-                if number == 1 and _maybe_pretty(path, line):
-                    yield from _whole_file(path, report)
+            if number == 1 and _maybe_pretty(path, line):
+                document = _whole_document(path)
+                if document is not _NOT_ONE_DOCUMENT:
+                    yield from spans_of_document(document, name, 1, report, latest)
                     return
-                report(
-                    InputProblem(str(path), number, f"invalid JSON: {exc.msg} (column {exc.colno})")
-                )
-                continue
-            yield from spans_of_document(document, str(path), number, report)
+                # Not one document after all: JSON lines whose first line is broken.
+            yield from spans_of_line(line, name, number, report, latest)
 
 
 def _maybe_pretty(path: Path, first_line: str) -> bool:
@@ -66,76 +132,161 @@ def _maybe_pretty(path: Path, first_line: str) -> bool:
         return False
 
 
-def _whole_file(path: Path, report: ProblemHandler) -> Iterator[SpanRecord]:
+_NOT_ONE_DOCUMENT: Final = object()
+
+
+def _whole_document(path: Path) -> Any:
+    """The file decoded as one JSON document, else _NOT_ONE_DOCUMENT."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8", errors="replace"))
+        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (json.JSONDecodeError, RecursionError, OSError):
+        return _NOT_ONE_DOCUMENT
+
+
+def spans_of_line(
+    line: str, path: str, number: int, report: ProblemHandler, latest_ns: int
+) -> Iterator[SpanRecord]:
+    """The spans of one line of an OTLP JSON lines file (one request)."""
+    try:
+        document = json.loads(line)
     except json.JSONDecodeError as exc:
-        report(InputProblem(str(path), exc.lineno, f"invalid JSON: {exc.msg} (column {exc.colno})"))
+        report(InputProblem(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})"))
         return
-    yield from spans_of_document(document, str(path), 1, report)
+    except RecursionError:  # the C decoder recurses once per nesting level
+        report(InputProblem(path, number, "invalid JSON: nested too deeply"))
+        return
+    yield from spans_of_document(document, path, number, report, latest_ns)
 
 
 def spans_of_document(
-    document: Any, path: str, line: int, report: ProblemHandler
+    document: Any,
+    path: str,
+    line: int,
+    report: ProblemHandler,
+    latest_ns: int | None = None,
 ) -> Iterator[SpanRecord]:
-    """The spans of one decoded OTLP trace request (``path``/``line`` locate problems)."""
+    """The spans of one decoded OTLP trace request (``path``/``line`` locate problems).
+
+    An entry or span of the wrong shape, or with implausible times (before 2000, ending
+    before it starts or after ``latest_ns``, default :func:`plausible_until`), is reported
+    and skipped."""
     if not isinstance(document, dict) or not isinstance(document.get("resourceSpans"), list):
         report(InputProblem(path, line, "not an OTLP trace request (no resourceSpans list)"))
         return
+    latest = plausible_until() if latest_ns is None else latest_ns
     for resource_spans in document["resourceSpans"]:
-        if not isinstance(resource_spans, dict):
-            report(InputProblem(path, line, "resourceSpans entry is not an object"))
+        try:
+            service_name, scopes = _resource(resource_spans)
+        except _SPAN_ERRORS as exc:
+            report(InputProblem(path, line, f"malformed resourceSpans entry skipped: {brief(exc)}"))
             continue
-        resource = attributes_of(resource_spans.get("resource", {}).get("attributes"))
-        service = resource.get("service.name")
-        service_name = service if isinstance(service, str) else "unknown_service"
-        for scope_spans in resource_spans.get("scopeSpans") or []:
-            scope = (
-                (scope_spans.get("scope") or {}).get("name", "")
-                if isinstance(scope_spans, dict)
-                else ""
-            )
-            spans = scope_spans.get("spans") if isinstance(scope_spans, dict) else None
-            for raw in spans or []:
+        for scope_spans in scopes:
+            try:
+                scope, spans = _scope(scope_spans)
+            except MalformedSpan as exc:
+                report(InputProblem(path, line, f"malformed scopeSpans entry skipped: {exc}"))
+                continue
+            for raw in spans:
                 try:
-                    yield _span(raw, service_name, str(scope))
-                except (MalformedSpan, KeyError, TypeError, ValueError) as exc:
-                    report(InputProblem(path, line, f"malformed span skipped: {exc}"))
+                    span = _span(raw, service_name, scope, latest)
+                except ImplausibleSpan as exc:
+                    report(InputProblem(path, line, f"span skipped: {exc}"))
+                except _SPAN_ERRORS as exc:
+                    report(InputProblem(path, line, f"malformed span skipped: {brief(exc)}"))
+                else:
+                    yield span
 
 
-def _span(raw: Any, service_name: str, scope: str) -> SpanRecord:
+def _resource(entry: Any) -> tuple[str, list[Any]]:
+    if not isinstance(entry, dict):
+        raise MalformedSpan("not an object")
+    resource = entry.get("resource")
+    if resource is None:
+        resource = {}
+    elif not isinstance(resource, dict):
+        raise MalformedSpan("resource is not an object")
+    service = attributes_of(resource.get("attributes")).get("service.name")
+    scopes = entry.get("scopeSpans")
+    if scopes is None:
+        scopes = []
+    elif not isinstance(scopes, list):
+        raise MalformedSpan("scopeSpans is not a list")
+    return (service if isinstance(service, str) else "unknown_service"), scopes
+
+
+def _scope(entry: Any) -> tuple[str, list[Any]]:
+    if not isinstance(entry, dict):
+        raise MalformedSpan("not an object")
+    scope = entry.get("scope")
+    if scope is None:
+        scope = {}
+    elif not isinstance(scope, dict):
+        raise MalformedSpan("scope is not an object")
+    name = scope.get("name")
+    spans = entry.get("spans")
+    if spans is None:
+        spans = []
+    elif not isinstance(spans, list):
+        raise MalformedSpan("spans is not a list")
+    return (name if isinstance(name, str) else ""), spans
+
+
+def _span(raw: Any, service_name: str, scope: str, latest: int) -> SpanRecord:
     if not isinstance(raw, dict):
         raise MalformedSpan("span is not an object")
     trace_id, span_id = raw.get("traceId"), raw.get("spanId")
     if not isinstance(trace_id, str) or not isinstance(span_id, str) or not trace_id or not span_id:
         raise MalformedSpan("missing traceId/spanId")
     parent = raw.get("parentSpanId") or None
+    if parent is not None and not isinstance(parent, str):
+        raise MalformedSpan("parentSpanId is not a string")
+    start = nanos(raw.get("startTimeUnixNano"), "startTimeUnixNano")
+    end = nanos(raw.get("endTimeUnixNano"), "endTimeUnixNano")
+    if not EARLIEST_NS <= start <= end <= latest:  # one comparison chain on the happy path
+        raise ImplausibleSpan(_implausible(start, end))
     status = raw.get("status") or {}
-    events = tuple(
-        SpanEvent(
-            name=str(e.get("name", "")),
-            time_ns=int(e.get("timeUnixNano", 0)),
-            attributes=attributes_of(e.get("attributes")),
-        )
-        for e in raw.get("events") or []
-        if isinstance(e, dict)
-    )
     return SpanRecord(
         trace_id=trace_id.lower(),
         span_id=span_id.lower(),
-        parent_span_id=parent.lower() if isinstance(parent, str) else None,
+        parent_span_id=parent.lower() if parent is not None else None,
         name=str(raw.get("name", "")),
         kind=_enum(raw.get("kind", 0), _KINDS, "SPAN_KIND_"),
-        start_ns=int(raw["startTimeUnixNano"]),
-        end_ns=int(raw["endTimeUnixNano"]),
+        start_ns=start,
+        end_ns=end,
         status=_enum(
             status.get("code", 0) if isinstance(status, dict) else 0, _STATUS, "STATUS_CODE_"
         ),
         attributes=attributes_of(raw.get("attributes")),
         service_name=service_name,
         scope_name=scope,
-        events=events,
+        events=_events(raw.get("events")),
     )
+
+
+def _implausible(start: int, end: int) -> str:
+    if start < EARLIEST_NS:
+        return f"startTimeUnixNano {start} is before 2000-01-01"
+    if end < start:
+        return f"ends before it starts (endTimeUnixNano {end} < startTimeUnixNano {start})"
+    return f"endTimeUnixNano {end} is more than a day after this run's clock"
+
+
+def _events(raw: Any) -> tuple[SpanEvent, ...]:
+    if not raw:
+        return ()
+    if not isinstance(raw, list):
+        raise MalformedSpan("events is not a list")
+    events = []
+    for event in raw:
+        if not isinstance(event, dict):
+            continue
+        at = nanos(event.get("timeUnixNano", 0), "event timeUnixNano")
+        if not 0 <= at < _INT64:
+            raise MalformedSpan(f"event timeUnixNano {at} is out of range")
+        events.append(
+            SpanEvent(str(event.get("name", "")), at, attributes_of(event.get("attributes")))
+        )
+    return tuple(events)
 
 
 def _enum(value: Any, names: Mapping[int, str], prefix: str) -> str:
@@ -146,34 +297,4 @@ def _enum(value: Any, names: Mapping[int, str], prefix: str) -> str:
         if name == "unspecified":
             return "internal"
         return name
-    raise MalformedSpan(f"bad enum value {value!r}")
-
-
-def attributes_of(raw: Any) -> dict[str, AttributeValue]:
-    """OTLP JSON ``[{"key":..., "value": {"stringValue": ...}}]`` -> a plain dict."""
-    result: dict[str, AttributeValue] = {}
-    if not isinstance(raw, list):
-        return result
-    for item in raw:
-        if isinstance(item, dict) and isinstance(item.get("key"), str):
-            result[item["key"]] = _value(item.get("value"))
-    return result
-
-
-def _value(value: Any) -> AttributeValue:
-    if not isinstance(value, dict) or not value:
-        return None
-    kind, inner = next(iter(value.items()))
-    if kind == "stringValue":
-        return str(inner)
-    if kind == "boolValue":
-        return bool(inner)
-    if kind == "intValue":
-        return int(inner)
-    if kind == "doubleValue":
-        return float(inner)
-    if kind == "arrayValue":
-        return tuple(_value(v) for v in (inner or {}).get("values", []))
-    if kind == "bytesValue":
-        return str(inner)
-    return None
+    raise MalformedSpan(f"bad enum value {brief(value)}")

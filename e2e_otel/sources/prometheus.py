@@ -9,13 +9,16 @@ the same for 2 endpoints or 2,000: :data:`QUERY_COUNT`. Metric and label names c
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from e2e_otel.sources.http import BackendClient, BackendError, JsonClient
+from e2e_otel.sources import prometheus_api as api
+from e2e_otel.sources.backend import BackendClient
+from e2e_otel.sources.http import JsonClient
 from e2e_otel.sources.models import MetricSample, MetricSeries
+from e2e_otel.sources.shapes import Malformed
 from e2e_otel.stack import metrics as m
 
 #: Label our queries add: the request method from ``http_request_method`` (stable semantic
@@ -29,6 +32,7 @@ _DB = f'{m.LAYER}="{m.LAYER_DATABASE}", {m.FINGERPRINT_ID}!=""'
 _OK = f'{m.STATUS_CODE}!="{m.STATUS_ERROR}"'
 ENDPOINT = (m.SERVICE, METHOD, m.HTTP_ROUTE, m.SPAN_NAME)
 STATEMENT = (m.SERVICE, m.FINGERPRINT_ID, m.WORKFLOW, m.ERROR_CATEGORY)
+T = TypeVar("T")
 
 
 class PrometheusClient(BackendClient):
@@ -36,7 +40,8 @@ class PrometheusClient(BackendClient):
 
     ``warnings`` collects, once each, what the server warned about in successful answers (a
     partial response from Thanos or Mimir, a malformed histogram ...): the data may be
-    incomplete, so the analysis says so.
+    incomplete, so the analysis says so. An answer without the documented shape is a
+    :class:`BackendError` naming the field (:mod:`e2e_otel.sources.prometheus_api`).
     """
 
     NAME = "prometheus"
@@ -47,12 +52,9 @@ class PrometheusClient(BackendClient):
 
     def query(self, promql: str, at: datetime) -> list[MetricSample]:
         """``/api/v1/query`` at ``at``; the result must be a vector."""
-        params = {"query": promql, "time": f"{at.timestamp():.3f}"}
-        result = self._result("/api/v1/query", params, "vector")
-        try:
-            return [MetricSample(_labels(item), _value(item.get("value"))) for item in result]
-        except (AttributeError, TypeError, ValueError, IndexError) as exc:
-            raise self._malformed("/api/v1/query", f"unexpected sample ({exc})") from exc
+        path = "/api/v1/query"
+        result = self._result(path, {"query": promql, "time": f"{at.timestamp():.3f}"}, "vector")
+        return self._read(path, api.sample, result)
 
     def query_range(
         self, promql: str, start: datetime, end: datetime, step: timedelta
@@ -64,52 +66,28 @@ class PrometheusClient(BackendClient):
             "end": f"{end.timestamp():.3f}",
             "step": f"{step.total_seconds():g}",
         }
-        result = self._result("/api/v1/query_range", params, "matrix")
-        series = []
-        for item in result:
-            values = item.get("values")
-            if not isinstance(values, list):
-                raise self._malformed("/api/v1/query_range", "a matrix series without values")
-            try:
-                points = tuple((float(point[0]), _value(point)) for point in values)
-                series.append(MetricSeries(_labels(item), points))
-            except (AttributeError, TypeError, ValueError, IndexError) as exc:
-                raise self._malformed("/api/v1/query_range", f"unexpected point ({exc})") from exc
-        return series
+        path = "/api/v1/query_range"
+        return self._read(path, api.series, self._result(path, params, "matrix"))
 
-    def _result(self, path: str, params: dict[str, str], kind: str) -> list[dict[str, Any]]:
+    def _result(self, path: str, params: dict[str, str], kind: str) -> list[Any]:
+        body = self.http.get(path, params)
         try:
-            body = self.http.get(path, params)
-            if not isinstance(body, dict) or body.get("status") != "success":
-                error = body.get("error") if isinstance(body, dict) else None
-                reason = self.http.scrub(f"query failed: {error or 'status is not success'}")
-                raise self._malformed(path, reason)
-            for warning in body.get("warnings") or ():
-                text = self.http.scrub(f"prometheus warned: {' '.join(str(warning).split())}")
-                if text not in self.warnings:
-                    self.warnings.append(text)
-            data = body.get("data") or {}
-            if data.get("resultType") != kind:
-                raise self._malformed(path, f"expected a {kind}, got {data.get('resultType')!r}")
-            result = data.get("result")
-            if not isinstance(result, list) or not all(isinstance(r, dict) for r in result):
-                raise self._malformed(path, "the result is not a list of series")
-        except (AttributeError, TypeError, ValueError, IndexError) as exc:
-            raise self._malformed(path, f"unexpected response shape ({exc})") from exc
-        return result
+            answer = api.decode(body, kind)
+        except api.QueryFailed as exc:
+            raise self.http.malformed(path, f"query failed: {exc.error}") from None
+        except Malformed as exc:
+            raise self.http.malformed(path, f"malformed answer: {exc}") from None
+        for warning in answer.warnings:
+            text = f"prometheus warned: {self.http.told(warning)}"
+            if text not in self.warnings and len(self.warnings) < api.MAX_WARNINGS:
+                self.warnings.append(text)
+        return answer.result
 
-    def _malformed(self, path: str, reason: str) -> BackendError:
-        return BackendError(self.http.backend, self.url + path, reason)
-
-
-def _labels(item: Mapping[str, Any]) -> dict[str, str]:
-    labels = item.get("metric") or {}
-    return {str(k): str(v) for k, v in labels.items()}
-
-
-def _value(pair: Any) -> float:
-    # Prometheus sends [unix seconds, "value"]; "NaN", "+Inf" and "-Inf" parse as floats.
-    return float(pair[1])
+    def _read(self, path: str, read: Callable[[Any, str], T], result: list[Any]) -> list[T]:
+        try:
+            return [read(item, f"data.result[{i}]") for i, item in enumerate(result)]
+        except Malformed as exc:
+            raise self.http.malformed(path, f"malformed answer: {exc}") from None
 
 
 @dataclass(frozen=True)

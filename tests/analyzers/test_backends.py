@@ -16,6 +16,7 @@ from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.models import Report
 from e2e_otel.cli_analyze import verdict
 from e2e_otel.config import parse_config
+from e2e_otel.publish import render_json
 from e2e_otel.sources.http import BackendError, JsonClient
 from e2e_otel.sources.prometheus import METHOD, PrometheusClient, instant_queries
 from e2e_otel.sources.tempo import TempoClient
@@ -34,9 +35,13 @@ def fixture(name: str) -> Any:
 
 
 def tempo(
-    traces: int = 1, metrics: bool = True, extra: list[dict[str, Any]] | None = None
+    traces: int = 1,
+    metrics: bool = True,
+    extra: list[dict[str, Any]] | None = None,
+    metrics_body: object = None,
 ) -> TempoClient:
-    """Tempo serving the fixture trace (plus the ``extra`` resource batches in it)."""
+    """Tempo serving the fixture trace (plus the ``extra`` resource batches in it), and
+    TraceQL metrics (``metrics_body`` instead of the fixture's when given)."""
     search = fixture("search.json")
     search["traces"] = search["traces"][:traces]
     trace = fixture("trace_v2.json")
@@ -49,7 +54,7 @@ def tempo(
         if path == f"/api/v2/traces/{TRACE_ID}":
             return httpx.Response(200, json=trace)
         if path == "/api/metrics/query_range" and metrics:
-            return httpx.Response(200, json=fixture("metrics_query_range.json"))
+            return httpx.Response(200, json=metrics_body or fixture("metrics_query_range.json"))
         return httpx.Response(404, text="not found")
 
     return TempoClient(
@@ -264,16 +269,151 @@ def test_what_span_metrics_cannot_see_stays_with_prometheus_there() -> None:
     ]
 
 
-def test_a_failing_backend_raises() -> None:
+def test_a_failing_backend_alone_raises() -> None:
     with pytest.raises(BackendError, match=r"^prometheus http://prom:9090/api/v1/query: HTTP 503"):
         analyze_backends(
+            CONFIG, prometheus=prometheus(503), tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+        )
+
+
+def test_with_prometheus_failing_the_traces_still_make_an_incomplete_report() -> None:
+    report = analyze_backends(
+        CONFIG, prometheus=prometheus(503), tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete
+    (problem,) = report.problems
+    assert problem.startswith("prometheus http://prom:9090/api/v1/query: HTTP 503 after 1 attempts")
+    assert problem.endswith("; analyzed without span metrics")
+    # The findings of the traces, the population ones from the sample.
+    assert {"n_plus_one", "slow_endpoint"} <= {r.rule for r in report.recommendations}
+    assert coverage(report)["thresholds"][0] == "tempo"
+    assert coverage(report)["regressions"] == ("tempo", "TraceQL metrics (p95 only)")
+    assert "INCOMPLETE (1 problems)" in verdict(report)
+
+
+def broken(name: str, answer: httpx.Response) -> JsonClient:
+    """A client whose every request gets ``answer`` (once: no retries)."""
+    url = {"tempo": "http://tempo:3200", "prometheus": "http://prom:9090"}[name]
+    transport = httpx.MockTransport(lambda request: answer)
+    return JsonClient(name, url, transport=transport, retries=0)
+
+
+def test_with_tempo_failing_prometheus_still_makes_an_incomplete_report() -> None:
+    down = TempoClient(broken("tempo", httpx.Response(502, text="bad gateway")))
+    report = analyze_backends(
+        CONFIG, prometheus=prometheus(), tempo=down, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete and report.traces == 0
+    assert report.problems == (
+        "tempo http://tempo:3200/api/search: HTTP 502 after 1 attempts; analyzed without traces",
+    )
+    assert [r.rule for r in report.recommendations] == ["slow_endpoint"]
+    assert coverage(report)["n_plus_one"] == ("-", "not analyzed: Tempo failed (see the problems)")
+    assert coverage(report)["thresholds"] == ("prometheus", "every request")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        httpx.Response(200, json={"traces": [{"traceID": "1", "spanSets": [1]}]}),
+        httpx.Response(200, json={"traces": [1]}),
+        httpx.Response(200, content=b"<html>not json</html>"),
+        httpx.Response(200, content=b"[" * 100_000),
+    ],
+)
+def test_tempo_answering_garbage_is_a_problem_beside_prometheus(answer: httpx.Response) -> None:
+    report = analyze_backends(
+        CONFIG,
+        prometheus=prometheus(),
+        tempo=TempoClient(broken("tempo", answer)),
+        window=WINDOW,
+        baseline=WINDOW,
+        now=NOW,
+    )
+    assert not report.complete
+    (problem,) = report.problems
+    assert problem.startswith("tempo http://tempo:3200/api/search: ")
+    assert "malformed answer" in problem or "invalid JSON" in problem
+    assert [r.rule for r in report.recommendations] == ["slow_endpoint"]
+
+
+def test_prometheus_answering_garbage_is_a_problem_beside_tempo() -> None:
+    body = {"status": "success", "data": {"resultType": "vector", "result": [{"value": {"a": 1}}]}}
+    garbage = PrometheusClient(broken("prometheus", httpx.Response(200, json=body)))
+    report = analyze_backends(
+        CONFIG, prometheus=garbage, tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete
+    assert report.problems == (
+        "prometheus http://prom:9090/api/v1/query: malformed answer: data.result[0].value: "
+        "expected a list, got an object {'a': 1}; analyzed without span metrics",
+    )
+    assert "n_plus_one" in {r.rule for r in report.recommendations}
+
+
+def test_when_every_backend_fails_the_error_names_both() -> None:
+    with pytest.raises(BackendError) as info:
+        analyze_backends(
             CONFIG,
-            prometheus=prometheus(503),
-            tempo=tempo(),
+            prometheus=PrometheusClient(broken("prometheus", httpx.Response(503))),
+            tempo=TempoClient(broken("tempo", httpx.Response(200, json=[1]))),
             window=WINDOW,
             baseline=WINDOW,
             now=NOW,
         )
+    assert str(info.value) == (
+        "tempo http://tempo:3200/api/search: malformed answer: the answer: expected an object, "
+        "got a list [1]; and prometheus http://prom:9090/api/v1/query: HTTP 503 after 1 attempts"
+    )
+
+
+def test_failing_traceql_metrics_leave_the_traces_findings() -> None:
+    client = tempo(metrics_body={"series": [{"labels": [], "samples": [5]}]})
+    report = analyze_backends(
+        CONFIG, prometheus=None, tempo=client, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert not report.complete and report.traces == 1
+    (problem,) = report.problems
+    assert problem.startswith("tempo http://tempo:3200/api/metrics/query_range: malformed answer")
+    assert problem.endswith("; analyzed without regression series")
+    assert coverage(report)["regressions"][1].startswith("not analyzed: Tempo's TraceQL metrics")
+    assert "n_plus_one" in {r.rule for r in report.recommendations}
+
+
+def test_odd_series_from_prometheus_are_left_out_and_the_report_renders() -> None:
+    """A bucket bound that is no number, negative counts, statement series whose fingerprint
+    id is not ours: well-formed answers a broken exporter or a hostile backend can send."""
+    endpoint = {m.SERVICE: "shop-api", METHOD: "GET", m.HTTP_ROUTE: ROUTE}
+    answers: dict[str, list[dict[str, Any]]] = {
+        "endpoint_calls": [{"metric": endpoint, "value": [0, "-40"]}],
+        "service_buckets": [
+            {"metric": {m.SERVICE: "shop-api", m.LE: "shop-api"}, "value": [0, "1"]}
+        ],
+        "statement_calls": [{"metric": {m.FINGERPRINT_ID: ""}, "value": [0, "1"]}],
+        "statement_ms": [{"metric": {m.FINGERPRINT_ID: "zz"}, "value": [0, "900"]}],
+        "statement_quantiles": [
+            {"metric": {m.FINGERPRINT_ID: "", "quantile": "0.95"}, "value": [0, "51"]}
+        ],
+    }
+    by_query = {q: answers.get(name, []) for name, q in instant_queries(WINDOW).items()}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("query_range"):
+            series = [{"metric": {m.FINGERPRINT_ID: "x"}, "values": [[0, "1"], [60, "2"]]}]
+            data: dict[str, Any] = {"resultType": "matrix", "result": series}
+        else:
+            data = {"resultType": "vector", "result": by_query[request.url.params["query"]]}
+        return httpx.Response(200, json={"status": "success", "data": data})
+
+    client = PrometheusClient(
+        JsonClient("prometheus", "http://prom:9090", transport=httpx.MockTransport(handler))
+    )
+    report = analyze_backends(
+        CONFIG, prometheus=client, tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert report.recommendations == ()
+    assert all(not s.rows for s in report.sections if s.name != "backends")
+    render_json(report)  # valid against the report's schema
 
 
 def test_at_least_one_backend() -> None:

@@ -4,8 +4,11 @@ import pickle
 import random
 from dataclasses import replace
 
+import pytest
+
 from e2e_otel.analyzers.builder import DatasetBuilder
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset
+from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 from tests.analyzers.conftest import PRODUCTS, REVIEWS, Trace, dataset, spans_of
 
@@ -159,3 +162,80 @@ def test_malformed_span_ids_still_link() -> None:
     odd_query = replace(query, parent_span_id="not-hex-at-all!")
     ds = dataset([odd_query, odd_server])
     assert ds.db_entry(0) == 0
+
+
+def dataset_view(ds: Dataset) -> tuple[object, ...]:
+    """Everything the analyzers read, with indexes resolved: equal datasets, equal views."""
+    entries = [(ds.trace_ids[e.trace], e.route, e.kind, e.start_ns, e.end_ns) for e in ds.entries]
+    frontend = [(ds.trace_ids[e.trace], e.route, e.start_ns) for e in ds.frontend]
+    queries = [
+        (
+            ds.trace_ids[ds.group_trace[ds.db_group[p]]],
+            ds.text(ds.db_fp[p]),
+            ds.db_start[p],
+            ds.db_end[p],
+            ds.db_entry(p),
+        )
+        for p in range(ds.db_count)
+    ]
+    return (ds.spans, ds.trace_ids, entries, frontend, queries, ds.start_ns, ds.end_ns)
+
+
+def _traces_with_frontend() -> list[SpanRecord]:
+    traces = [Trace() for _ in range(3)]
+    for trace in traces:
+        page = trace.page("/products", duration=50)
+        server = trace.request("api/products/with-reviews/", parent=page)
+        trace.loop(server, REVIEWS, 3, start=1, duration=1)
+    return spans_of(traces)
+
+
+def test_a_second_copy_of_a_span_is_refused() -> None:
+    spans = _traces_with_frontend()
+    builder = DatasetBuilder()
+    assert all(builder.add(span) for span in spans)
+    late = replace(spans[0], start_ns=spans[0].start_ns - 10**9)  # same ids, other content
+    assert not any(builder.add(span) for span in [*spans, late])
+    assert dataset_view(builder.finish())[:5] == dataset_view(dataset(spans))[:5]
+    assert builder.finish().start_ns == late.start_ns  # duplicates still widen the window
+
+
+def test_merge_drops_what_an_earlier_builder_holds_and_locates_it() -> None:
+    spans = _traces_with_frontend()
+    copies = [replace(span, name="copy") for span in spans[1::2]]
+    first, second = DatasetBuilder(), DatasetBuilder(track=True)
+    for span in spans[::2]:
+        first.add(span)
+    later = spans[1::2] + copies[:2] + spans[::3]  # new spans, own duplicates, cross duplicates
+    added = [span for span in later if second.add(span)]
+    merged = DatasetBuilder()
+    assert merged.merge(pickle.loads(pickle.dumps(first))) == []
+    duplicates = merged.merge(pickle.loads(pickle.dumps(second)))
+    assert [added[d.position].span_id for d in duplicates] == [s.span_id for s in spans[::6]]
+    assert [(d.trace_id, f"{d.span_bits:016x}") for d in duplicates] == [
+        (s.trace_id, s.span_id) for s in spans[::6]
+    ]
+    one = DatasetBuilder()
+    for span in spans[::2] + later:
+        one.add(span)
+    assert dataset_view(merged.finish()) == dataset_view(one.finish())
+
+
+@pytest.mark.parametrize("status", ["²", "9" * 5000, "500"])
+def test_a_status_code_that_is_no_number_does_not_stop_the_read(status: str) -> None:
+    trace = Trace()
+    server = trace.request()
+    odd = replace(server, attributes={**server.attributes, "http.status_code": status})
+    (entry,) = dataset([odd]).entries
+    assert entry.status_code == (500 if status == "500" else 0)
+
+
+@pytest.mark.parametrize("odd", ["zz", "5F0C1E2D3A4B5C6D", "5f0c1e2d3a4b5c6d00", ""])
+def test_a_fingerprint_id_that_is_not_ours_is_recomputed_from_the_statement(odd: str) -> None:
+    trace = Trace()
+    query = trace.query(trace.request(), "SELECT * FROM t WHERE id = 1", start=1, duration=2)
+    foreign = replace(query, attributes={**query.attributes, "e2e.db.fingerprint_id": odd})
+    ds = dataset([foreign])
+    assert set(ds.strings[fp] for fp in ds.fingerprints) == {
+        fingerprint_id("SELECT * FROM t WHERE id = 1")
+    }

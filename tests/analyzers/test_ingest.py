@@ -2,14 +2,16 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.ingest import build, plan
+from e2e_otel.analyzers.ingest import Task, build, plan
 from e2e_otel.sources.models import InputProblem
 from tests.analyzers.conftest import REVIEWS, Trace, spans_of, write_otlp
+from tests.analyzers.test_builder import dataset_view
 
 
 def _traces(n: int) -> list[Trace]:
@@ -89,3 +91,50 @@ def test_progress_reaches_the_total(tmp_path: Path) -> None:
     size = path.stat().st_size
     assert len(calls) > 1 and calls[-1] == (size, size)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+
+
+def test_duplicates_are_the_same_problems_read_whole_chunked_or_in_parallel(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.jsonl"
+    write_otlp(path, spans_of(_traces(6)), per_line=3)
+    lines = path.read_text().splitlines()
+    # The file again after itself (a retried export), and one line twice in a row.
+    path.write_text("\n".join([*lines, *lines, lines[2]]) + "\n")
+    runs = []
+    for workers, chunk in ((1, 1 << 30), (1, 500), (2, 500), (2, 1500)):
+        problems: list[InputProblem] = []
+        ds = build([path], problems.append, workers=workers, chunk_bytes=chunk).finish()
+        runs.append((dataset_view(ds), problems))
+    assert all(run == runs[0] for run in runs)
+    view, problems = runs[0]
+    assert view[0] == 6 * 4  # every span once
+    n = len(lines)
+    assert [p.line for p in problems] == [
+        line for line in range(n + 1, 2 * n + 2) for _ in range(3)
+    ]
+    assert all(p.reason.startswith("duplicate span skipped: span ") for p in problems)
+
+
+def test_a_fifo_is_never_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert plan([fifo]) == [Task(str(fifo), 0, 0, whole=True)]
+    problems: list[InputProblem] = []
+    assert build([fifo], problems.append).finish().spans == 0
+    assert [(p.line, p.reason.split(";")[0]) for p in problems] == [
+        (0, "cannot open: a FIFO (named pipe)")
+    ]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_worker_applies_the_same_time_limit(tmp_path: Path, workers: int) -> None:
+    path = tmp_path / "t.jsonl"
+    spans = spans_of(_traces(6))
+    write_otlp(path, spans, per_line=2)
+    middle = sorted(span.end_ns for span in spans)[len(spans) // 2]
+    problems: list[InputProblem] = []
+    ds = build([path], problems.append, workers=workers, chunk_bytes=600, latest_ns=middle)
+    assert ds.spans == sum(span.end_ns <= middle for span in spans)
+    assert len(problems) == len(spans) - ds.spans
+    assert all("more than a day after this run's clock" in p.reason for p in problems)

@@ -32,6 +32,7 @@ from e2e_otel.publish.grafana import (
     GrafanaNotConfigured,
     finding_tag,
 )
+from tests.jsonhttp import JsonHandler
 from tests.publish.test_prometheus_exposition import (
     ERRORS,
     LATENCY,
@@ -74,18 +75,7 @@ class FakeGrafana:
 
 
 def _handler(grafana: FakeGrafana) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
-        def _reply(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(JsonHandler):
         def _body(self) -> dict[str, Any]:
             length = int(self.headers.get("Content-Length") or 0)
             body: dict[str, Any] = json.loads(self.rfile.read(length) or b"{}")

@@ -4,16 +4,20 @@ on 5xx/429/timeouts/refused connections with capped backoff and Retry-After, non
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import httpx
 import pytest
 
-from e2e_otel.config import Backend
+from e2e_otel.config import Backend, Config, ConfigError, parse_config
 from e2e_otel.sources.http import BackendError, JsonClient
+from e2e_otel.sources.prometheus import PrometheusClient
 from tests.integration.services import free_port
 
 
@@ -24,6 +28,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     stall: bool = False  # hold the response until the test ends (the client times out)
     raw: bytes | None = None  # sent as is instead of the JSON body
+    endless: bool = False  # a JSON string without end, no Content-Length, until the client hangs up
 
 
 class Script:
@@ -33,6 +38,7 @@ class Script:
     def __init__(self, answers: list[Answer]) -> None:
         self.answers = answers
         self.seen: list[tuple[str, dict[str, str]]] = []
+        self.sent = 0  # bytes of the endless answers written
         self.release = threading.Event()
         script = self
 
@@ -43,6 +49,9 @@ class Script:
                 if answer.stall:
                     script.release.wait()
                     return
+                if answer.endless:
+                    self._endless()
+                    return
                 payload = answer.raw or json.dumps(answer.body).encode()
                 self.send_response(answer.status)
                 for name, value in {"Content-Type": "application/json", **answer.headers}.items():
@@ -50,6 +59,19 @@ class Script:
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
+
+            def _endless(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()  # no length: the body runs until the connection closes
+                chunk = b"x" * 65536
+                self.wfile.write(b'{"data": "')
+                try:
+                    while script.sent < 1 << 30:
+                        self.wfile.write(chunk)
+                        script.sent += len(chunk)
+                except OSError:  # the client hung up: what the test wants
+                    pass
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -285,3 +307,87 @@ def test_the_run_time_limit_also_ends_a_slow_download(script: Script) -> None:
     with c, pytest.raises(BackendError, match="time limit of 3s ran out"):
         c.get("/api/v1/query_range")
     assert len(script.seen) == 1
+
+
+@pytest.mark.parametrize("script", [[Answer(endless=True)]], indirect=True)
+def test_an_answer_over_the_cap_is_refused_while_it_streams(script: Script) -> None:
+    c = JsonClient("prometheus", script.url, retries=2, max_response_bytes=1 << 20)
+    with c, pytest.raises(BackendError) as info:
+        c.get("/api/v1/query")
+    assert str(info.value) == (
+        f"prometheus {script.url}/api/v1/query: answer larger than 1 MiB "
+        "(backends.max_response_bytes)"
+    )
+    assert len(script.seen) == 1  # not retried: the same question gets the same answer
+    # Reading stopped at the cap: what the server got out is what the sockets buffered.
+    assert script.sent < 64 << 20
+
+
+def test_a_content_length_over_the_cap_is_refused_before_reading() -> None:
+    read: list[bytes] = []
+
+    class Body(httpx.SyncByteStream):
+        def __iter__(self) -> Iterator[bytes]:
+            read.append(b"{}")
+            yield b"{}"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Length": str(1 << 40)}, stream=Body())
+
+    transport = httpx.MockTransport(handler)
+    c = JsonClient("tempo", "http://tempo:3200", transport=transport)
+    with c, pytest.raises(BackendError, match=r"answer larger than 64 MiB \(backends\."):
+        c.get("/api/search")
+    assert read == []
+
+
+def test_the_cap_counts_decompressed_bytes() -> None:
+    bomb = gzip.compress(b"[" + b"0," * (4 << 20) + b"0]")  # 8 MiB of JSON in ~10 KiB
+    assert len(bomb) < 100_000
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=bomb)
+
+    transport = httpx.MockTransport(handler)
+    c = JsonClient("tempo", "http://t:3200", transport=transport, max_response_bytes=1 << 20)
+    with c, pytest.raises(BackendError, match="answer larger than 1 MiB"):
+        c.get("/api/search")
+
+
+def test_the_cap_comes_from_the_configuration() -> None:
+    config = parse_config({"backends": {"max_response_bytes": 2048}})
+    assert config.backends.max_response_bytes == 2048
+    answer = httpx.Response(200, json={"x": "y" * 4096})
+    client = PrometheusClient.from_config(
+        config, transport=httpx.MockTransport(lambda request: answer)
+    )
+    with pytest.raises(BackendError, match=r"answer larger than 2048 bytes"):
+        client.http.get("/api/v1/query")
+    assert PrometheusClient.from_config(Config()).http.max_response_bytes == 64 << 20
+
+
+@pytest.mark.parametrize("value", [True, "64MiB", 100, 2**33, 1.5e6, None])
+def test_a_bad_cap_in_the_configuration_names_the_key(value: object) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"backends": {"max_response_bytes": value}})
+    assert info.value.key == "backends.max_response_bytes"
+    assert "expected a number of bytes from 1024" in info.value.reason
+
+
+def test_a_password_goes_to_basic_auth_never_into_the_requested_url() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    transport = httpx.MockTransport(handler)
+    url = "http://ad%40min:p%2Fss%3Aw0rd@prom:9090/prefix"
+    with JsonClient("prometheus", url, transport=transport) as c:
+        assert c.get("/api/v1/query", {"query": "up"}) == {}
+        assert c.display_url == "http://***@prom:9090/prefix"
+    (request,) = seen
+    assert str(request.url) == "http://prom:9090/prefix/api/v1/query?query=up"
+    assert request.url.userinfo == b""
+    expected = base64.b64encode(b"ad@min:p/ss:w0rd").decode()
+    assert request.headers["Authorization"] == f"Basic {expected}"

@@ -3,6 +3,7 @@ fetch_metrics, over httpx's MockTransport: no server needed to check what we sen
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
@@ -13,6 +14,7 @@ import pytest
 
 from e2e_otel.config import Config, parse_config
 from e2e_otel.sources.http import BackendError, JsonClient
+from e2e_otel.sources.models import MetricSample
 from e2e_otel.sources.prometheus import (
     QUERY_COUNT,
     PrometheusClient,
@@ -79,7 +81,7 @@ def test_range_query_parses_points_in_order() -> None:
     [
         (success("matrix", []), "expected a vector, got 'matrix'"),
         (httpx.Response(200, json={"status": "error", "error": "boom"}), "query failed: boom"),
-        (httpx.Response(200, json={"status": "success", "data": "x"}), "unexpected response"),
+        (httpx.Response(200, json={"status": "success", "data": "x"}), "data: expected an object"),
         (
             httpx.Response(400, json={"status": "error", "error": 'parse error at char 5: "}"'}),
             "HTTP 400: parse error",
@@ -204,3 +206,95 @@ def test_from_config_uses_the_backends_settings() -> None:
         client.query("up", NOW)
     assert seen[0].startswith("http://m:9009/prometheus/api/v1/query?")
     assert PrometheusClient.from_config(Config()).url == "http://localhost:9090"
+
+
+def _vector(item: object) -> bytes:
+    body = {"status": "success", "data": {"resultType": "vector", "result": [item]}}
+    return json.dumps(body).encode()
+
+
+def _matrix(values: object) -> bytes:
+    result = [{"metric": {}, "values": values}]
+    body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (_vector({"metric": {}, "value": {"a": 1}}), "data.result[0].value: expected a list"),
+        (_vector(1), "data.result[0]: expected an object, got a number 1"),
+        (_vector({"metric": 5, "value": [0, "1"]}), "data.result[0].metric: expected an object"),
+        (_vector({"metric": {"a": 1}, "value": [0, "1"]}), "metric.a: expected a string"),
+        (_vector({"value": [0, "1", 2]}), "value: expected [time, value]"),
+        (_vector({"value": [0, "twelve"]}), "value[1]: expected a number, got a string"),
+        (_vector({"value": [0, True]}), "value[1]: expected a number, got a boolean"),
+        (_vector({"value": [0, 10**400]}), "value[1]: 1000000000000000000000000000000000000..."),
+        (_vector({"value": [0, "1e300"]}), "value[1]: '1e300' is out of range"),
+        (_vector({"value": ["NaN", "1"]}), "value[0]: expected a finite number, got 'NaN'"),
+        (_vector({"value": [-5, "1"]}), "value[0]: -5 is not between 0 and"),
+        (
+            b'{"status":"success","data":{"resultType":"vector","result":[{"value":[0,'
+            + b"9" * 5000
+            + b"]}]}}",
+            "invalid JSON in the response: Exceeds the limit",
+        ),
+        (b"[" * 100_000 + b"]" * 100_000, "invalid JSON in the response: nested too deeply"),
+        (json.dumps({"status": "success", "data": [1]}).encode(), "data: expected an object"),
+        (
+            json.dumps({"status": "success", "warnings": "abc", "data": {}}).encode(),
+            "warnings: expected a list, got a string 'abc'",
+        ),
+        (
+            json.dumps({"status": "success", "warnings": [{"a": 1}], "data": {}}).encode(),
+            "warnings[0]: expected a string",
+        ),
+        (
+            json.dumps(
+                {"status": "success", "data": {"resultType": "vector", "result": {}}}
+            ).encode(),
+            "data.result: expected a list, got an object",
+        ),
+        (_matrix([{"a": 1}]), "data.result[0].values[0]: expected a list, got an object"),
+        (_matrix(["12"]), "data.result[0].values[0]: expected a list, got a string '12'"),
+        (_matrix([["NaN", "1"]]), "values[0][0]: expected a finite number, got 'NaN'"),
+        (_matrix({"a": 1}), "data.result[0].values: expected a list"),
+    ],
+)
+def test_an_answer_of_the_wrong_shape_is_a_backend_error_naming_the_field(
+    body: bytes, reason: str
+) -> None:
+    client = prometheus(lambda request: httpx.Response(200, content=body))
+    with pytest.raises(BackendError) as info:
+        if b'"matrix"' in body:
+            client.query_range("up", NOW - timedelta(minutes=1), NOW, timedelta(minutes=1))
+        else:
+            client.query("up", NOW)
+    message = str(info.value)
+    assert message.startswith("prometheus http://prom:9090/api/v1/query")
+    assert reason in message and "\n" not in message and len(message) < 400
+
+
+def test_nan_and_inf_as_strings_are_values_and_numbers_may_be_json_numbers() -> None:
+    items = [
+        {"metric": {"q": "a"}, "value": [1714564800.5, "NaN"]},
+        {"metric": {"q": "b"}, "value": [1714564800, "-Inf"]},
+        {"metric": None, "value": [1714564800, 7]},
+    ]
+    body = {"status": "success", "data": {"resultType": "vector", "result": items}}
+    samples = prometheus(lambda request: httpx.Response(200, json=body)).query("up", NOW)
+    assert math.isnan(samples[0].value) and samples[1].value == -math.inf
+    assert samples[2] == MetricSample({}, 7.0)
+
+
+def test_warnings_are_kept_short_few_and_without_secrets() -> None:
+    warnings = ["x" * 300 + " s3cret-token-9", *(f"warning {i}" for i in range(50))]
+    data = {"resultType": "vector", "result": []}
+    body = {"status": "success", "warnings": warnings, "data": data}
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, json=body))
+    client = PrometheusClient(
+        JsonClient("prometheus", "http://prom:9090", transport=transport, token="s3cret-token-9")
+    )
+    client.query("up", NOW)
+    assert len(client.warnings) == 10
+    assert all(len(w) <= 220 and "s3cret" not in w for w in client.warnings)

@@ -5,6 +5,7 @@ the clean degrade when a Tempo does not offer TraceQL metrics."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ import pytest
 
 from e2e_otel.sources.http import BackendError, JsonClient
 from e2e_otel.sources.models import InputProblem
-from e2e_otel.sources.tempo import TempoClient, hex_id
+from e2e_otel.sources.tempo import TempoClient
+from e2e_otel.sources.tempo_api import hex_id
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tempo"
 TRACE_ID = "00f067aa0ba902b7a3ce1d4e5f607182"
@@ -74,7 +76,7 @@ def test_a_search_without_matches_is_empty_not_an_error() -> None:
     client = tempo({"/api/search": httpx.Response(200, json={"metrics": {"inspectedTraces": 9}})})
     assert client.search("{ status = error }", START, END, limit=5) == []
     broken = tempo({"/api/search": httpx.Response(200, json={"traces": {"a": 1}})})
-    with pytest.raises(BackendError, match="no traces list in the answer"):
+    with pytest.raises(BackendError, match="malformed answer: traces: expected a list"):
         broken.search("{ status = error }", START, END, limit=5)
 
 
@@ -159,3 +161,143 @@ def test_a_bad_traceql_metrics_query_is_still_an_error() -> None:
     client = tempo({"/api/metrics/query_range": answer})
     with pytest.raises(BackendError, match="HTTP 400: parse error"):
         client.metrics_query_range("{ | rate()", START, END, 60)
+
+
+def _answer(body: object) -> httpx.Response:
+    """``body`` as JSON, infinities included (Python's encoder writes ``Infinity``)."""
+    return httpx.Response(200, content=json.dumps(body).encode())
+
+
+def _search(traces: object) -> dict[str, httpx.Response]:
+    return {"/api/search": _answer({"traces": traces})}
+
+
+@pytest.mark.parametrize(
+    ("routes", "reason"),
+    [
+        (_search([1]), "traces[0]: expected an object, got a number 1"),
+        (_search([{"traceID": "1", "spanSets": [1]}]), "traces[0].spanSets[0]: expected an object"),
+        (_search([{"traceID": "1", "spanSets": 5}]), "traces[0].spanSets: expected a list"),
+        (_search([{"traceID": 5}]), "traces[0].traceID: expected a string, got a number 5"),
+        (_search([{"traceID": "xyz"}]), "not a 16-byte id in hex or base64: 'xyz'"),
+        (_search([{"traceID": "a" * 10_000}]), "not a 16-byte id in hex or base64: 'aaaaaa"),
+        (_search([{"traceID": "1", "durationMs": "NaN"}]), "durationMs: expected a finite number"),
+        (_search([{"traceID": "1", "durationMs": 1e300}]), "durationMs: 1e+300 is out of range"),
+        (_search([{"traceID": "1", "startTimeUnixNano": "soon"}]), "expected an integer"),
+        (
+            _search([{"traceID": "1", "spanSets": [{"spans": [{"durationNanos": 1e400}]}]}]),
+            "durationNanos: expected an integer, got a number inf",
+        ),
+        (
+            _search([{"traceID": "1", "spanSets": [{"spans": [{"attributes": 5}]}]}]),
+            "spans[0].attributes: expected a list",
+        ),
+        (
+            _search(
+                [
+                    {
+                        "traceID": "1",
+                        "spanSets": [
+                            {"spans": [{"attributes": [{"key": "k", "value": {"intValue": "x"}}]}]}
+                        ],
+                    }
+                ]
+            ),
+            "spans[0].attributes: unreadable attribute: invalid literal for int()",
+        ),
+        ({"/api/search": _answer([1])}, "the answer: expected an object"),
+        ({"/api/search": httpx.Response(200, content=b"[" * 100_000)}, "nested too deeply"),
+    ],
+)
+def test_a_search_answer_of_the_wrong_shape_is_a_backend_error(
+    routes: dict[str, httpx.Response], reason: str
+) -> None:
+    with pytest.raises(BackendError) as info:
+        tempo(routes).search("{ }", START, END, limit=5)
+    message = str(info.value)
+    assert message.startswith("tempo http://tempo:3200/api/search: ")
+    assert reason in message and len(message) < 400
+
+
+def _trace(body: object) -> TempoClient:
+    return tempo({"/api/v2/traces/" + TRACE_ID: _answer(body)})
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"batches": [1]}, "batches[0]: expected an object, got a number 1"),
+        ({"batches": [{"resource": 5}]}, "batches[0].resource: expected an object"),
+        (
+            {"batches": [{"resource": {"attributes": [{"key": "a", "value": {"intValue": "x"}}]}}]},
+            "malformed resourceSpans entry skipped: invalid literal for int()",
+        ),
+        ({"batches": [{"scopeSpans": 5}]}, "batches[0].scopeSpans: expected a list"),
+        ({"batches": [{"scopeSpans": [{"spans": [7]}]}]}, "scopeSpans[0].spans[0]: expected an"),
+        ({"trace": {"resourceSpans": "x"}}, "resourceSpans: expected a list, got a string"),
+        ({"trace": [1]}, "the trace: expected an object, got a list"),
+        ([1, 2], "the trace: expected an object, got a list"),
+        (
+            {"batches": [{"scopeSpans": [{"spans": [{"spanId": "zz", "traceId": "zz"}]}]}]},
+            "not a 16-byte id in hex or base64: 'zz'",
+        ),
+        (
+            {
+                "batches": [
+                    {
+                        "scopeSpans": [
+                            {
+                                "spans": [
+                                    {
+                                        "traceId": "ab" * 16,
+                                        "spanId": "cd" * 8,
+                                        "startTimeUnixNano": "1700000000000000000",
+                                        "endTimeUnixNano": "1700000000000000001",
+                                        "attributes": [{"key": "a", "value": {"arrayValue": [1]}}],
+                                    }
+                                ]
+                            }
+                        ]
+                    }
+                ]
+            },
+            "malformed span skipped: attribute arrayValue of the wrong shape: [1]",
+        ),
+    ],
+)
+def test_a_trace_of_the_wrong_shape_is_a_problem_of_that_trace(body: object, reason: str) -> None:
+    problems: list[InputProblem] = []
+    assert _trace(body).trace(TRACE_ID, problems.append) == []
+    (problem,) = problems
+    assert problem.path == f"tempo trace {TRACE_ID}"
+    assert problem.reason.startswith("malformed ") and reason in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ({"series": [1]}, "series[0]: expected an object, got a number 1"),
+        ({"series": {"a": 1}}, "series: expected a list"),
+        ({"series": [{"labels": 5}]}, "series[0].labels: expected a list"),
+        ({"series": [{"samples": [{"timestampMs": 10**400}]}]}, "timestampMs: 1000000"),
+        ({"series": [{"samples": [{"timestampMs": "x"}]}]}, "timestampMs: expected a number"),
+        ({"series": [{"samples": [{"timestampMs": 1, "value": "x"}]}]}, "value: expected a number"),
+        ({"series": [{"samples": [{"timestampMs": 1, "value": 1e300}]}]}, "is out of range"),
+        ([1], "the answer: expected an object, got a list"),
+    ],
+)
+def test_a_metrics_answer_of_the_wrong_shape_is_a_backend_error(body: object, reason: str) -> None:
+    client = tempo({"/api/metrics/query_range": _answer(body)})
+    with pytest.raises(BackendError) as info:
+        client.metrics_query_range("{ } | rate()", START, END, 60)
+    assert str(info.value).startswith("tempo http://tempo:3200/api/metrics/query_range: ")
+    assert reason in str(info.value)
+
+
+def test_nan_in_traceql_metrics_is_a_value() -> None:
+    body = {"series": [{"labels": [], "samples": [{"timestampMs": "1000", "value": "NaN"}]}]}
+    client = tempo({"/api/metrics/query_range": _answer(body)})
+    found = client.metrics_query_range("{ } | rate()", START, END, 60)
+    assert found is not None
+    ((time, value),) = found[0].points
+    assert time == 1.0 and math.isnan(value)
