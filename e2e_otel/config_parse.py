@@ -28,8 +28,10 @@ def parse(data: object, source: str) -> Config:
     """Validate a parsed YAML document; raises ConfigError naming ``source`` and the key."""
     if data is None:
         data = {}
-    root = _mapping(data, source, "<root>")
-    _known(root, source, "", {"workflows", "thresholds", "analyzers", "backends", "privacy"})
+    root = mapping_at(data, source, "<root>")
+    check_known_keys(
+        root, source, "", {"workflows", "thresholds", "analyzers", "backends", "privacy"}
+    )
     return Config(
         workflows=_workflows(root.get("workflows"), source),
         thresholds=_thresholds(root.get("thresholds"), source),
@@ -40,7 +42,8 @@ def parse(data: object, source: str) -> Config:
     )
 
 
-def _mapping(value: object, source: str, key: str) -> Mapping[str, Any]:
+def mapping_at(value: object, source: str, key: str) -> Mapping[str, Any]:
+    """``value`` at ``key`` as a mapping with string keys (None: empty); else a ConfigError."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -51,7 +54,8 @@ def _mapping(value: object, source: str, key: str) -> Mapping[str, Any]:
     return value
 
 
-def _known(data: Mapping[str, Any], source: str, prefix: str, allowed: set[str]) -> None:
+def check_known_keys(data: Mapping[str, Any], source: str, prefix: str, allowed: set[str]) -> None:
+    """A ConfigError naming ``prefix + key`` for the first key of ``data`` not in ``allowed``."""
     for k in data:
         if k not in allowed:
             choices = ", ".join(sorted(allowed))
@@ -71,14 +75,15 @@ def _number(value: object, source: str, key: str) -> float:
     return float(value)
 
 
-def _str(value: object, source: str, key: str) -> str:
+def string_at(value: object, source: str, key: str) -> str:
+    """``value`` at ``key`` as a non-empty string, stripped; else a ConfigError."""
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(source, key, f"expected a non-empty string, got {value!r}")
     return value.strip()
 
 
 def _workflow_name(value: object, source: str, key: str) -> str:
-    name = _str(value, source, key)
+    name = string_at(value, source, key)
     if not WORKFLOW_NAME.match(name):
         raise ConfigError(
             source, key, f"{name!r} is not a workflow name (lower case, [a-z0-9_.-], ≤ 64 chars)"
@@ -87,23 +92,23 @@ def _workflow_name(value: object, source: str, key: str) -> str:
 
 
 def _workflows(value: object, source: str) -> WorkflowConfig:
-    data = _mapping(value, source, "workflows")
-    _known(data, source, "workflows.", {"rules", "names", "allow_unlisted"})
+    data = mapping_at(value, source, "workflows")
+    check_known_keys(data, source, "workflows.", {"rules", "names", "allow_unlisted"})
     raw_rules = data.get("rules") or []
     if not isinstance(raw_rules, list):
         raise ConfigError(source, "workflows.rules", "expected a list of rules")
     rules = []
     for i, raw in enumerate(raw_rules):
         key = f"workflows.rules[{i}]"
-        rule = _mapping(raw, source, key)
-        _known(rule, source, f"{key}.", {"name", "route", "method"})
+        rule = mapping_at(raw, source, key)
+        check_known_keys(rule, source, f"{key}.", {"name", "route", "method"})
         for required in ("name", "route"):
             if required not in rule:
                 raise ConfigError(source, f"{key}.{required}", "missing required key")
         rules.append(
             WorkflowRule(
                 name=_workflow_name(rule["name"], source, f"{key}.name"),
-                route=_str(rule["route"], source, f"{key}.route"),
+                route=string_at(rule["route"], source, f"{key}.route"),
                 methods=_methods(rule.get("method", "*"), source, f"{key}.method"),
             )
         )
@@ -128,14 +133,14 @@ def _methods(value: object, source: str, key: str) -> frozenset[str]:
 
 
 def _thresholds(value: object, source: str) -> Thresholds:
-    data = _mapping(value, source, "thresholds")
-    _known(data, source, "thresholds.", {"api", "database", "frontend", "errors"})
+    data = mapping_at(value, source, "thresholds")
+    check_known_keys(data, source, "thresholds.", {"api", "database", "frontend", "errors"})
     defaults = Thresholds()
     result = {}
     for layer in ("api", "database", "frontend"):
         default: Threshold = getattr(defaults, layer)
-        raw = _mapping(data.get(layer), source, f"thresholds.{layer}")
-        _known(raw, source, f"thresholds.{layer}.", {"warning_ms", "critical_ms"})
+        raw = mapping_at(data.get(layer), source, f"thresholds.{layer}")
+        check_known_keys(raw, source, f"thresholds.{layer}.", {"warning_ms", "critical_ms"})
         warning = _number(
             raw.get("warning_ms", default.warning_ms), source, f"thresholds.{layer}.warning_ms"
         )
@@ -156,8 +161,8 @@ def _thresholds(value: object, source: str) -> Thresholds:
 
 def _error_threshold(value: object, source: str) -> ErrorThreshold:
     default = Thresholds().errors
-    raw = _mapping(value, source, "thresholds.errors")
-    _known(raw, source, "thresholds.errors.", {"warning_ratio", "critical_ratio"})
+    raw = mapping_at(value, source, "thresholds.errors")
+    check_known_keys(raw, source, "thresholds.errors.", {"warning_ratio", "critical_ratio"})
     ratios = {}
     for name in ("warning_ratio", "critical_ratio"):
         key = f"thresholds.errors.{name}"
@@ -175,18 +180,20 @@ def _error_threshold(value: object, source: str) -> ErrorThreshold:
 
 
 def _analyzers(value: object, source: str) -> Mapping[str, Mapping[str, Any]]:
-    data = _mapping(value, source, "analyzers")
-    return {name: dict(_mapping(v, source, f"analyzers.{name}")) for name, v in data.items()}
+    data = mapping_at(value, source, "analyzers")
+    return {name: dict(mapping_at(v, source, f"analyzers.{name}")) for name, v in data.items()}
 
 
 def _backends(value: object, source: str) -> Backends:
-    data = _mapping(value, source, "backends")
-    _known(data, source, "backends.", {"tempo", "prometheus", "grafana", "max_response_bytes"})
+    data = mapping_at(value, source, "backends")
+    check_known_keys(
+        data, source, "backends.", {"tempo", "prometheus", "grafana", "max_response_bytes"}
+    )
     defaults = Backends()
     result = {}
     for name in ("tempo", "prometheus", "grafana"):
         default: Backend = getattr(defaults, name)
-        raw = _mapping(data.get(name), source, f"backends.{name}")
+        raw = mapping_at(data.get(name), source, f"backends.{name}")
         for k in raw:
             if k.lower() in _SECRET_KEYS:
                 raise ConfigError(
@@ -195,8 +202,10 @@ def _backends(value: object, source: str) -> Backends:
                     "secrets are never written in the file; name an environment variable "
                     "with token_env instead",
                 )
-        _known(raw, source, f"backends.{name}.", {"url", "token_env", "timeout_seconds", "retries"})
-        url = _str(raw.get("url", default.url), source, f"backends.{name}.url")
+        check_known_keys(
+            raw, source, f"backends.{name}.", {"url", "token_env", "timeout_seconds", "retries"}
+        )
+        url = string_at(raw.get("url", default.url), source, f"backends.{name}.url")
         if not re.match(r"^https?://[^/\s]+", url):
             raise ConfigError(source, f"backends.{name}.url", f"{url!r} is not an http(s) URL")
         token_env = raw.get("token_env", default.token_env)
@@ -255,8 +264,8 @@ def _response_bytes(value: object, source: str) -> int:
 
 
 def _privacy(value: object, source: str) -> Privacy:
-    data = _mapping(value, source, "privacy")
-    _known(data, source, "privacy.", {"keep_raw_sql", "keep_query_values"})
+    data = mapping_at(value, source, "privacy")
+    check_known_keys(data, source, "privacy.", {"keep_raw_sql", "keep_query_values"})
     return Privacy(
         keep_raw_sql=_bool(data.get("keep_raw_sql", False), source, "privacy.keep_raw_sql"),
         keep_query_values=_bool(

@@ -89,9 +89,11 @@ class Handle:
 _DELIVERY_FIELDS = ("ended", "exported", "failed", "failed_exports", "dropped_at_shutdown")
 
 
-def start_processors() -> list[SpanProcessor]:
-    """The start-stage span processors (only the workflow needs the live span)."""
-    return [WorkflowSpanProcessor()]
+def start_processors(config: Config | None = None) -> list[SpanProcessor]:
+    """The start-stage span processors (only the workflow needs the live span). A public
+    building block: add these and :func:`export_processor` to a tracer provider of your own
+    to get e2e-otel's spans without :func:`configure`."""
+    return [WorkflowSpanProcessor(config.workflows if config is not None else None)]
 
 
 def enrichers(config: Config) -> list[SpanEnricher]:
@@ -187,7 +189,7 @@ def configure(
             _active = Handle(tracer_provider=None, config=cfg)
             return _active
         provider = _tracer_provider(service_name, sampler)
-        processors = start_processors()
+        processors = start_processors(cfg)
         for exporter in _exporters(span_exporter, traces_file):
             processors.append(export_processor(exporter, cfg, batch=batch))
         for processor in processors:

@@ -37,7 +37,7 @@ def make_pipeline(config: Config | None = None) -> Pipeline:
     runtime.set_config(config)
     provider = TracerProvider()
     exporter = InMemorySpanExporter()
-    for processor in start_processors():
+    for processor in start_processors(config):
         provider.add_span_processor(processor)
     provider.add_span_processor(export_processor(exporter, config, batch=False))
     return Pipeline(provider, exporter)

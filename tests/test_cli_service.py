@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e_otel.stack import metrics as m
+from e2e_otel import metrics as m
 from tests.test_cli_analyze import _cli, _write_traces
 
 

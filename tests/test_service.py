@@ -15,9 +15,9 @@ from datetime import timedelta
 import httpx
 import pytest
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.models import Report
 from e2e_otel.service import ServiceError, run_service
-from e2e_otel.stack import metrics as m
 from tests.publish.test_prometheus_exposition import (
     LATENCY,
     N_PLUS_ONE,

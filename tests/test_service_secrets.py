@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from e2e_otel import cli
+from e2e_otel import metrics as m
 from e2e_otel.publish.grafana import AnnotationPublisher
-from e2e_otel.stack import metrics as m
 from tests.jsonhttp import JsonHandler
 from tests.publish.test_grafana_annotations import TOKEN as GRAFANA_TOKEN
 from tests.publish.test_grafana_annotations import FakeGrafana, grafana  # noqa: F401 (fixture)

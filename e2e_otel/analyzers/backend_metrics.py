@@ -18,6 +18,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers import health, thresholds
 from e2e_otel.analyzers.common import Endpoint, dominant, endpoint_label, pct
 from e2e_otel.analyzers.models import AnalyzerResult, Evidence, Recommendation, Section, finding_id
@@ -25,7 +26,6 @@ from e2e_otel.analyzers.settings import settings
 from e2e_otel.config import Config
 from e2e_otel.sources.models import MetricSample
 from e2e_otel.sources.prometheus import METHOD, QUANTILE, SpanMetrics
-from e2e_otel.stack import metrics as m
 
 #: ("endpoint", service, method, route), ("service", name), ("workflow", name) or
 #: ("fingerprint", id): what a figure is about.

@@ -8,13 +8,13 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.backend_metrics import endpoint_of, is_statement
 from e2e_otel.analyzers.models import Evidence, Series, SeriesMetric, SubjectKind
 from e2e_otel.analyzers.series import subject_of
 from e2e_otel.sources.models import MetricSeries
 from e2e_otel.sources.prometheus import METHOD, SeriesGrid, SpanMetrics
 from e2e_otel.sources.tempo import TempoClient
-from e2e_otel.stack import metrics as m
 
 Points = dict[float, float]  # unix seconds -> value
 _SERVER = '{ kind = server && span.e2e.layer != "frontend" }'

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers import error_hotspots, slow_queries
 from e2e_otel.analyzers.backend_metrics import (
     FailingStatements,
@@ -29,7 +30,6 @@ from e2e_otel.analyzers.models import (
 from e2e_otel.analyzers.settings import settings
 from e2e_otel.config import Config
 from e2e_otel.sources.prometheus import SpanMetrics
-from e2e_otel.stack import metrics as m
 
 _LOWER: Mapping[Priority, Priority] = {"high": "medium", "medium": "low", "low": "low"}
 

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers import error_hotspots, regressions
 from e2e_otel.analyzers.backend_merge import POPULATION, merged_report
 from e2e_otel.analyzers.backend_metrics import (
@@ -54,7 +55,6 @@ from e2e_otel.sources.prometheus import (
     series_grid,
 )
 from e2e_otel.sources.tempo import TempoClient
-from e2e_otel.stack import metrics as m
 
 #: Our attributes returned with every search result (TraceQL ``select``).
 SELECT = (

@@ -72,8 +72,8 @@ def traffic_from_prometheus(
 ) -> Traffic:
     """The routes requests hit during [now - window, now], from the span metrics. Raises
     :class:`~e2e_otel.sources.http.BackendError` when Prometheus fails."""
+    from e2e_otel import metrics as m
     from e2e_otel.sources.prometheus import METHOD, instant_queries
-    from e2e_otel.stack import metrics as m
 
     wanted = frozenset(services)
     counts: Counter[_Key] = Counter()

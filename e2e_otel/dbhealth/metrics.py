@@ -10,8 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from e2e_otel import metrics as names
 from e2e_otel.dbhealth.models import HealthReport
-from e2e_otel.stack import metrics as names
 
 DEFAULT_TOP = 20
 

@@ -12,10 +12,9 @@ from typing import Any
 from opentelemetry import baggage
 from opentelemetry.trace import Span
 
+from e2e_otel import _guard, runtime
 from e2e_otel import attributes as attr
-from e2e_otel import runtime
 from e2e_otel.config import valid_correlation_id
-from e2e_otel.processors import _guard
 
 _logger = logging.getLogger(__name__)
 _META_CORRELATION = "HTTP_" + attr.HEADER_CORRELATION_ID.upper().replace("-", "_")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
-from e2e_otel.processors import _guard
+from e2e_otel import _guard
 
 _logger = logging.getLogger("e2e_otel")
 DEFAULT_SHUTDOWN_TIMEOUT = 5.0

@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Status
 
-from e2e_otel.processors import _guard
+from e2e_otel import _guard
 
 
 class SpanDraft:

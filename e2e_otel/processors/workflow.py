@@ -14,10 +14,9 @@ from opentelemetry import baggage, trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
+from e2e_otel import _guard, runtime
 from e2e_otel import attributes as attr
-from e2e_otel import runtime
-from e2e_otel.config import valid_correlation_id
-from e2e_otel.processors import _guard
+from e2e_otel.config import WorkflowConfig, valid_correlation_id
 
 
 class WorkflowSpanProcessor(SpanProcessor):
@@ -27,8 +26,12 @@ class WorkflowSpanProcessor(SpanProcessor):
     attributes, the W3C baggage in the parent context. Nothing is set when none has a value;
     the Django integration assigns the entry span its values (header, baggage, rules, UUID4).
     This must happen at start: a child is exported independently of its parent, so it can only
-    inherit while both are in flight.
+    inherit while both are in flight. ``workflows`` decides which workflow types baggage may
+    carry (default: the configuration installed by ``configure()``).
     """
+
+    def __init__(self, workflows: WorkflowConfig | None = None) -> None:
+        self._workflows = workflows
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         try:
@@ -44,7 +47,8 @@ class WorkflowSpanProcessor(SpanProcessor):
                     out[attr.WORKFLOW_TYPE] = wf_type
                 out[attr.WORKFLOW_ID] = wf_id
             else:
-                _from_baggage(own, parent_context, out)
+                workflows = self._workflows or runtime.get_config().workflows
+                _from_baggage(own, parent_context, out, workflows)
             # set_attribute per key: measured cheaper than one set_attributes for two keys.
             for key, value in out.items():
                 span.set_attribute(key, value)
@@ -62,7 +66,10 @@ class WorkflowSpanProcessor(SpanProcessor):
 
 
 def _from_baggage(
-    own: Mapping[str, Any], parent_context: Context | None, out: dict[str, Any]
+    own: Mapping[str, Any],
+    parent_context: Context | None,
+    out: dict[str, Any],
+    workflows: WorkflowConfig,
 ) -> None:
     entries = baggage.get_all(parent_context)
     if not entries:
@@ -70,11 +77,7 @@ def _from_baggage(
     # Baggage comes from the client: only well-formed, accepted values are copied.
     wf_type = entries.get(attr.BAGGAGE_WORKFLOW_TYPE)
     wf_id = valid_correlation_id(entries.get(attr.BAGGAGE_WORKFLOW_ID))
-    if (
-        isinstance(wf_type, str)
-        and attr.WORKFLOW_TYPE not in own
-        and runtime.get_config().workflows.accepts(wf_type)
-    ):
+    if isinstance(wf_type, str) and attr.WORKFLOW_TYPE not in own and workflows.accepts(wf_type):
         out[attr.WORKFLOW_TYPE] = wf_type
     if wf_id is not None:
         out[attr.WORKFLOW_ID] = wf_id

@@ -1,4 +1,4 @@
-"""The analysis ``Report`` as Prometheus metrics (the ``e2e_otel_*`` names of stack/metrics.py).
+"""The analysis ``Report`` as Prometheus metrics (the ``e2e_otel_*`` names of metrics.py).
 
 Two custom collectors, so a scrape always describes the report being served and nothing older:
 
@@ -23,10 +23,10 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers import health, slow_queries
 from e2e_otel.analyzers.models import Report, Section
 from e2e_otel.analyzers.series import REGRESSION_RULES, subject_of
-from e2e_otel.stack import metrics as m
 
 __all__ = ["FINDING_LABELS", "Outcome", "ReportCollector", "RunCollector", "render_exposition"]
 

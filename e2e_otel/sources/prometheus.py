@@ -3,7 +3,7 @@ set of PromQL queries over the span metrics that backend analysis reads.
 
 Every query aggregates with ``sum by (...)`` on the server, so the number of HTTP requests is
 the same for 2 endpoints or 2,000: :data:`QUERY_COUNT`. Metric and label names come from
-:mod:`e2e_otel.stack.metrics` only.
+:mod:`e2e_otel.metrics` only.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from e2e_otel import metrics as m
 from e2e_otel.sources import prometheus_api as api
 from e2e_otel.sources.backend import BackendClient
 from e2e_otel.sources.http import JsonClient
 from e2e_otel.sources.models import MetricSample, MetricSeries
 from e2e_otel.sources.shapes import Malformed
-from e2e_otel.stack import metrics as m
 
 #: Label our queries add: the request method from ``http_request_method`` (stable semantic
 #: conventions), else ``http_method`` (old ones), so both conventions make one endpoint.

@@ -14,8 +14,8 @@ from typing import Any, Final
 
 import yaml
 
+from e2e_otel import metrics as m
 from e2e_otel.config import Config, Threshold
-from e2e_otel.stack import metrics as m
 
 #: Rate window of every rule, and how long a condition must hold before an alert fires.
 WINDOW: Final = "5m"

@@ -16,7 +16,7 @@ from typing import Any, cast
 
 import yaml
 
-from e2e_otel.config_parse import _known, _mapping, _str
+from e2e_otel.config_parse import check_known_keys, mapping_at, string_at
 from e2e_otel.config_types import ConfigError
 from e2e_otel.validation.models import (
     AUTH_MODES,
@@ -84,8 +84,8 @@ def load_requests(
 def parse_requests(data: object, source: str, environ: Mapping[str, str]) -> RequestsFile:
     """Validate an already-parsed document (see :func:`load_requests`)."""
     try:
-        root = _mapping(data, source, "<root>")
-        _known(root, source, "", {"auth", "endpoints", "requests"})
+        root = mapping_at(data, source, "<root>")
+        check_known_keys(root, source, "", {"auth", "endpoints", "requests"})
         raw_requests = root.get("requests") or []
         if not isinstance(raw_requests, list):
             raise ConfigError(source, "requests", "expected a list of requests")
@@ -106,14 +106,14 @@ def parse_requests(data: object, source: str, environ: Mapping[str, str]) -> Req
 def _auth(value: object, source: str, environ: Mapping[str, str]) -> AuthSettings | None:
     if value is None:
         return None
-    data = _mapping(value, source, "auth")
+    data = mapping_at(value, source, "auth")
     # Literal secrets first: they are the worst mistake in the file, whatever else is wrong.
     _no_secrets(data, source, "auth.")
     for section in ("session", "jwt"):
         _no_secrets(
-            _mapping(data.get(section), source, f"auth.{section}"), source, f"auth.{section}."
+            mapping_at(data.get(section), source, f"auth.{section}"), source, f"auth.{section}."
         )
-    _known(
+    check_known_keys(
         data, source, "auth.", {"username_env", "password_env", "username_field", "session", "jwt"}
     )
     if "session" not in data and "jwt" not in data:
@@ -121,12 +121,14 @@ def _auth(value: object, source: str, environ: Mapping[str, str]) -> AuthSetting
     credentials = Credentials(
         username=_from_env(data, "username_env", source, "auth.", environ),
         password=_from_env(data, "password_env", source, "auth.", environ),
-        username_field=_str(data.get("username_field", "username"), source, "auth.username_field"),
+        username_field=string_at(
+            data.get("username_field", "username"), source, "auth.username_field"
+        ),
     )
     session = jwt = signing_key = None
     if "session" in data:
-        raw = _mapping(data["session"], source, "auth.session")
-        _known(raw, source, "auth.session.", {"login_path", "csrf_path"})
+        raw = mapping_at(data["session"], source, "auth.session")
+        check_known_keys(raw, source, "auth.session.", {"login_path", "csrf_path"})
         session = SessionLogin(
             login_path=_path(
                 _required(raw, "login_path", source, "auth.session."),
@@ -136,14 +138,14 @@ def _auth(value: object, source: str, environ: Mapping[str, str]) -> AuthSetting
             csrf_path=_optional_path(raw.get("csrf_path"), source, "auth.session.csrf_path"),
         )
     if "jwt" in data:
-        raw = _mapping(data["jwt"], source, "auth.jwt")
-        _known(
+        raw = mapping_at(data["jwt"], source, "auth.jwt")
+        check_known_keys(
             raw,
             source,
             "auth.jwt.",
             {"obtain_path", "refresh_path", "signing_key_env", "algorithm"},
         )
-        algorithm = _str(raw.get("algorithm", "HS256"), source, "auth.jwt.algorithm").upper()
+        algorithm = string_at(raw.get("algorithm", "HS256"), source, "auth.jwt.algorithm").upper()
         if algorithm not in _HMAC_ALGORITHMS:
             choices = ", ".join(sorted(_HMAC_ALGORITHMS))
             raise ConfigError(
@@ -164,10 +166,10 @@ def _auth(value: object, source: str, environ: Mapping[str, str]) -> AuthSetting
 
 def _endpoints(value: object, source: str) -> dict[str, EndpointValues]:
     result = {}
-    for template, raw in _mapping(value, source, "endpoints").items():
+    for template, raw in mapping_at(value, source, "endpoints").items():
         key = f"endpoints.{template}"
-        data = _mapping(raw, source, key)
-        _known(data, source, f"{key}.", {"path_params", "params", "skip"})
+        data = mapping_at(raw, source, key)
+        check_known_keys(data, source, f"{key}.", {"path_params", "params", "skip"})
         skip = data.get("skip", False)
         if not isinstance(skip, bool):
             raise ConfigError(source, f"{key}.skip", f"expected true or false, got {skip!r}")
@@ -180,10 +182,10 @@ def _endpoints(value: object, source: str) -> dict[str, EndpointValues]:
 
 
 def _request(value: object, source: str, key: str) -> TestRequest:
-    data = _mapping(value, source, key)
+    data = mapping_at(value, source, key)
     allowed = {"name", "method", "path", "path_params", "params", "json", "headers", "auth"}
-    _known(data, source, f"{key}.", allowed | {"expected_status"})
-    method = _str(data.get("method", "GET"), source, f"{key}.method").upper()
+    check_known_keys(data, source, f"{key}.", allowed | {"expected_status"})
+    method = string_at(data.get("method", "GET"), source, f"{key}.method").upper()
     if method not in _METHODS:
         raise ConfigError(source, f"{key}.method", f"{method!r} is not an HTTP method")
     template = _path(_required(data, "path", source, f"{key}."), source, f"{key}.path")
@@ -205,7 +207,7 @@ def _request(value: object, source: str, key: str) -> TestRequest:
     if auth not in AUTH_MODES:
         raise ConfigError(source, f"{key}.auth", f"{auth!r} is not one of {', '.join(AUTH_MODES)}")
     return TestRequest(
-        name=_str(data.get("name", f"{method} {path}"), source, f"{key}.name"),
+        name=string_at(data.get("name", f"{method} {path}"), source, f"{key}.name"),
         method=method,
         path=path,
         expected_status=_statuses(
@@ -241,7 +243,7 @@ def _statuses(value: object, source: str, key: str) -> tuple[int, ...]:
 
 def _strings(value: object, source: str, key: str) -> dict[str, str]:
     result = {}
-    for name, item in _mapping(value, source, key).items():
+    for name, item in mapping_at(value, source, key).items():
         if isinstance(item, bool) or not isinstance(item, (str, int, float)):
             raise ConfigError(source, f"{key}.{name}", f"expected a string or number, got {item!r}")
         result[name] = str(item)
@@ -249,7 +251,7 @@ def _strings(value: object, source: str, key: str) -> dict[str, str]:
 
 
 def _path(value: object, source: str, key: str) -> str:
-    path = _str(value, source, key)
+    path = string_at(value, source, key)
     # Relative to --base-url only: requests never leave the server under test.
     if not path.startswith("/") or path.startswith("//") or "://" in path:
         raise ConfigError(source, key, f"{path!r} is not a path starting with one '/'")
@@ -280,7 +282,7 @@ def _no_secrets(data: Mapping[str, Any], source: str, prefix: str) -> None:
 def _from_env(
     data: Mapping[str, Any], name: str, source: str, prefix: str, environ: Mapping[str, str]
 ) -> str:
-    variable = _str(_required(data, name, source, prefix), source, f"{prefix}{name}")
+    variable = string_at(_required(data, name, source, prefix), source, f"{prefix}{name}")
     if not _ENV_NAME.match(variable):
         raise ConfigError(source, f"{prefix}{name}", f"{variable!r} is not a variable name")
     value = environ.get(variable)

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.backend_series import prometheus_series
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.models import Recommendation, Report
@@ -25,7 +26,6 @@ from e2e_otel.sources.prometheus import (
     range_queries,
 )
 from e2e_otel.sources.tempo import TempoClient
-from e2e_otel.stack import metrics as m
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 CHANGE = NOW - timedelta(minutes=30)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.models import Report
 from e2e_otel.cli_analyze import verdict
@@ -20,7 +21,6 @@ from e2e_otel.publish import render_json
 from e2e_otel.sources.http import BackendError, JsonClient
 from e2e_otel.sources.prometheus import METHOD, PrometheusClient, instant_queries
 from e2e_otel.sources.tempo import TempoClient
-from e2e_otel.stack import metrics as m
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tempo"
 TRACE_ID = "00f067aa0ba902b7a3ce1d4e5f607182"

@@ -15,6 +15,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind
 
+from e2e_otel import metrics as m
 from e2e_otel.config import Config
 from e2e_otel.contract.build import build_map
 from e2e_otel.contract.models import ContractMap, TrafficRoute
@@ -30,7 +31,6 @@ from e2e_otel.discovery.nextjs_models import NextjsApp
 from e2e_otel.setup import export_processor, start_processors
 from e2e_otel.sources.http import JsonClient
 from e2e_otel.sources.prometheus import METHOD, PrometheusClient, instant_queries
-from e2e_otel.stack import metrics as m
 
 MS = 1_000_000
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)

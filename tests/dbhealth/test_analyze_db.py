@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.models import finding_id
 from e2e_otel.dbhealth.digests import RULE
 from e2e_otel.sql.fingerprint import fingerprint_id
-from e2e_otel.stack import metrics as m
 from tests.dbhealth.conftest import PROJECT, SETTINGS, Planted
 from tests.integration.services import SHOP, free_port
 from tests.stack.conftest import eventually

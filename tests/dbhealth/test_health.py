@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from e2e_otel import cli_db
+from e2e_otel import metrics as names
 from e2e_otel.analyzers.models import finding_id
 from e2e_otel.dbhealth.connection import parse_dsn
 from e2e_otel.dbhealth.digests import RULE
 from e2e_otel.dbhealth.models import HealthReport
 from e2e_otel.dbhealth.probe import HealthOptions, check_health
 from e2e_otel.sql.fingerprint import fingerprint_id
-from e2e_otel.stack import metrics as names
 from tests.dbhealth.conftest import (
     ORPHAN_NOTES,
     ORPHAN_REVIEWS,

@@ -9,10 +9,10 @@ from django.conf import settings
 from opentelemetry import baggage, context
 from opentelemetry.trace import SpanKind
 
+from e2e_otel import _guard
 from e2e_otel import attributes as attr
 from e2e_otel.config import parse_config
 from e2e_otel.instrumentation.django import request_hook, response_hook
-from e2e_otel.processors import _guard
 from tests.conftest import Pipeline, make_pipeline
 
 if not settings.configured:

@@ -4,10 +4,10 @@ import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
+from e2e_otel import _guard
 from e2e_otel import attributes as attr
 from e2e_otel.config import parse_config
 from e2e_otel.privacy import mask_db_values
-from e2e_otel.processors import _guard
 from e2e_otel.processors.enrich import EnrichingSpanExporter, SpanDraft
 from e2e_otel.processors.errors import ErrorCategoryEnricher
 from e2e_otel.processors.fingerprint import FingerprintEnricher

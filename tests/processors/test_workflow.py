@@ -82,7 +82,8 @@ def test_concurrent_requests_do_not_leak_workflows(pipeline: Pipeline) -> None:
 
 
 def test_processor_failures_are_counted_never_raised() -> None:
-    from e2e_otel.processors import WorkflowSpanProcessor, _guard
+    from e2e_otel import _guard
+    from e2e_otel.processors import WorkflowSpanProcessor
 
     class Hostile:
         @property
@@ -92,3 +93,24 @@ def test_processor_failures_are_counted_never_raised() -> None:
     before = _guard.failures["workflow processor"]
     WorkflowSpanProcessor().on_start(Hostile())  # type: ignore[arg-type]
     assert _guard.failures["workflow processor"] == before + 1
+
+
+def test_the_processor_uses_the_configuration_it_is_given_not_the_process_default() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from e2e_otel.processors import WorkflowSpanProcessor
+
+    strict = parse_config({"workflows": {"allow_unlisted": False, "names": ["login"]}})
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(WorkflowSpanProcessor(strict.workflows))
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    for name in ("login", "exfiltrate"):
+        ctx = baggage.set_baggage(attr.BAGGAGE_WORKFLOW_TYPE, name)
+        with tracer.start_as_current_span(name, context=_remote_parent(ctx)):
+            pass
+    types = {s.name: attributes(s).get(attr.WORKFLOW_TYPE) for s in exporter.get_finished_spans()}
+    assert types == {"login": "login", "exfiltrate": None}

@@ -12,11 +12,11 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers import health, slow_queries
 from e2e_otel.analyzers.models import Evidence, Recommendation, Report, Section, finding_id
 from e2e_otel.analyzers.series import ERROR_RATE_REGRESSION, LATENCY_REGRESSION
 from e2e_otel.publish.prometheus import FINDING_LABELS, ReportCollector, render_exposition
-from e2e_otel.stack import metrics as m
 from tests.publish.reports import T0
 
 FP_SLOW = "a1b2c3d4e5f60718"

@@ -22,6 +22,7 @@ import httpx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.config import parse_config
 from e2e_otel.publish import render_json, render_markdown
@@ -30,7 +31,6 @@ from e2e_otel.sources.models import MetricSample, MetricSeries
 from e2e_otel.sources.prometheus import METHOD, QUANTILE, PrometheusClient
 from e2e_otel.sources.shapes import MAX_NUMBER, MAX_UNIX_SECONDS
 from e2e_otel.sources.tempo import TempoClient
-from e2e_otel.stack import metrics as m
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "tempo"
 NOW = datetime(2023, 11, 14, 23, tzinfo=timezone.utc)

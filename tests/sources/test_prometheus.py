@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from e2e_otel import metrics as m
 from e2e_otel.config import Config, parse_config
 from e2e_otel.sources.http import BackendError, JsonClient
 from e2e_otel.sources.models import MetricSample
@@ -24,7 +25,6 @@ from e2e_otel.sources.prometheus import (
     range_queries,
     series_grid,
 )
-from e2e_otel.stack import metrics as m
 
 NOW = datetime(2024, 5, 1, 12, tzinfo=timezone.utc)
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.models import Report
 from e2e_otel.dbhealth.metrics import DbHealthCollector
 from e2e_otel.dbhealth.models import (
@@ -27,7 +28,6 @@ from e2e_otel.dbhealth.models import (
     ServerStatus,
 )
 from e2e_otel.service import run_service
-from e2e_otel.stack import metrics as m
 from e2e_otel.stack.dashboards import dashboard_queries
 from e2e_otel.stack.native import NativeStack
 from tests.publish.test_prometheus_exposition import FP_SLOW, findings_report

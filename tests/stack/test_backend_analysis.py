@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.common import endpoint_label
 from e2e_otel.analyzers.models import Recommendation, Report
@@ -16,7 +17,6 @@ from e2e_otel.config import parse_config
 from e2e_otel.sources.http import JsonClient
 from e2e_otel.sources.otlp_files import read_spans
 from e2e_otel.sources.prometheus import QUERY_COUNT, PrometheusClient
-from e2e_otel.stack import metrics as m
 from tests.stack.conftest import SERVICE, PipelineRun, eventually
 
 pytestmark = pytest.mark.integration

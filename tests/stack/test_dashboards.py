@@ -19,9 +19,9 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
+from e2e_otel import metrics
 from e2e_otel.cli import main
 from e2e_otel.config import parse_config
-from e2e_otel.stack import metrics
 from e2e_otel.stack.dashboards import (
     DASHBOARDS,
     PROMETHEUS_UID,

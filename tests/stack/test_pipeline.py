@@ -16,10 +16,10 @@ import httpx
 import pytest
 import yaml
 
+from e2e_otel import metrics as m
 from e2e_otel.config import Config, load_config
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sources.otlp_files import read_spans
-from e2e_otel.stack import metrics as m
 from e2e_otel.stack.native import NativeStack
 from e2e_otel.stack.native_config import (
     COLLECTOR_CONFIG,

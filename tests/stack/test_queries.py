@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from e2e_otel import metrics
 from e2e_otel.config import Config
-from e2e_otel.stack import metrics
 from e2e_otel.stack.dashboards import DashboardQuery, dashboard_queries
 from e2e_otel.stack.rules import build_rules, rule_expressions
 from tests.stack.conftest import PipelineRun, eventually

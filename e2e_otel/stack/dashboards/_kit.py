@@ -16,7 +16,7 @@ from grafana_foundation_sdk.builders.prometheus import Dataquery
 from grafana_foundation_sdk.models import dashboard as dm
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
-from e2e_otel.stack import metrics as m
+from e2e_otel import metrics as m
 from e2e_otel.stack.rules import LAYERS
 
 #: Datasource UIDs fixed by grafana/provisioning/datasources/datasources.yaml.

@@ -5,8 +5,8 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import annotationslist
 from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
 
+from e2e_otel import metrics as m
 from e2e_otel.config import Config
-from e2e_otel.stack import metrics as m
 from e2e_otel.stack.dashboards import _kit as k
 from e2e_otel.stack.dashboards import _panels as p
 

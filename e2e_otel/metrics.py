@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from e2e_otel import attributes as attr
+
 # --- spanmetrics connector (namespace "traces.span.metrics") ---------------------------------
 
 #: Counter of spans, one series per dimension combination.
@@ -48,11 +50,12 @@ HTTP_METHOD: Final = "http_method"
 HTTP_REQUEST_METHOD: Final = "http_request_method"
 
 # Values of the ``e2e_layer`` label.
-LAYER_FRONTEND: Final = "frontend"
-LAYER_API: Final = "api"
-LAYER_DATABASE: Final = "database"
-LAYER_EXTERNAL: Final = "external"
-LAYER_INTERNAL: Final = "internal"
+# (the span attribute's values: the spanmetrics connector copies them unchanged).
+LAYER_FRONTEND: Final = attr.LAYER_FRONTEND
+LAYER_API: Final = attr.LAYER_API
+LAYER_DATABASE: Final = attr.LAYER_DATABASE
+LAYER_EXTERNAL: Final = attr.LAYER_EXTERNAL
+LAYER_INTERNAL: Final = attr.LAYER_INTERNAL
 
 # --- servicegraph connector -----------------------------------------------------------------
 
