@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from e2e_otel.errors import UserError
+
 WORKFLOW_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
 _CORRELATION_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """Invalid configuration. ``source`` is the file (or ``<env>``/``<argument>``), ``key`` the
     dotted path of the bad key and ``reason`` what is wrong with it."""
 

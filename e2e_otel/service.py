@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.registry import Collector
 
 from e2e_otel.analyzers.models import Report
+from e2e_otel.errors import UserError
 from e2e_otel.publish.prometheus import ReportCollector, RunCollector
 
 __all__ = ["MetricsServer", "ServiceError", "run_service"]
@@ -29,7 +30,7 @@ __all__ = ["MetricsServer", "ServiceError", "run_service"]
 log = logging.getLogger(__name__)
 
 
-class ServiceError(RuntimeError):
+class ServiceError(UserError, RuntimeError):
     """The service cannot start, e.g. ``cannot listen on 127.0.0.1:9464: address in use``."""
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from e2e_otel import __version__, cli, fingerprint_id
+from e2e_otel import __version__, fingerprint_id
+from e2e_otel.cli import fingerprint as fingerprint_command
 from e2e_otel.cli import main
 from e2e_otel.environment_variables import E2E_OTEL_DEBUG
 
@@ -87,7 +88,7 @@ def test_an_unexpected_error_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.delenv(E2E_OTEL_DEBUG, raising=False)
-    monkeypatch.setattr(cli, "_fingerprint", _raise(RuntimeError("boom\nsecond line")))
+    monkeypatch.setattr(fingerprint_command, "run", _raise(RuntimeError("boom\nsecond line")))
     assert main(["fingerprint", "SELECT 1"]) == 2
     err = capsys.readouterr().err
     assert err == (
@@ -100,7 +101,7 @@ def test_the_debug_variable_adds_the_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv(E2E_OTEL_DEBUG, "1")
-    monkeypatch.setattr(cli, "_fingerprint", _raise(KeyError("k")))
+    monkeypatch.setattr(fingerprint_command, "run", _raise(KeyError("k")))
     assert main(["fingerprint", "SELECT 1"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("Traceback (most recent call last):")
@@ -110,9 +111,9 @@ def test_the_debug_variable_adds_the_traceback(
 
 
 def test_interrupt_and_closed_pipe_exit_codes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_fingerprint", _raise(KeyboardInterrupt()))
+    monkeypatch.setattr(fingerprint_command, "run", _raise(KeyboardInterrupt()))
     assert main(["fingerprint", "SELECT 1"]) == 130
-    monkeypatch.setattr(cli, "_fingerprint", _raise(BrokenPipeError()))
+    monkeypatch.setattr(fingerprint_command, "run", _raise(BrokenPipeError()))
     assert main(["fingerprint", "SELECT 1"]) == 141
 
 

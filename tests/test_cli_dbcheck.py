@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from e2e_otel.analyzers.models import Report
-from e2e_otel.cli_dbcheck import DbCheck
-from e2e_otel.cli_sources import AnalyzeError
+from e2e_otel.cli.dbcheck import DbCheck
+from e2e_otel.cli.plan import AnalyzeError
 from tests.test_cli_service import _free_port
 
 

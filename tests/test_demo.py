@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from e2e_otel import demo as demo_module
+from e2e_otel.cli import demo as demo_module
 from e2e_otel.config import Config, load_config
 from tests.publish.htmltree import parse
 

@@ -29,6 +29,7 @@ from e2e_otel.contract.match import methods_not_in
 from e2e_otel.contract.models import Traffic, TrafficJoin, TrafficRoute
 from e2e_otel.contract.paths import route_key
 from e2e_otel.discovery.django_models import DjangoEndpoint
+from e2e_otel.errors import UserError
 
 if TYPE_CHECKING:
     from e2e_otel.sources.prometheus import PrometheusClient
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
 _Key = tuple[str, str, str]  # service, method, route
 
 
-class TrafficError(Exception):
+class TrafficError(UserError):
     """Traffic could not be read (a missing file); the message is one line."""
 
 

@@ -14,6 +14,7 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import pymysql
 
+from e2e_otel.errors import UserError
 from e2e_otel.sources.redact import PERCENT_ENCODING, unencoded_userinfo
 
 DEFAULT_PORT = 3306
@@ -29,7 +30,7 @@ CONNECT_TIMEOUT_S = 5
 STATEMENT_TIMEOUT_S = 10.0
 
 
-class DbHealthError(Exception):
+class DbHealthError(UserError):
     """Ends ``db health`` with exit code 2; the message is one line, the DSN redacted."""
 
 

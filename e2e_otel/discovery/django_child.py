@@ -16,6 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from e2e_otel.errors import UserError
+
 _MAIN = Path(__file__).with_name("django_child_main.py")
 # runpy.run_path, unlike `python FILE`, does not put the file's directory on sys.path: ours
 # holds a module named django.py that would shadow the real Django in the child.
@@ -25,7 +27,7 @@ _BOOT = (
 DEFAULT_TIMEOUT_S = 120.0
 
 
-class DjangoChildError(Exception):
+class DjangoChildError(UserError):
     """The child could not answer. ``kind``: ``pythonpath`` (the first entry, the working
     directory, is not a directory), ``settings``, ``setup``, ``database`` (a forbidden
     database access), ``django``, ``task``, ``timeout`` or ``crash``."""

@@ -10,12 +10,14 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
+from e2e_otel.errors import UserError
+
 Router = Literal["app", "pages"]
 RouteKind = Literal["page", "api", "layout"]
 SegmentKind = Literal["static", "dynamic", "catch_all", "optional_catch_all"]
 
 
-class NotNextjsAppError(Exception):
+class NotNextjsAppError(UserError):
     """The directory is missing or has none of ``app/``, ``src/app/``, ``pages/``,
     ``src/pages/``."""
 

@@ -25,6 +25,7 @@ from grafana_client.client import GrafanaException, GrafanaTimeoutError
 from e2e_otel.analyzers.models import Recommendation, Report
 from e2e_otel.analyzers.series import ERROR_RATE_REGRESSION, REGRESSION_RULES
 from e2e_otel.config import Config
+from e2e_otel.errors import UserError
 from e2e_otel.sources.redact import without_userinfo
 
 __all__ = [
@@ -48,7 +49,7 @@ def finding_tag(finding_id: str) -> str:
     return f"{FINDING_TAG_PREFIX}{finding_id}"
 
 
-class GrafanaError(RuntimeError):
+class GrafanaError(UserError, RuntimeError):
     """Grafana could not be reached, timed out, or refused a request. The message is one line
     naming the URL and the reason, never the token."""
 

@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 
 from e2e_otel.config import Backend, Backends
+from e2e_otel.errors import UserError
 from e2e_otel.sources.redact import (
     PERCENT_ENCODING,
     redact_url,
@@ -45,7 +46,7 @@ RETRY_STATUSES = frozenset({429}) | frozenset(range(500, 600))
 MAX_RESPONSE_BYTES = Backends().max_response_bytes
 
 
-class BackendError(Exception):
+class BackendError(UserError):
     """A backend could not answer: ``backend`` (e.g. "prometheus"), the ``url`` asked (without
     its query string), and ``reason``; ``status`` is the last HTTP status, if any. ``str()`` is
     one line, e.g. ``prometheus http://p:9090/api/v1/query: HTTP 503 after 3 attempts``."""

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from e2e_otel.errors import UserError
+
 ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR_CONFIG = ROOT / "collector-config" / "otelcol.yaml"
 PROMETHEUS_CONFIG = ROOT / "prometheus" / "prometheus.yml"
@@ -22,7 +24,7 @@ COLLECTOR_BIN_ENV = "E2E_OTELCOL_BIN"
 LOOPBACK = "127.0.0.1"
 
 
-class StackError(RuntimeError):
+class StackError(UserError, RuntimeError):
     """A stack program is missing (the message says how to install it), or did not start or
     answer in time (the message shows the end of its log)."""
 

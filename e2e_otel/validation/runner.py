@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 import httpx
 
 from e2e_otel.config import Threshold
+from e2e_otel.errors import UserError
 from e2e_otel.sources.redact import without_userinfo
 from e2e_otel.validation.auth import Authenticator, LoginError
 from e2e_otel.validation.models import (
@@ -32,7 +33,7 @@ from e2e_otel.validation.tracing import CheckTracing, TracedCall
 _SNIPPET = 160  # characters of an error body quoted in a reason
 
 
-class ServerUnreachable(Exception):
+class ServerUnreachable(UserError):
     """Nothing answers at the base URL; ``str()`` is one line."""
 
 

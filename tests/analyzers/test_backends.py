@@ -15,7 +15,7 @@ import pytest
 from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
 from e2e_otel.analyzers.models import Report
-from e2e_otel.cli_analyze import verdict
+from e2e_otel.cli.analyze import verdict
 from e2e_otel.config import parse_config
 from e2e_otel.publish import render_json
 from e2e_otel.sources.http import BackendError, JsonClient

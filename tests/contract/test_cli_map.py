@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_otel import cli_map
+from e2e_otel.cli import map as cli_map
 from tests.contract.conftest import FRONTEND, SETTINGS
 from tests.contract.test_traffic import SHOP_REQUESTS, write_requests
 from tests.discovery.test_django_scan import write_project

@@ -7,7 +7,7 @@ import argparse
 
 import pytest
 
-from e2e_otel import cli_db
+from e2e_otel.cli import db as cli_db
 from e2e_otel.dbhealth.connection import Dsn, DsnError, parse_dsn
 from tests.integration.services import free_port
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from e2e_otel import cli_db
 from e2e_otel import metrics as names
 from e2e_otel.analyzers.models import finding_id
+from e2e_otel.cli import db as cli_db
 from e2e_otel.dbhealth.connection import parse_dsn
 from e2e_otel.dbhealth.digests import RULE
 from e2e_otel.dbhealth.models import HealthReport

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_otel import cli_discover_django
+from e2e_otel.cli import discover_django as cli_discover_django
 from e2e_otel.discovery.django import DjangoChildError, discover_django
 from e2e_otel.discovery.django_models import DjangoDiscovery
 

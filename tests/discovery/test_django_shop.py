@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_otel import cli_discover_django
+from e2e_otel.cli import discover_django as cli_discover_django
 from e2e_otel.discovery.django import discover_django
 from e2e_otel.discovery.django_models import DjangoDiscovery, discovery_from_json
 from tests.integration.services import SHOP

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_otel import cli_discover
+from e2e_otel.cli import discover as cli_discover
 from e2e_otel.discovery.nextjs import scan
 from e2e_otel.discovery.nextjs_models import NextjsApp, NotNextjsAppError, Route, Segment
 

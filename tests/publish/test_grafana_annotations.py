@@ -282,8 +282,8 @@ def test_configured_publisher_uses_the_token_from_the_environment(grafana: FakeG
 def test_a_service_notes_missing_grafana_settings_once(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from e2e_otel.cli_analyze import _annotate
-    from e2e_otel.cli_sources import Plan
+    from e2e_otel.cli.analyze import _annotate
+    from e2e_otel.cli.plan import Plan
 
     monkeypatch.delenv("E2E_TEST_GRAFANA", raising=False)
     plan = Plan(_config(), "files", findings_report)

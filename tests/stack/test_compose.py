@@ -261,13 +261,13 @@ def test_analyzer_is_wired_with_a_valid_configuration(compose: dict[str, Any]) -
 def test_analyzer_command_is_service_mode_on_the_scraped_port(compose: dict[str, Any]) -> None:
     """The command is what our CLI parses into service mode on both backends, listening on
     the port Prometheus's analyzer job scrapes (the image's entrypoint is `e2e-otel`)."""
-    from e2e_otel.cli import _build_parser
-    from e2e_otel.cli_sources import plan_from_args
+    from e2e_otel.cli.main import build_parser
+    from e2e_otel.cli.plan import plan_from_args
 
     analyzer = compose["services"]["analyzer"]
     assert "entrypoint" not in analyzer
     assert 'ENTRYPOINT ["e2e-otel"]' in (ROOT / "Dockerfile").read_text(encoding="utf-8")
-    args = _build_parser().parse_args(analyzer["command"])
+    args = build_parser().parse_args(analyzer["command"])
     plan = plan_from_args(args, progress=lambda: None)
     assert plan.every == timedelta(minutes=5)
     assert plan.listen == ("0.0.0.0", 9464)

@@ -263,7 +263,7 @@ def test_rules_command_unwritable_output_is_one_error_line(
     blocker = tmp_path / "file"
     blocker.write_text("", "utf-8")
 
-    assert main(["rules", "-o", str(blocker / "rules.yml")]) == 1
+    assert main(["rules", "-o", str(blocker / "rules.yml")]) == 2
 
     err = capsys.readouterr().err
     assert err.startswith("e2e-otel: error: cannot write")

@@ -14,7 +14,7 @@ from typing import Any
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from e2e_otel import cli_validate
+from e2e_otel.cli import validate as cli_validate
 from e2e_otel.config import Config, Threshold
 from e2e_otel.discovery.django_models import DjangoDiscovery
 from e2e_otel.sources.models import SpanRecord

@@ -1,13 +1,18 @@
-"""A first look at OTLP JSON trace files: spans per workflow and layer, error categories, and
-statement shapes by total time. The analyzers build the full report on the same records."""
+"""``e2e-otel summary FILES``: a first look at OTLP JSON trace files — spans per workflow and
+layer, error categories, and statement shapes by total time. Kept beside ``analyze`` because it
+needs none of the analyzer's extras (a traced app's own install can run it); the analyzers build
+the full report on the same records."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from e2e_otel import attributes as attr
+from e2e_otel.cli.errors import CommandError, command
 from e2e_otel.sources.models import SpanRecord
 
 
@@ -71,3 +76,31 @@ def render(summary: Summary) -> str:
             )
             lines.append(f"  {fp_id} {stats.total_ms:9.1f} ms {stats.calls:6} calls  {text}")
     return "\n".join(lines)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "summary",
+        help="count spans per workflow and layer in OTLP JSON files (no analyzer extras needed)",
+    )
+    parser.add_argument("files", nargs="+", help="OTLP JSON lines files")
+    parser.set_defaults(handler=run)
+
+
+@command
+def run(args: argparse.Namespace) -> int:
+    from e2e_otel.sources.models import InputProblem
+    from e2e_otel.sources.otlp_files import read_spans, unreadable
+
+    for name in args.files:
+        reason = unreadable(name)
+        if reason is not None:
+            raise CommandError(f"{name}: {reason}")
+    problems: list[InputProblem] = []
+    result = summarize(read_spans(args.files, problems.append))
+    print(render(result))
+    for problem in problems:
+        print(f"e2e-otel: warning: {problem}", file=sys.stderr)
+    if result.spans == 0:
+        raise CommandError("no spans found in " + ", ".join(args.files))
+    return 0

@@ -11,8 +11,9 @@ import argparse
 import os
 import sys
 
-from e2e_otel.cli_discover_django import add_project_arguments
-from e2e_otel.outputs import OutputError, write_text
+from e2e_otel.cli.discover_django import add_project_arguments
+from e2e_otel.cli.errors import CommandError, command
+from e2e_otel.cli.outputs import write_text
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,8 +41,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     health.add_argument(
         "--metrics", metavar="PATH", help="write Prometheus metrics here (textfile format)"
     )
+    db.set_defaults(handler=run)
 
 
+@command
 def run(args: argparse.Namespace) -> int:
     """Run the check, print the text report, write the requested files."""
     from dataclasses import replace
@@ -51,28 +54,23 @@ def run(args: argparse.Namespace) -> int:
     from e2e_otel.dbhealth.probe import HealthOptions, check_health
     from e2e_otel.dbhealth.report import render_json, render_text
 
-    try:
-        dsn = parse_dsn(args.dsn)
-        if args.password_env:
-            if args.password_env not in os.environ:
-                raise DbHealthError(f"--password-env: ${args.password_env} is not set")
-            dsn = replace(dsn, password=os.environ[args.password_env])
-        options = HealthOptions(
-            django_settings=args.django_settings,
-            pythonpath=tuple(args.pythonpath or (["."] if args.django_settings else [])),
-            python=args.python,
-            top=args.top,
-        )
-        report = check_health(dsn, options)
-        if args.json:
-            write_text(args.json, render_json(report))
-        if args.metrics:
-            write_text(args.metrics, render_metrics(report))
-    except (DbHealthError, OutputError) as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    dsn = parse_dsn(args.dsn)
+    if args.password_env:
+        if args.password_env not in os.environ:
+            raise DbHealthError(f"--password-env: ${args.password_env} is not set")
+        dsn = replace(dsn, password=os.environ[args.password_env])
+    options = HealthOptions(
+        django_settings=args.django_settings,
+        pythonpath=tuple(args.pythonpath or (["."] if args.django_settings else [])),
+        python=args.python,
+        top=args.top,
+    )
+    report = check_health(dsn, options)
+    if args.json:
+        write_text(args.json, render_json(report))
+    if args.metrics:
+        write_text(args.metrics, render_metrics(report))
     if not report.connected:
-        print(f"e2e-otel: error: cannot connect to {report.dsn}: {report.error}", file=sys.stderr)
-        return 2
+        raise CommandError(f"cannot connect to {report.dsn}: {report.error}")
     sys.stdout.write(render_text(report))
     return 0

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from e2e_otel.cli.errors import CommandError, command
+
 if TYPE_CHECKING:
     from e2e_otel.setup import Handle
 
@@ -46,7 +48,7 @@ CONFIG_NAME = "e2e-otel.yaml"
 SETTINGS_MODULE = "shop_project.settings"
 
 
-class DemoError(Exception):
+class DemoError(CommandError):
     """Ends the command with exit code 2 and this one-line message."""
 
 
@@ -69,14 +71,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--iterations", type=int, default=3, help="traffic rounds, 1..1000 (default: %(default)s)"
     )
+    parser.set_defaults(handler=run)
 
 
+@command
 def run(args: argparse.Namespace) -> int:
-    try:
-        run_demo(Path(args.out), args.iterations)
-    except DemoError as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    run_demo(Path(args.out), args.iterations)
     return 0
 
 
@@ -159,9 +159,9 @@ def _seed(shop: Path, database: Path) -> None:
         ["migrate", "--verbosity", "0"],
         ["seed_shop", "--pageviews", str(PAGEVIEWS), "--products", str(PRODUCTS)],
     )
-    for command in commands:
+    for manage in commands:
         done = subprocess.run(
-            [sys.executable, "manage.py", *command],
+            [sys.executable, "manage.py", *manage],
             cwd=shop,
             env=env,
             capture_output=True,
@@ -171,7 +171,7 @@ def _seed(shop: Path, database: Path) -> None:
         if done.returncode != 0:
             lines = (done.stderr or done.stdout).strip().splitlines()
             last = lines[-1] if lines else f"exit code {done.returncode}"
-            raise DemoError(f"manage.py {command[0]} failed: {last}")
+            raise DemoError(f"manage.py {manage[0]} failed: {last}")
 
 
 def _start_tracing(shop: Path, database: Path, traces: Path) -> Handle:
@@ -286,9 +286,9 @@ def _analyze(
     shop: Path, traces: Path, out: Path, say: Callable[[str], None], started: float
 ) -> dict[str, Path]:
     from e2e_otel.analyzers.run import analyze_files
-    from e2e_otel.cli_analyze import verdict
+    from e2e_otel.cli.analyze import verdict
+    from e2e_otel.cli.outputs import OutputError, write_reports
     from e2e_otel.config import load_config
-    from e2e_otel.outputs import OutputError, write_reports
 
     if not traces.is_file() or traces.stat().st_size == 0:
         raise DemoError(f"no traces were written to {traces}")

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from e2e_otel.analyzers.models import Report
+from e2e_otel.cli.errors import CommandError
 
 
-class OutputError(Exception):
+class OutputError(CommandError):
     """A file could not be written; the message is one line naming the path and the reason."""
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from e2e_otel.cli_discover_django import add_project_arguments
+from e2e_otel.cli.discover_django import add_project_arguments
+from e2e_otel.cli.errors import command, missing_extra
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,19 +43,20 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.add_argument(
         "--timeout", type=float, default=10.0, metavar="S", help="seconds per request"
     )
+    parser.set_defaults(handler=run)
 
 
+@command
 def run(args: argparse.Namespace) -> int:
     """Validate; print the table (or the JSON with ``--json -``); return the exit code."""
     try:
         from e2e_otel.sources.redact import without_userinfo
-        from e2e_otel.validation.runner import Runner, ServerUnreachable, probe
+        from e2e_otel.validation.runner import Runner, probe
     except ImportError as exc:
-        print(f"e2e-otel: error: {exc}; pip install 'e2e-otel[analyzer]'", file=sys.stderr)
-        return 2
-    from e2e_otel.config import ConfigError, load_config
-    from e2e_otel.discovery.django import DjangoChildError, discover_django
-    from e2e_otel.outputs import OutputError, write_text
+        raise missing_extra(exc, "analyzer") from None
+    from e2e_otel.cli.outputs import write_text
+    from e2e_otel.config import load_config
+    from e2e_otel.discovery.django import discover_django
     from e2e_otel.validation.plan import build_plan
     from e2e_otel.validation.report import render_json, render_table
     from e2e_otel.validation.requests_yaml import load_requests
@@ -66,17 +68,13 @@ def run(args: argparse.Namespace) -> int:
             "sent nor shown; log in through the requests file's auth section",
             file=sys.stderr,
         )
-    try:
-        config = load_config(args.config)
-        requests = load_requests(args.requests) if args.requests else None
-        probe(args.base_url, timeout_s=args.timeout)
-        discovery = discover_django(
-            args.django_settings, pythonpath=args.pythonpath or ["."], python=args.python
-        )
-        plan = build_plan(discovery, requests)
-    except (ConfigError, ServerUnreachable, DjangoChildError) as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config)
+    requests = load_requests(args.requests) if args.requests else None
+    probe(args.base_url, timeout_s=args.timeout)
+    discovery = discover_django(
+        args.django_settings, pythonpath=args.pythonpath or ["."], python=args.python
+    )
+    plan = build_plan(discovery, requests)
     for warning in discovery.warnings:
         print(f"e2e-otel: warning: {warning}", file=sys.stderr)
     tracing = check_tracing(config)
@@ -85,14 +83,10 @@ def run(args: argparse.Namespace) -> int:
         report = runner.run(plan)
     finally:
         tracing.shutdown()
-    try:
-        if args.json == "-":
-            sys.stdout.write(render_json(report))
-        else:
-            sys.stdout.write(render_table(report))
-            if args.json:
-                write_text(args.json, render_json(report))
-    except OutputError as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    if args.json == "-":
+        sys.stdout.write(render_json(report))
+    else:
+        sys.stdout.write(render_table(report))
+        if args.json:
+            write_text(args.json, render_json(report))
     return report.exit_code(args.fail_on)

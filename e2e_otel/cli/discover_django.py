@@ -11,8 +11,9 @@ import json
 import sys
 from collections.abc import Sequence
 
+from e2e_otel.cli.errors import command
+from e2e_otel.cli.outputs import write_text
 from e2e_otel.discovery.django_models import DjangoDiscovery, discovery_to_json
-from e2e_otel.outputs import OutputError, write_text
 
 
 def add_parser(discover_sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -41,24 +42,21 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--python", default=sys.executable, help="interpreter of the project")
 
 
+@command
 def run(args: argparse.Namespace) -> int:
     """Scan, print the endpoint table (unless ``--json`` is ``-``), write ``--json``."""
-    from e2e_otel.discovery.django import DjangoChildError, discover_django
+    from e2e_otel.discovery.django import discover_django
 
-    try:
-        discovery = discover_django(
-            args.settings, pythonpath=args.pythonpath or ["."], python=args.python
-        )
-        text = json.dumps(discovery_to_json(discovery), indent=2, sort_keys=True) + "\n"
-        if args.json == "-":
-            sys.stdout.write(text)
-        else:
-            sys.stdout.write(render_text(discovery))
-            if args.json:
-                write_text(args.json, text)
-    except (DjangoChildError, OutputError) as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    discovery = discover_django(
+        args.settings, pythonpath=args.pythonpath or ["."], python=args.python
+    )
+    text = json.dumps(discovery_to_json(discovery), indent=2, sort_keys=True) + "\n"
+    if args.json == "-":
+        sys.stdout.write(text)
+    else:
+        sys.stdout.write(render_text(discovery))
+        if args.json:
+            write_text(args.json, text)
     for warning in discovery.warnings:
         print(f"e2e-otel: warning: {warning}", file=sys.stderr)
     return 0

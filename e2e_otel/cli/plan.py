@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 from e2e_otel.analyzers.models import Report
+from e2e_otel.cli.errors import CommandError
 from e2e_otel.config import Config, load_config
 from e2e_otel.durations import parse_duration, parse_listen
 from e2e_otel.sources.redact import redact_url
@@ -19,7 +20,7 @@ DEFAULT_LIMIT = timedelta(minutes=30)  # of a one-shot run on the backends
 ProgressFactory = Callable[[], Callable[[int, int], None] | None]
 
 
-class AnalyzeError(Exception):
+class AnalyzeError(CommandError):
     """Ends the command with exit code 2 and this one-line message."""
 
 

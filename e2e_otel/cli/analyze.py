@@ -17,9 +17,10 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Report
-from e2e_otel.cli_sources import AnalyzeError, Plan, plan_from_args
+from e2e_otel.cli.errors import command
+from e2e_otel.cli.outputs import write_reports
+from e2e_otel.cli.plan import AnalyzeError, Plan, plan_from_args
 from e2e_otel.environment_variables import E2E_OTEL_DB_DSN
-from e2e_otel.outputs import OutputError, write_reports
 
 if TYPE_CHECKING:
     from prometheus_client.registry import Collector
@@ -108,26 +109,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="with --every: serve the findings on http://HOST:PORT/metrics "
         "(default: 127.0.0.1:9464)",
     )
+    parser.set_defaults(handler=run)
 
 
+@command
 def run(args: argparse.Namespace) -> int:
-    from e2e_otel.config import ConfigError
-    from e2e_otel.sources.http import BackendError
-
-    try:
-        plan = plan_from_args(args, progress=_progress_bar)
-        collectors: list[Collector] = []
-        if args.db_dsn:
-            plan, collector = _with_db_check(plan, args)
-            collectors.append(collector)
-        if plan.every is not None:
-            return _serve(plan, args, collectors)
-        report = plan.analyze()
-        _publish(report, args)
-        _annotate(plan, report, quiet=args.quiet)
-    except (AnalyzeError, OutputError, ConfigError, BackendError) as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    plan = plan_from_args(args, progress=_progress_bar)
+    collectors: list[Collector] = []
+    if args.db_dsn:
+        plan, collector = _with_db_check(plan, args)
+        collectors.append(collector)
+    if plan.every is not None:
+        return _serve(plan, args, collectors)
+    report = plan.analyze()
+    _publish(report, args)
+    _annotate(plan, report, quiet=args.quiet)
     if not args.quiet:
         for problem in report.problems:
             print(f"e2e-otel: warning: {problem}", file=sys.stderr)
@@ -140,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
 def _with_db_check(plan: Plan, args: argparse.Namespace) -> tuple[Plan, Collector]:
     from dataclasses import replace
 
-    from e2e_otel.cli_dbcheck import DbCheck
+    from e2e_otel.cli.dbcheck import DbCheck
 
     check = DbCheck.from_flags(
         args.db_dsn,
@@ -154,7 +150,7 @@ def _with_db_check(plan: Plan, args: argparse.Namespace) -> tuple[Plan, Collecto
 
 
 def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]) -> int:
-    from e2e_otel.service import ServiceError, run_service
+    from e2e_otel.service import run_service
 
     assert plan.every is not None and plan.listen is not None
     logging.basicConfig(
@@ -178,19 +174,15 @@ def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]
         logging.getLogger("e2e_otel").info("%s", verdict(report).removeprefix("e2e-otel: "))
 
     host, port = plan.listen
-    try:
-        run_service(
-            plan.analyze,
-            every,
-            host,
-            port,
-            on_report=on_report,
-            on_listening=listening,
-            collectors=collectors,
-        )
-    except ServiceError as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    run_service(
+        plan.analyze,
+        every,
+        host,
+        port,
+        on_report=on_report,
+        on_listening=listening,
+        collectors=collectors,
+    )
     return 0
 
 

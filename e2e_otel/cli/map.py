@@ -14,12 +14,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import cast, get_args
 
-from e2e_otel.cli_discover_django import add_project_arguments
+from e2e_otel.cli.discover_django import add_project_arguments
+from e2e_otel.cli.errors import CommandError, command
+from e2e_otel.cli.outputs import write_text
 from e2e_otel.contract.models import DEFAULT_GATE, ContractMap, Traffic, Verdict
-from e2e_otel.outputs import OutputError, write_text
 
 
-class MapError(Exception):
+class MapError(CommandError):
     """Ends the command with exit code 2 and this one-line message."""
 
 
@@ -71,29 +72,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="exit 1 when a call has one of these comma-separated verdicts "
         f"({', '.join(get_args(Verdict))}; default: %(default)s; '' gates nothing)",
     )
+    parser.set_defaults(handler=run)
 
 
+@command
 def run(args: argparse.Namespace) -> int:
     """Scan both sides, read the traffic, write the map; the exit code gates CI."""
-    from e2e_otel.config import ConfigError
-    from e2e_otel.discovery.django import DjangoChildError
-    from e2e_otel.discovery.nextjs_models import NotNextjsAppError
-    from e2e_otel.sources.http import BackendError
-
-    try:
-        gate = parse_gate(args.fail_on)
-        contract = _build(args)
-        _write(contract, args)
-    except (
-        MapError,
-        NotNextjsAppError,
-        DjangoChildError,
-        BackendError,
-        ConfigError,
-        OutputError,
-    ) as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    gate = parse_gate(args.fail_on)
+    contract = _build(args)
+    _write(contract, args)
     gated = contract.gated(gate)
     counts = ", ".join(f"{n} {v}" for v, n in contract.counts().items() if n)
     print(f"e2e-otel: {len(contract.calls)} calls: {counts or 'none'}", file=sys.stderr)

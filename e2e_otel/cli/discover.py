@@ -16,15 +16,15 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 
+from e2e_otel.cli.errors import CommandError, command
+from e2e_otel.cli.outputs import write_text
 from e2e_otel.discovery.nextjs_models import (
     NextjsApp,
-    NotNextjsAppError,
     Route,
     UrlBase,
     UrlTemplate,
     to_dict,
 )
-from e2e_otel.outputs import OutputError, write_text
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,10 +37,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     parser.set_defaults(discover=None)
     scanners = parser.add_subparsers(dest="scanner", metavar="SCANNER")
     add_nextjs_parser(scanners)
-    from e2e_otel import cli_discover_django
+    from e2e_otel.cli import discover_django as cli_discover_django
 
     cli_discover_django.add_parser(scanners)
     scanners.choices["django"].set_defaults(discover=cli_discover_django.run)
+    parser.set_defaults(handler=run)
 
 
 def add_nextjs_parser(scanners: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,36 +57,29 @@ def add_nextjs_parser(scanners: argparse._SubParsersAction[argparse.ArgumentPars
     nextjs.set_defaults(discover=run_nextjs)
 
 
+@command
 def run(args: argparse.Namespace) -> int:
     """Run the scanner the command line chose."""
     if args.discover is None:
-        print("e2e-otel: error: discover needs a scanner: nextjs or django", file=sys.stderr)
-        return 2
+        raise CommandError("discover needs a scanner: nextjs or django")
     code: int = args.discover(args)
     return code
 
 
+@command
 def run_nextjs(args: argparse.Namespace) -> int:
     """``discover nextjs``."""
     from e2e_otel.discovery.nextjs import scan  # tree-sitter loads only when a scan runs
 
     started = time.perf_counter()
-    try:
-        app = scan(args.path)
-    except NotNextjsAppError as exc:
-        print(f"e2e-otel: error: {exc}", file=sys.stderr)
-        return 2
+    app = scan(args.path)
     elapsed = time.perf_counter() - started
     if args.json is None:
         sys.stdout.write(render_nextjs(app))
     elif args.json == "-":
         sys.stdout.write(json.dumps(to_dict(app), indent=2) + "\n")
     else:
-        try:
-            write_text(args.json, json.dumps(to_dict(app), indent=2) + "\n")
-        except OutputError as exc:
-            print(f"e2e-otel: error: {exc}", file=sys.stderr)
-            return 2
+        write_text(args.json, json.dumps(to_dict(app), indent=2) + "\n")
     for problem in app.problems:
         print(f"e2e-otel: warning: {problem}", file=sys.stderr)
     rate = f" ({app.files / elapsed:.0f} files/s)" if elapsed > 0 else ""

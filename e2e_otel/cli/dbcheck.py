@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field, replace
 
 from e2e_otel.analyzers.models import Recommendation, Report
-from e2e_otel.cli_sources import AnalyzeError
+from e2e_otel.cli.plan import AnalyzeError
 from e2e_otel.dbhealth.connection import DbHealthError, Dsn, parse_dsn
 from e2e_otel.dbhealth.metrics import DbHealthCollector
 from e2e_otel.dbhealth.models import HealthReport

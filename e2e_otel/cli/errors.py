@@ -1,0 +1,54 @@
+"""How a command fails: :class:`CommandError` (or any :class:`~e2e_otel.errors.UserError`)
+becomes one ``e2e-otel: error: …`` line and its exit code, in one place (:func:`command`).
+
+Exit codes of every command: 0 done; 1 a ``--fail-on`` gate matched; 2 an error the user can
+fix (argparse also exits 2 on bad flags); 130 interrupted; 141 the output pipe closed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import sys
+from collections.abc import Callable
+
+from e2e_otel.errors import UserError
+
+EXIT_OK = 0
+EXIT_GATE = 1
+EXIT_ERROR = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+class CommandError(UserError):
+    """A command cannot do its work; ``exit_code`` is 2 unless given."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def report(exc: UserError) -> int:
+    """Print ``exc`` as one error line; its exit code."""
+    message = " ".join(str(exc).split())
+    print(f"e2e-otel: error: {message}", file=sys.stderr)
+    return exc.exit_code if isinstance(exc, CommandError) else EXIT_ERROR
+
+
+def command(run: Handler) -> Handler:
+    """A command's ``run``, with its :class:`UserError` told as one line and exit code."""
+
+    @functools.wraps(run)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return run(args)
+        except UserError as exc:
+            return report(exc)
+
+    return wrapper
+
+
+def missing_extra(exc: ImportError, extra: str, note: str = "") -> CommandError:
+    """The error for a command whose optional dependencies are not installed."""
+    return CommandError(f"{exc}; install it with: pip install 'e2e-otel[{extra}]'{note}")
