@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything and runs the whole test suite: ruff, mypy, pytest on real MariaDB.
+# Installs everything and runs the whole test suite: ruff, mypy, the browser package's tests
+# in Chromium, pytest on real MariaDB.
 # This is exactly what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,8 @@ ensure_apt pt-fingerprint percona-toolkit
 ensure_apt mariadb_config libmariadb-dev pkg-config
 # The stack tests run Debian's Prometheus (promtool comes with it).
 ensure_apt prometheus prometheus
+# The browser package's tests drive Debian's Chromium (no browser download).
+ensure_apt chromium chromium
 ensure_venv dev
 
 echo "== ruff" >&2
@@ -22,6 +25,9 @@ echo "== collector" >&2
 # Build the project's collector, or reuse the one cached for this manifest (outside the repo).
 E2E_OTELCOL_BIN="$(bash scripts/build-collector.sh)"
 export E2E_OTELCOL_BIN
+echo "== js/web" >&2
+# @e2e-otel/web: tsc build, then node --test in headless Chromium (about 30 s with the install).
+(cd js/web && npm ci --no-audit --no-fund && npm test)
 echo "== pytest" >&2
 # The integration tests start MariaDB themselves through scripts/mariadb.sh.
 exec .venv/bin/pytest "$@"
