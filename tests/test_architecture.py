@@ -107,10 +107,7 @@ def test_every_unit_has_a_floor() -> None:
 
 def test_imports_never_point_up() -> None:
     upward = [
-        f"{a} -> {b}"
-        for a, targets in GRAPH.items()
-        for b in targets
-        if _floor(b) > _floor(a)
+        f"{a} -> {b}" for a, targets in GRAPH.items() for b in targets if _floor(b) > _floor(a)
     ]
     assert upward == []
 
