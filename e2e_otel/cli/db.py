@@ -50,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from e2e_otel.dbhealth.connection import DbHealthError, parse_dsn
-    from e2e_otel.dbhealth.metrics import render_metrics
     from e2e_otel.dbhealth.probe import HealthOptions, check_health
     from e2e_otel.dbhealth.report import render_json, render_text
 
@@ -69,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         write_text(args.json, render_json(report))
     if args.metrics:
+        from e2e_otel.dbhealth.metrics import render_metrics
+
         write_text(args.metrics, render_metrics(report))
     if not report.connected:
         raise CommandError(f"cannot connect to {report.dsn}: {report.error}")

@@ -49,6 +49,25 @@ def command(run: Handler) -> Handler:
     return wrapper
 
 
+# Third-party modules of the optional extras (pyproject.toml) -> the extra that brings them.
+EXTRA_OF_MODULE = {
+    **dict.fromkeys(
+        ["httpx", "numpy", "scipy", "sqlglot", "jsonschema", "prometheus_client"], "analyzer"
+    ),
+    **dict.fromkeys(["grafana_client", "pymysql"], "analyzer"),
+    **dict.fromkeys(["tree_sitter", "tree_sitter_typescript"], "discovery"),
+    "django": "django",
+    "grafana_foundation_sdk": "stack",
+}
+
+
 def missing_extra(exc: ImportError, extra: str, note: str = "") -> CommandError:
     """The error for a command whose optional dependencies are not installed."""
     return CommandError(f"{exc}; install it with: pip install 'e2e-otel[{extra}]'{note}")
+
+
+def extra_missing(exc: ModuleNotFoundError) -> CommandError | None:
+    """The install hint for a module of one of our extras, or None for any other module."""
+    top = (exc.name or "").partition(".")[0]
+    extra = EXTRA_OF_MODULE.get(top)
+    return missing_extra(exc, extra) if extra is not None else None

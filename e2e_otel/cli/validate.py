@@ -13,7 +13,8 @@ import argparse
 import sys
 
 from e2e_otel.cli.discover_django import add_project_arguments
-from e2e_otel.cli.errors import command, missing_extra
+from e2e_otel.cli.errors import command
+from e2e_otel.sources.redact import without_userinfo
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,17 +50,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 @command
 def run(args: argparse.Namespace) -> int:
     """Validate; print the table (or the JSON with ``--json -``); return the exit code."""
-    try:
-        from e2e_otel.sources.redact import without_userinfo
-        from e2e_otel.validation.runner import Runner, probe
-    except ImportError as exc:
-        raise missing_extra(exc, "analyzer") from None
     from e2e_otel.cli.outputs import write_text
     from e2e_otel.config import load_config
     from e2e_otel.discovery.django import discover_django
     from e2e_otel.validation.plan import build_plan
     from e2e_otel.validation.report import render_json, render_table
     from e2e_otel.validation.requests_yaml import load_requests
+    from e2e_otel.validation.runner import Runner, probe
     from e2e_otel.validation.tracing import check_tracing
 
     if without_userinfo(args.base_url) != args.base_url:
