@@ -1,7 +1,11 @@
-"""Span exporters named by ``OTEL_TRACES_EXPORTER``, plus our OTLP JSON file for the embedded mode.
+"""The SDK components the environment names, looked up the SDK's way but one at a time, plus our
+OTLP JSON file for the embedded mode.
 
-Unknown or broken exporters are logged once and skipped: a typo in an env var must not take the
-application down.
+The SDK's own lookup (``_import_exporters``, ``_import_id_generator``) raises on the first
+unknown name, which under ``opentelemetry-instrument`` stops the whole configuration: no
+tracing, no instrumentation. Here each name goes through the same SDK functions alone, so an
+unknown or broken one is one log line and the rest still start: a typo in an environment
+variable must not take tracing (or the application) down.
 """
 
 from __future__ import annotations
@@ -9,54 +13,103 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Literal
 
+from opentelemetry.sdk._configuration import (
+    _EXPORTER_ENV_BY_SIGNAL_TYPE,
+    _get_exporter_entry_point,
+    _get_id_generator,
+    _import_exporters,
+    _import_id_generator,
+)
+from opentelemetry.sdk.environment_variables import (
+    OTEL_EXPORTER_OTLP_PROTOCOL,
+    OTEL_EXPORTER_OTLP_TRACES_PROTOCOL,
+)
 from opentelemetry.sdk.trace.export import SpanExporter
-from opentelemetry.util._importlib_metadata import entry_points
+from opentelemetry.sdk.trace.id_generator import IdGenerator, RandomIdGenerator
 
 from e2e_otel import environment_variables as env
 
+Signal = Literal["traces", "metrics", "logs"]
+SIGNALS: tuple[Signal, ...] = ("traces", "metrics", "logs")
 _logger = logging.getLogger(__name__)
-_GROUP = "opentelemetry_traces_exporter"
 
 
-def exporter_names(default: str | None = "otlp") -> list[str]:
-    """Names from ``OTEL_TRACES_EXPORTER`` (comma separated), else ``default``."""
-    raw = os.environ.get("OTEL_TRACES_EXPORTER")
+def exporter_names(default: str | None = "otlp", signal: Signal = "traces") -> list[str]:
+    """Names in ``OTEL_<SIGNAL>_EXPORTER`` (comma separated, ``none`` for none), else
+    ``default`` when the variable is unset."""
+    raw = os.environ.get(_EXPORTER_ENV_BY_SIGNAL_TYPE[signal])
     if raw is None:
         return [default] if default else []
-    names = [n.strip() for n in raw.split(",") if n.strip()]
-    return [] if names == ["none"] else [n for n in names if n != "none"]
+    return [n for n in (part.strip() for part in raw.split(",")) if n and n.lower() != "none"]
 
 
-def _resolve_otlp(name: str) -> str:
-    # "otlp" is registered by the opentelemetry-exporter-otlp meta package only; pick the
-    # transport the way the spec does, with http/protobuf (which we ship) as the default.
-    if name != "otlp":
-        return name
-    protocol = os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
-    )
-    return "otlp_proto_grpc" if protocol.strip() == "grpc" else "otlp_proto_http"
+def usable(names: list[str], signal: Signal = "traces") -> list[tuple[str, type]]:
+    """``(name, class)`` of each name the SDK can load for ``signal``; the others are logged
+    once each and left out."""
+    found: list[tuple[str, type]] = []
+    for name in names:
+        try:
+            wanted: dict[Signal, list[str]] = {s: [] for s in SIGNALS}
+            wanted[signal] = [_entry_point(name, signal)]
+            loaded = _import_exporters(wanted["traces"], wanted["metrics"], wanted["logs"])
+            (cls,) = loaded[SIGNALS.index(signal)].values()
+        except Exception as exc:  # the SDK's RuntimeError, or an entry point failing to import
+            _logger.error(
+                "e2e_otel: %s=%s cannot be used (%s); skipped",
+                _EXPORTER_ENV_BY_SIGNAL_TYPE[signal],
+                name,
+                exc,
+            )
+            continue
+        found.append((name, cls))
+    return found
+
+
+def keep_usable_names() -> None:
+    """Before the SDK reads them: leave in ``OTEL_{TRACES,METRICS,LOGS}_EXPORTER`` only the
+    names it can load, so one bad name does not stop the SDK's configuration."""
+    for signal in SIGNALS:
+        names = exporter_names(None, signal)
+        if names:
+            kept = [name for name, _ in usable(names, signal)]
+            os.environ[_EXPORTER_ENV_BY_SIGNAL_TYPE[signal]] = ",".join(kept) or "none"
 
 
 def load_exporters(names: list[str]) -> list[SpanExporter]:
+    """One span exporter per usable name; one that fails to start is logged and skipped."""
     exporters: list[SpanExporter] = []
-    for name in names:
-        resolved = _resolve_otlp(name)
-        found = list(entry_points(group=_GROUP, name=resolved))
-        if not found:
-            _logger.error(
-                "e2e_otel: trace exporter %r is not installed (entry point %s:%s); skipped",
-                name,
-                _GROUP,
-                resolved,
-            )
-            continue
+    for name, cls in usable(names):
         try:
-            exporters.append(found[0].load()())
+            exporters.append(cls())
         except Exception as exc:
             _logger.error("e2e_otel: trace exporter %r failed to start: %r; skipped", name, exc)
     return exporters
+
+
+def id_generator() -> IdGenerator:
+    """The generator ``OTEL_PYTHON_ID_GENERATOR`` names (default ``random``); an unknown one
+    is logged once and the random generator used."""
+    name = _get_id_generator()
+    try:
+        return _import_id_generator(name)
+    except Exception as exc:
+        _logger.error(
+            "e2e_otel: OTEL_PYTHON_ID_GENERATOR=%s cannot be used (%s); using random", name, exc
+        )
+        return RandomIdGenerator()
+
+
+def _entry_point(name: str, signal: Signal) -> str:
+    # Without a protocol the SDK maps "otlp" to gRPC, an extra here (e2e-otel[grpc]); we ship
+    # http/protobuf, the distro's default protocol, so code-based setup picks the same.
+    protocol = os.environ.get(OTEL_EXPORTER_OTLP_TRACES_PROTOCOL) or os.environ.get(
+        OTEL_EXPORTER_OTLP_PROTOCOL
+    )
+    if name == "otlp" and signal == "traces" and not protocol:
+        return "otlp_proto_http"
+    return str(_get_exporter_entry_point(name, signal))
 
 
 def file_exporter(path: str | os.PathLike[str] | None = None) -> SpanExporter | None:

@@ -1,4 +1,5 @@
-"""``configure()``: the one code path that installs our processors, used by the distro too."""
+"""``configure()`` for code-based setup, and the pieces it shares with the distro's
+configurator (:mod:`e2e_otel.distro`): the processors, the export stage and :func:`install`."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import logging
 import math
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,6 +43,7 @@ from e2e_otel.processors.delivery import (
     BudgetedBatchSpanProcessor,
     DeliverySnapshot,
 )
+from e2e_otel.processors.delivery_metrics import observe as observe_delivery
 
 _logger = logging.getLogger(__name__)
 _lock = threading.Lock()
@@ -50,7 +52,8 @@ _active: Handle | None = None
 
 @dataclass
 class Handle:
-    """What :func:`configure` installed. ``shutdown()`` flushes and stops it (idempotent)."""
+    """What :func:`configure` (or the distro's configurator) installed. ``shutdown()`` flushes
+    and stops it (idempotent)."""
 
     tracer_provider: TracerProvider | None
     config: Config
@@ -64,11 +67,8 @@ class Handle:
 
     def delivery(self) -> DeliverySnapshot:
         """Spans handed to export, exported, refused and lost so far, over every exporter."""
-        parts = [
+        return DeliverySnapshot.total(
             p.stats.snapshot() for p in self.processors if isinstance(p, BudgetedBatchSpanProcessor)
-        ]
-        return DeliverySnapshot(
-            *(sum(getattr(part, name) for part in parts) for name in _DELIVERY_FIELDS)
         )
 
     def shutdown(self) -> None:
@@ -84,9 +84,6 @@ class Handle:
                 processor.shutdown()
             except Exception as exc:
                 _logger.warning("e2e_otel: processor shutdown failed: %r", exc)
-
-
-_DELIVERY_FIELDS = ("ended", "exported", "failed", "failed_exports", "dropped_at_shutdown")
 
 
 def start_processors(config: Config | None = None) -> list[SpanProcessor]:
@@ -178,6 +175,32 @@ def configure(
     ``$E2E_OTEL_TRACES_FILE``. Raises :class:`~e2e_otel.config.ConfigError` when ``config``
     is bad; a bad file named by ``$E2E_OTEL_CONFIG`` is logged once and the defaults are used.
     """
+
+    def build(cfg: Config) -> tuple[TracerProvider | None, list[SpanProcessor]]:
+        provider = _tracer_provider(service_name, sampler)
+        processors = start_processors(cfg)
+        for exporter in _exporters(span_exporter, traces_file):
+            processors.append(export_processor(exporter, cfg, batch=batch))
+        for processor in processors:
+            provider.add_span_processor(processor)
+        return provider, processors
+
+    return install(config, build, instrument=instrument)
+
+
+Build = Callable[[Config], tuple[TracerProvider | None, list[SpanProcessor]]]
+"""Builds the tracing of one configuration: the tracer provider and the processors added."""
+
+
+def install(
+    config: Config | Mapping[str, Any] | str | os.PathLike[str] | None,
+    build: Build,
+    *,
+    instrument: bool,
+) -> Handle:
+    """What :func:`configure` and the distro's configurator share around ``build``: the
+    configuration, idempotence, ``E2E_OTEL_DISABLED``, the response propagator, the delivery
+    metrics and the flush on SIGTERM."""
     global _active
     with _lock:
         if _active is not None and not _active.is_shutdown:
@@ -188,12 +211,7 @@ def configure(
         if env_flag(env.E2E_OTEL_DISABLED, False):
             _active = Handle(tracer_provider=None, config=cfg)
             return _active
-        provider = _tracer_provider(service_name, sampler)
-        processors = start_processors(cfg)
-        for exporter in _exporters(span_exporter, traces_file):
-            processors.append(export_processor(exporter, cfg, batch=batch))
-        for processor in processors:
-            provider.add_span_processor(processor)
+        provider, processors = build(cfg)
         if instrument:
             from e2e_otel.instrumentation import instrument_all
 
@@ -202,6 +220,7 @@ def configure(
 
         install_response_propagator()
         _active = Handle(tracer_provider=provider, config=cfg, processors=processors)
+        observe_delivery(processors)
         if env_flag(env.E2E_OTEL_FLUSH_ON_SIGTERM, True):
             install_sigterm_flush(_shutdown_active)
         return _active
@@ -219,7 +238,9 @@ def _tracer_provider(service_name: str | None, sampler: Sampler | None) -> Trace
         # Someone already installed an SDK provider: add to it rather than fight over the global.
         return current
     attributes = {SERVICE_NAME: service_name} if service_name else {}
-    provider = TracerProvider(resource=Resource.create(attributes), sampler=sampler)
+    provider = TracerProvider(
+        resource=Resource.create(attributes), sampler=sampler, id_generator=exp.id_generator()
+    )
     trace.set_tracer_provider(provider)
     return provider
 

@@ -18,8 +18,8 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import astuple, dataclass
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -45,6 +45,14 @@ class DeliverySnapshot:
     @property
     def lost(self) -> int:
         return max(self.ended - self.exported, 0)
+
+    @staticmethod
+    def total(parts: Iterable[DeliverySnapshot]) -> DeliverySnapshot:
+        """The sum of ``parts``, field by field (zeros for none)."""
+        sums = [0, 0, 0, 0, 0]
+        for part in parts:
+            sums = [a + b for a, b in zip(sums, astuple(part), strict=True)]
+        return DeliverySnapshot(*sums)
 
 
 class DeliveryStats:

@@ -10,6 +10,7 @@ import sys
 import textwrap
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -150,10 +151,14 @@ APP = textwrap.dedent(
 )
 
 
+@pytest.mark.parametrize("setup", ["configure", "instrument"])
 @pytest.mark.parametrize("collector", ["refused", "blackhole"])
 def test_app_with_a_dead_collector_stops_and_says_what_it_lost(
-    collector: str, blackhole: int
+    collector: str, setup: str, blackhole: int
 ) -> None:
+    # Under opentelemetry-instrument the SDK's configurator built the pipeline, and the
+    # app's configure() returns its handle.
+    command = [str(Path(sys.executable).parent / "opentelemetry-instrument")]
     port = free_port() if collector == "refused" else blackhole
     env = clean_env(
         {
@@ -163,8 +168,9 @@ def test_app_with_a_dead_collector_stops_and_says_what_it_lost(
             "E2E_OTEL_SHUTDOWN_TIMEOUT": "1",
         }
     )
+    prefix = command if setup == "instrument" else []
     result = subprocess.run(
-        [sys.executable, "-c", APP], env=env, capture_output=True, text=True, timeout=120
+        [*prefix, sys.executable, "-c", APP], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "app done" in result.stdout
