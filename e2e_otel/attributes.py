@@ -1,4 +1,5 @@
-"""The names that several parts depend on (DESIGN.md §3). Changing one is a breaking change."""
+"""The names that several parts depend on (docs/attributes.md). Changing one is a breaking
+change."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What never leaves the process (DESIGN.md non-negotiable 7): one list of secret-looking
+"""What never leaves the process (docs/attributes.md, "Privacy"): one list of secret-looking
 header names and the masks for values that database error text quotes.
 
 Standard library only: the distro (before the SDK starts), the export-stage redaction enricher

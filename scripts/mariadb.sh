@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start/stop a throwaway MariaDB on loopback for the demo shop and integration tests.
-# No Docker here (see DESIGN.md section 4): we run the Debian mariadbd directly with a temp datadir.
+# No Docker here (docs/architecture.md, "Real components in tests"): we run the Debian mariadbd directly with a temp datadir.
 #
 #   scripts/mariadb.sh start|stop|status
 #

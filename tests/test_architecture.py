@@ -1,4 +1,4 @@
-"""Import direction (DESIGN.md §2): every import points down the floors below, no module imports
+"""Import direction (docs/architecture.md): every import points down the floors below, no module imports
 itself back through others, and the code that runs inside a traced app never pulls in the
 analysis side. Read from the source with ``ast``: imports under ``if TYPE_CHECKING:`` do not
 run and are left out; imports inside functions count (they run)."""

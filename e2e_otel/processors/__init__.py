@@ -1,4 +1,5 @@
-"""The span processor (start stage) and span enrichers (export stage) producing DESIGN.md §3.
+"""The span processor (start stage) and span enrichers (export stage) that produce the span
+contract of docs/attributes.md.
 
 Only the workflow must be decided while a span is in flight (a child inherits it from its live
 parent): :class:`WorkflowSpanProcessor` does that on the request thread with one attribute write.

@@ -1,4 +1,5 @@
-"""``e2e.error.category`` (DESIGN.md §3 taxonomy) on failed spans, from the finished span.
+"""``e2e.error.category`` (the taxonomy of docs/attributes.md) on failed spans, from the
+finished span.
 
 Evidence, most specific first: the recorded exception (type and MySQL error code), then the
 HTTP status of server/client spans, then the layer. 4xx server spans get a category too although

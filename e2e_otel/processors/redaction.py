@@ -1,4 +1,4 @@
-"""Keep secrets and PII in the process (DESIGN.md non-negotiable 7).
+"""Keep secrets and PII in the process (docs/attributes.md, "Privacy").
 
 Captured headers whose name looks secret (:data:`e2e_otel.privacy.SECRET_HEADER_WORDS`:
 Authorization, Cookie, X-CSRFToken, X-Auth-Token, ...) are dropped whatever the capture

@@ -1,4 +1,4 @@
-"""SQL statement fingerprints: the ``e2e.db.fingerprint`` contract (DESIGN.md §3).
+"""SQL statement fingerprints: the ``e2e.db.fingerprint`` contract (docs/attributes.md).
 
 A fingerprint is the statement with every literal and placeholder replaced by ``?``, IN lists
 and multi-row VALUES collapsed, comments removed, whitespace folded and everything lower-cased,

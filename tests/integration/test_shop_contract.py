@@ -1,4 +1,4 @@
-"""The attribute contract (DESIGN.md §3) on real spans: the demo shop on real MariaDB, traced by
+"""The attribute contract (docs/attributes.md) on real spans: the demo shop on real MariaDB, traced by
 e2e-otel both under ``opentelemetry-instrument`` (no code change) and under ``configure()``."""
 
 from __future__ import annotations
