@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -124,3 +125,30 @@ def test_summary_of_a_fifo_does_not_block(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert result.stderr.startswith(f"e2e-otel: error: {fifo}: cannot open: a FIFO")
     assert result.stderr.count("\n") == 1
+
+
+def test_json_dash_writes_to_stdout_for_analyze(tmp_path: Path) -> None:
+    from tests.analyzers.conftest import Trace, spans_of, write_otlp
+
+    trace = Trace()
+    trace.request()
+    traces = tmp_path / "t.jsonl"
+    write_otlp(traces, spans_of([trace]))
+    exe = Path(sys.executable).parent / "e2e-otel"
+    result = subprocess.run(
+        [str(exe), "analyze", str(traces), "--json", "-", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["spans"] == 1
+
+
+def test_discover_django_takes_django_settings_like_the_other_commands() -> None:
+    from e2e_otel.cli.main import build_parser
+
+    args = build_parser().parse_args(["discover", "django", "--django-settings", "s"])
+    assert args.settings == "s"
+    old = build_parser().parse_args(["discover", "django", "--settings", "s"])
+    assert old.settings == "s"

@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "period in service mode, else 30m)",
     )
     out = parser.add_argument_group("output")
-    out.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    out.add_argument("--json", metavar="PATH", help="write the JSON report here (- = stdout)")
     out.add_argument("--markdown", metavar="PATH", help="write the Markdown report here")
     out.add_argument("--html", metavar="PATH", help="write the HTML report here")
     out.add_argument(

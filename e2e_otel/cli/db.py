@@ -37,7 +37,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     health.add_argument("--django-settings", metavar="MODULE", help="the project's settings")
     add_project_arguments(health)
     health.add_argument("--top", type=int, default=50, help="statement digests to read")
-    health.add_argument("--json", metavar="PATH", help="write the JSON report here")
+    health.add_argument(
+        "--json",
+        metavar="PATH",
+        help="write the JSON report here (- = stdout, instead of the text)",
+    )
     health.add_argument(
         "--metrics", metavar="PATH", help="write Prometheus metrics here (textfile format)"
     )
@@ -73,5 +77,6 @@ def run(args: argparse.Namespace) -> int:
         write_text(args.metrics, render_metrics(report))
     if not report.connected:
         raise CommandError(f"cannot connect to {report.dsn}: {report.error}")
-    sys.stdout.write(render_text(report))
+    if args.json != "-":
+        sys.stdout.write(render_text(report))
     return 0

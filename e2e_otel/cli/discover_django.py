@@ -25,9 +25,18 @@ def add_parser(discover_sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "touching its database) and list every URL pattern with the view's methods, "
         "serializer field schemas and authentication/permission/throttle classes.",
     )
-    parser.add_argument("--settings", required=True, metavar="MODULE", help="settings module")
+    parser.add_argument(
+        "--django-settings",
+        "--settings",
+        dest="settings",
+        required=True,
+        metavar="MODULE",
+        help="the project's settings module (as for map, validate and db health)",
+    )
     add_project_arguments(parser)
-    parser.add_argument("--json", metavar="PATH", help="write the full result as JSON here")
+    parser.add_argument(
+        "--json", metavar="PATH", help="write the full result as JSON here (- = stdout)"
+    )
 
 
 def add_project_arguments(parser: argparse.ArgumentParser) -> None:

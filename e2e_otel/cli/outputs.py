@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -15,7 +16,10 @@ class OutputError(CommandError):
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path``, creating missing parent directories."""
+    """Write ``text`` to ``path``, creating missing parent directories; ``-`` is stdout."""
+    if os.fspath(path) == "-":
+        sys.stdout.write(text)
+        return
     target = Path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
