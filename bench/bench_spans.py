@@ -28,32 +28,15 @@ from round to round; medians, IQRs and ratios of medians are reported.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gc
-import io
 import json
 import os
 import platform
-import pstats
-import random
 import statistics
 import sys
-import time
-import timeit
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-from opentelemetry import context, trace
-from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    SimpleSpanProcessor,
-    SpanExporter,
-    SpanExportResult,
-)
-from opentelemetry.sdk.trace.id_generator import IdGenerator
 from opentelemetry.sdk.trace.sampling import (
     ALWAYS_OFF,
     ALWAYS_ON,
@@ -61,186 +44,8 @@ from opentelemetry.sdk.trace.sampling import (
     Sampler,
     TraceIdRatioBased,
 )
-from opentelemetry.trace import SpanKind
-
-from e2e_otel.config import Config
-from e2e_otel.processors import EnrichingSpanExporter, SpanDraft, WorkflowSpanProcessor
-from e2e_otel.setup import enrichers, export_processor, start_processors
-
-MAX_BATCH_SPANS = 1500
-# Read by every BatchSpanProcessor when it is built: the worker thread never wakes up during a
-# batch (queue stays below the export batch size, schedule delay of an hour), nothing is dropped,
-# and force_flush() exports the whole batch on the calling thread.
-BSP_ENV = {
-    "OTEL_BSP_SCHEDULE_DELAY": "3600000",
-    "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "2048",
-    "OTEL_BSP_MAX_QUEUE_SIZE": "4096",
-}
-
-DJANGO_SCOPE = "opentelemetry.instrumentation.django"
-PYMYSQL_SCOPE = "opentelemetry.instrumentation.pymysql"
-# What Django ORM sends through PyMySQL for the demo shop's product pages.
-STATEMENTS = (
-    "SELECT `django_session`.`session_key`, `django_session`.`session_data`, "
-    "`django_session`.`expire_date` FROM `django_session` WHERE "
-    "(`django_session`.`expire_date` > %s AND `django_session`.`session_key` = %s) LIMIT 21",
-    "SELECT `auth_user`.`id`, `auth_user`.`password`, `auth_user`.`last_login`, "
-    "`auth_user`.`is_superuser`, `auth_user`.`username`, `auth_user`.`first_name`, "
-    "`auth_user`.`last_name`, `auth_user`.`email`, `auth_user`.`is_staff`, "
-    "`auth_user`.`is_active`, `auth_user`.`date_joined` FROM `auth_user` "
-    "WHERE `auth_user`.`id` = %s LIMIT 21",
-    "SELECT `shop_product`.`id`, `shop_product`.`sku`, `shop_product`.`name`, "
-    "`shop_product`.`description`, `shop_product`.`price`, `shop_product`.`stock`, "
-    "`shop_product`.`supplier_code`, `shop_product`.`category_id`, `shop_category`.`id`, "
-    "`shop_category`.`name`, `shop_category`.`slug` FROM `shop_product` INNER JOIN "
-    "`shop_category` ON (`shop_product`.`category_id` = `shop_category`.`id`) "
-    "WHERE `shop_product`.`id` = %s LIMIT 21",
-    "SELECT COUNT(*) AS `__count` FROM `shop_product`",
-    "SELECT `shop_product`.`id`, `shop_product`.`sku`, `shop_product`.`name`, "
-    "`shop_product`.`price`, `shop_product`.`category_id`, `shop_category`.`id`, "
-    "`shop_category`.`name` FROM `shop_product` INNER JOIN `shop_category` ON "
-    "(`shop_product`.`category_id` = `shop_category`.`id`) ORDER BY `shop_product`.`id` ASC "
-    "LIMIT 20",
-    "SELECT `shop_review`.`id`, `shop_review`.`product_id`, `shop_review`.`rating`, "
-    "`shop_review`.`body`, `shop_review`.`created_at` FROM `shop_review` WHERE "
-    "`shop_review`.`product_id` IN (%s, %s, %s) ORDER BY `shop_review`.`id` DESC",
-)
-# The Django middleware starts the server span with these (old HTTP semantic conventions).
-SERVER_START_ATTRIBUTES: dict[str, Any] = {
-    "http.method": "GET",
-    "http.server_name": "127.0.0.1",
-    "http.scheme": "http",
-    "net.host.port": 8000,
-    "http.host": "127.0.0.1:8000",
-    "http.url": "http://127.0.0.1:8000/api/products/1/",
-    "net.peer.ip": "127.0.0.1",
-    "http.user_agent": "python-httpx/0.28.1",
-    "http.flavor": "1.1",
-}
-
-
-class CountingExporter(SpanExporter):
-    """Counts spans and does nothing else, so the only export cost is the arm's own."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.count += len(spans)
-        return SpanExportResult.SUCCESS
-
-    def shutdown(self) -> None:
-        return None
-
-
-@dataclass
-class Arm:
-    name: str
-    provider: TracerProvider
-    exporter: CountingExporter
-    request_ns: list[float] = field(default_factory=list)
-    total_cpu_ns: list[float] = field(default_factory=list)
-
-    @property
-    def server_tracer(self) -> trace.Tracer:
-        return self.provider.get_tracer(DJANGO_SCOPE, "0.66b1")
-
-    @property
-    def db_tracer(self) -> trace.Tracer:
-        return self.provider.get_tracer(PYMYSQL_SCOPE, "0.66b1")
-
-
-ProcessorFactory = Callable[[SpanExporter], list[SpanProcessor]]
-
-ARM_PROCESSORS: dict[str, ProcessorFactory] = {
-    "bare": lambda exporter: [BatchSpanProcessor(exporter)],
-    "ours": lambda exporter: [*start_processors(), export_processor(exporter, Config())],
-    # Ablations for --breakdown: one piece of ours at a time on top of bare.
-    "+workflow": lambda exporter: [WorkflowSpanProcessor(), BatchSpanProcessor(exporter)],
-    "+enrichers": lambda exporter: [export_processor(exporter, Config())],
-}
-
-
-class SeededIdGenerator(IdGenerator):
-    """Every arm draws the same trace ids, so a ratio sampler keeps the same traces in each."""
-
-    def __init__(self, seed: int = 1) -> None:
-        self._random = random.Random(seed)
-
-    def generate_span_id(self) -> int:
-        return self._random.getrandbits(64) or 1
-
-    def generate_trace_id(self) -> int:
-        return self._random.getrandbits(128) or 1
-
-
-def build_arm(name: str, sampler: Sampler) -> Arm:
-    exporter = CountingExporter()
-    provider = TracerProvider(
-        sampler=sampler, id_generator=SeededIdGenerator(), shutdown_on_exit=False
-    )
-    for processor in ARM_PROCESSORS[name](exporter):
-        provider.add_span_processor(processor)
-    return Arm(name, provider, exporter)
-
-
-def run_requests(arm: Arm, requests: int, children: int, ids: Sequence[str]) -> int:
-    """Trace ``requests`` Django-like requests; return how many spans were sampled."""
-    server = arm.server_tracer
-    db = arm.db_tracer
-    sampled = 0
-    for i in range(requests):
-        root = server.start_span(
-            "GET api/products/<int:pk>/", kind=SpanKind.SERVER, attributes=SERVER_START_ATTRIBUTES
-        )
-        token = context.attach(trace.set_span_in_context(root))
-        if root.is_recording():  # what e2e_otel.instrumentation.django.request_hook does
-            root.set_attribute("e2e.workflow.type", "product_fetch")
-            root.set_attribute("e2e.workflow.id", ids[i % len(ids)])
-        for j in range(children):
-            # What opentelemetry-instrumentation-dbapi does around cursor.execute().
-            with db.start_as_current_span("SELECT", kind=SpanKind.CLIENT) as span:
-                if span.is_recording():
-                    span.set_attributes(
-                        {
-                            "db.system": "mysql",
-                            "db.name": "shop",
-                            "db.statement": STATEMENTS[(i + j) % len(STATEMENTS)],
-                        }
-                    )
-                    span.set_attribute("net.peer.name", "127.0.0.1")
-                    span.set_attribute("net.peer.port", 33306)
-                    span.set_attribute("db.user", "shop")
-        if root.is_recording():
-            root.set_attribute("http.route", "api/products/<int:pk>/")
-            root.set_attribute("http.status_code", 200)
-        root.end()
-        context.detach(token)
-        if root.get_span_context().trace_flags.sampled:
-            sampled += 1 + children
-    return sampled
-
-
-def measure(arm: Arm, batches: int, requests: int, children: int, ids: Sequence[str]) -> None:
-    """One round of one arm: ``batches`` batches, each traced then flushed."""
-    spans = batches * requests * (1 + children)
-    request_ns = 0
-    cpu_ns = 0
-    for _ in range(batches):
-        gc.collect()
-        before = arm.exporter.count
-        cpu0 = time.process_time_ns()
-        wall0 = time.perf_counter_ns()
-        sampled = run_requests(arm, requests, children, ids)
-        request_ns += time.perf_counter_ns() - wall0
-        if not arm.provider.force_flush():
-            raise RuntimeError(f"{arm.name}: force_flush failed")
-        cpu_ns += time.process_time_ns() - cpu0
-        exported = arm.exporter.count - before
-        if exported != sampled:
-            raise RuntimeError(f"{arm.name}: exporter got {exported} spans, expected {sampled}")
-    arm.request_ns.append(request_ns / spans)
-    arm.total_cpu_ns.append(cpu_ns / spans)
+from spans_breakdown import profile_ours, step_timings
+from spans_workload import BSP_ENV, MAX_BATCH_SPANS, build_arm, measure
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
@@ -281,95 +86,6 @@ def run_scenario(
             }
         arm.provider.shutdown()
     return result
-
-
-def profile_ours(children: int, batches: int, top: int) -> str:
-    """cProfile of the ``ours`` arm (request phase + flush), top entries by own time."""
-    arm = build_arm("ours", ParentBased(ALWAYS_ON))
-    requests = MAX_BATCH_SPANS // (1 + children)
-    ids = [str(uuid.uuid4()) for _ in range(64)]
-    measure(arm, 1, requests, children, ids)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(batches):
-        run_requests(arm, requests, children, ids)
-        arm.provider.force_flush()
-    profiler.disable()
-    arm.provider.shutdown()
-    spans = batches * requests * (1 + children)
-    out = io.StringIO()
-    print(f"cProfile of the ours arm, {spans} spans (profiler overhead inflates times)", file=out)
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("tottime").print_stats(top)
-    stats.sort_stats("cumulative").print_stats("e2e_otel", top)
-    return out.getvalue()
-
-
-class KeepingExporter(CountingExporter):
-    def __init__(self) -> None:
-        super().__init__()
-        self.spans: list[ReadableSpan] = []
-
-    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        self.spans.extend(spans)
-        return super().export(spans)
-
-
-def per_call_us(stmt: str, number: int = 20_000, **names: Any) -> float:
-    """Best of 5 timeit repeats, in µs per execution of ``stmt``."""
-    best = min(timeit.repeat(stmt, number=number, repeat=5, globals=names))
-    return best / number * 1e6
-
-
-def step_timings() -> dict[str, float]:
-    """µs per call of each step of our per-span work, timed alone (no profiler overhead).
-
-    The export-stage steps repeat what ``EnrichingSpanExporter._enrich`` does, one at a time,
-    on a finished database span and a finished server span of the workload.
-    """
-    steps: dict[str, float] = {}
-    # Start stage: on_start on a fresh child span whose parent carries the workflow.
-    provider = TracerProvider(shutdown_on_exit=False)
-    tracer = provider.get_tracer(PYMYSQL_SCOPE)
-    parent = tracer.start_span("parent", kind=SpanKind.SERVER)
-    parent.set_attribute("e2e.workflow.type", "product_fetch")
-    parent.set_attribute("e2e.workflow.id", "abc")
-    token = context.attach(trace.set_span_in_context(parent))
-    new_span = "s = tracer.start_span('SELECT', kind=CLIENT)"
-    (start_stage,) = start_processors()
-    names: dict[str, Any] = {"tracer": tracer, "CLIENT": SpanKind.CLIENT, "start": start_stage}
-    base = per_call_us(new_span, **names)
-    steps["start: SDK start_span, no processors (reference)"] = base
-    steps["start: WorkflowSpanProcessor.on_start"] = (
-        per_call_us(new_span + "; start.on_start(s)", **names) - base
-    )
-    steps["start: one Span.set_attribute (reference)"] = (
-        per_call_us(new_span + "; s.set_attribute('e2e.layer', 'database')", **names) - base
-    )
-    context.detach(token)
-    # Export stage, on spans that went through our start stage.
-    keep = KeepingExporter()
-    provider = TracerProvider(shutdown_on_exit=False)
-    for processor in start_processors():
-        provider.add_span_processor(processor)
-    provider.add_span_processor(SimpleSpanProcessor(keep))
-    run_requests(Arm("steps", provider, keep), 1, 1, ["abc"])
-    config_enrichers = enrichers(Config())
-    for label, span in (("db span", keep.spans[0]), ("server span", keep.spans[-1])):
-        env: dict[str, Any] = {
-            "span": span,
-            "SpanDraft": SpanDraft,
-            "exporter": EnrichingSpanExporter(CountingExporter(), config_enrichers),
-        }
-        steps[f"export {label}: EnrichingSpanExporter.export, whole"] = per_call_us(
-            "exporter.export([span])", **env
-        )
-        draft_cost = per_call_us("SpanDraft(span)", **env)
-        for enricher in config_enrichers:
-            steps[f"export {label}: {enricher.name} enricher"] = (
-                per_call_us("e.enrich(SpanDraft(span))", e=enricher, **env) - draft_cost
-            )
-    return steps
 
 
 def machine() -> dict[str, Any]:

@@ -54,7 +54,7 @@ class DemoError(CommandError):
 
 def shop_dir() -> Path:
     """Where the demo shop lives in a source checkout."""
-    return Path(__file__).resolve().parent.parent / "examples" / "shop"
+    return Path(__file__).resolve().parents[2] / "examples" / "shop"
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
