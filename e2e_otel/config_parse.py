@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from e2e_otel.analyzers.registry import parse_settings, rule_named
 from e2e_otel.config_types import (
     WORKFLOW_NAME,
     Backend,
@@ -180,8 +181,16 @@ def _error_threshold(value: object, source: str) -> ErrorThreshold:
 
 
 def _analyzers(value: object, source: str) -> Mapping[str, Mapping[str, Any]]:
+    # Validated against the rule registry now, so a misspelled analyzer or setting fails at
+    # load time (e2e-otel config, the traced app) and not only when an analysis runs.
     data = mapping_at(value, source, "analyzers")
-    return {name: dict(mapping_at(v, source, f"analyzers.{name}")) for name, v in data.items()}
+    result = {}
+    for name in sorted(data):
+        rule = rule_named(name, source)
+        settings = dict(mapping_at(data[name], source, f"analyzers.{name}"))
+        parse_settings(rule, settings, source)
+        result[name] = settings
+    return result
 
 
 def _backends(value: object, source: str) -> Backends:

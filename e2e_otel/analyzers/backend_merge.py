@@ -13,12 +13,12 @@ from e2e_otel.analyzers import error_hotspots, health, slow_queries, thresholds
 from e2e_otel.analyzers.backend_metrics import Subject
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report, Section
-from e2e_otel.analyzers.run import FILE_ANALYZERS
+from e2e_otel.analyzers.registry import RULES, needing
 
 #: Name of the report section saying what came from which backend.
 COVERAGE = "backends"
 #: Analyzers Prometheus computes over every request (the traces only over a sample).
-POPULATION = ("health", "thresholds", slow_queries.NAME, error_hotspots.NAME)
+POPULATION = needing("population")
 
 
 def _subject(analyzer: str, rec: Recommendation) -> Subject | None:
@@ -111,7 +111,7 @@ def merged_report(
         for section in result.sections:
             extra = sections[section.name].rows if section.name in sections else ()
             sections[section.name] = replace(section, rows=(*section.rows, *extra))
-    order = [name for name, _, _ in FILE_ANALYZERS]
+    order = [rule.name for rule in RULES]
     ordered = sorted(sections.values(), key=lambda s: order.index(s.name))
     columns = ("analysis", "source", "note")
     title = "What was analyzed from which backend"

@@ -16,13 +16,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers import health, thresholds
 from e2e_otel.analyzers.common import Endpoint, dominant, endpoint_label, pct
-from e2e_otel.analyzers.models import AnalyzerResult, Evidence, Recommendation, Section, finding_id
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.judgements import LatencySummary, latency_threshold, level, slow_subject
+from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Section
+from e2e_otel.analyzers.registry import THRESHOLDS
 from e2e_otel.config import Config
 from e2e_otel.sources.models import MetricSample
 from e2e_otel.sources.prometheus import METHOD, QUANTILE, SpanMetrics
@@ -107,12 +108,13 @@ class Totals:
         return round(self.failed.get(subject, 0.0))
 
 
-def analyze_thresholds(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
+def analyze_thresholds(
+    metrics: SpanMetrics, config: Config, traced: Sequence[Recommendation] = ()
+) -> AnalyzerResult:
     """p95 per endpoint and workflow against ``thresholds.api`` (rules ``slow_endpoint`` and
-    ``slow_workflow`` of :mod:`.thresholds`)."""
-    s = settings(config, thresholds.NAME, thresholds.DEFAULTS)
+    ``slow_workflow``, judged by :func:`.judgements.slow_subject`). ``traced`` is not read."""
+    cfg = THRESHOLDS.read(config)
     totals = Totals(metrics)
-    threshold = config.thresholds.api
     subjects = {
         **quantiles(metrics.endpoint_quantiles, "endpoint"),
         **quantiles(metrics.workflow_quantiles, "workflow"),
@@ -126,46 +128,30 @@ def analyze_thresholds(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
         if not requests or p95 is None:
             continue
         workflow = dominant(totals.workflows[subject]) if endpoint else key[0]
-        level = thresholds.level(p95, threshold)
-        p50, p99 = qs.get("0.5"), qs.get("0.99")
-        rows.append((kind, label, workflow or "", requests, cell(p50), p95, "", "", level))
-        if level == "ok" or requests < s["min_requests"]:
-            continue
         rule = "slow_endpoint" if endpoint else "slow_workflow"
-        saving = p95 - threshold.warning_ms
-        figures = {"requests": float(requests), "p95_ms": p95}
-        figures |= {k: v for k, v in (("p50_ms", p50), ("p99_ms", p99)) if v is not None}
-        recommendations.append(
-            Recommendation(
-                id=finding_id(rule, *key),
-                rule=rule,
-                category="api",
-                priority="high" if level == "critical" else "medium",
-                title=f"{kind.title()} {label} is slow: p95 {p95:g} ms",
-                description=(
-                    f"p95 {p95:g} ms over {requests} requests (p50 {cell(p50)}, p99 "
-                    f"{cell(p99)} ms, from the span-metric histograms) against the api "
-                    f"threshold of {threshold.warning_ms:g} ms (critical "
-                    f"{threshold.critical_ms:g} ms)."
-                ),
-                steps=(
-                    "Open the slowest example traces in Tempo and see which layer (database, "
-                    "application code, external calls) takes the time",
-                    "Fix that layer (see the slow-query, N+1 and chatty findings), then re-measure",
-                ),
-                expected_improvement_ms=round(saving, 3),
-                expected_improvement_pct=pct(saving, p95),
-                evidence=Evidence(
-                    service=(key[0] or None) if endpoint else None,
-                    method=(key[1] or None) if endpoint else None,
-                    route=key[2] if endpoint else None,
-                    workflow=workflow or None,
-                    figures=figures,
-                ),
-            )
+        p50 = qs.get("0.5")
+        judged = level(p95, latency_threshold(rule, config))
+        rows.append((kind, label, workflow or "", requests, cell(p50), p95, "", "", judged))
+        if requests < cfg.min_requests:
+            continue
+        summary = LatencySummary(
+            rule=rule,
+            key=key,
+            label=label,
+            requests=requests,
+            p50_ms=p50,
+            p95_ms=p95,
+            p99_ms=qs.get("0.99"),
+            histograms=True,
+            service=(key[0] or None) if endpoint else None,
+            method=(key[1] or None) if endpoint else None,
+            route=key[2] if endpoint else None,
+            workflow=workflow or None,
         )
-    title = "Latency against the thresholds"
-    section = Section(thresholds.NAME, title, thresholds.COLUMNS, tuple(rows))
+        found = slow_subject(summary, config)
+        if found is not None:
+            recommendations.append(found)
+    section = Section(thresholds.NAME, thresholds.TITLE, thresholds.COLUMNS, tuple(rows))
     return AnalyzerResult(thresholds.NAME, tuple(recommendations), (section,))
 
 
@@ -185,8 +171,11 @@ def _bound(le: str) -> float | None:
     return None if math.isnan(bound) else bound
 
 
-def analyze_health(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
-    """The health score of :mod:`.health` per API service and workflow, apdex from buckets."""
+def analyze_health(
+    metrics: SpanMetrics, config: Config, traced: Sequence[Recommendation] = ()
+) -> AnalyzerResult:
+    """The health score of :mod:`.health` per API service and workflow, apdex from buckets.
+    ``traced`` is not read."""
     totals = Totals(metrics)
     threshold = config.thresholds.api
     critical_ratio = config.thresholds.errors.critical_ratio
@@ -217,8 +206,7 @@ def analyze_health(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
         )
         p95 = cell(p95s.get(subject, {}).get("0.95"))
         rows.append((*subject, score, requests, apdex, pct(failed, requests), p95))
-    title = "Health score (0-100) per service and workflow"
-    section = Section(health.NAME, title, health.COLUMNS, tuple(rows))
+    section = Section(health.NAME, health.TITLE, health.COLUMNS, tuple(rows))
     return AnalyzerResult(health.NAME, sections=(section,))
 
 

@@ -5,7 +5,7 @@ table columns of :mod:`.slow_queries` and :mod:`.error_hotspots` (approximations
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Sequence
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers import error_hotspots, slow_queries
@@ -19,19 +19,11 @@ from e2e_otel.analyzers.backend_metrics import (
     statement_samples,
 )
 from e2e_otel.analyzers.common import dominant, endpoint_label, pct, summarize
-from e2e_otel.analyzers.models import (
-    AnalyzerResult,
-    Evidence,
-    Priority,
-    Recommendation,
-    Section,
-    finding_id,
-)
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.judgements import StatementSummary, slow_query
+from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Section, finding_id
+from e2e_otel.analyzers.registry import SLOW_QUERIES
 from e2e_otel.config import Config
 from e2e_otel.sources.prometheus import SpanMetrics
-
-_LOWER: Mapping[Priority, Priority] = {"high": "medium", "medium": "low", "low": "low"}
 
 
 class _Statement:
@@ -54,73 +46,44 @@ def _statements(metrics: SpanMetrics) -> dict[str, _Statement]:
     return found
 
 
-def analyze_statements(metrics: SpanMetrics, config: Config) -> AnalyzerResult:
+def analyze_statements(
+    metrics: SpanMetrics, config: Config, traced: Sequence[Recommendation] = ()
+) -> AnalyzerResult:
     """The statement profile (top by total time) and findings for p95 over the database
-    warning threshold (rule ``slow_queries``)."""
-    s = settings(config, slow_queries.NAME, slow_queries.DEFAULTS)
+    warning threshold (rule ``slow_queries``, judged by :func:`.judgements.slow_query`).
+    ``traced`` is not read (the merge keeps the traces' statement text and SQL advice)."""
+    cfg = SLOW_QUERIES.read(config)
     statements = {fp: st for fp, st in _statements(metrics).items() if round(st.calls)}
     p = quantiles(metrics.statement_quantiles, "fingerprint")
     all_ms = sum(st.total_ms for st in statements.values())
     ranked = sorted(statements.items(), key=lambda kv: (-kv[1].total_ms, kv[0]))
-    threshold = config.thresholds.database
     rows, recommendations = [], []
     for rank, (fp, st) in enumerate(ranked, 1):
-        calls, total = round(st.calls), round(st.total_ms, 3)
-        share, mean = pct(st.total_ms, all_ms), round(st.total_ms / st.calls, 3)
-        p50, p95 = (
-            p.get(("fingerprint", fp), {}).get("0.5"),
-            p.get(("fingerprint", fp), {}).get("0.95"),
-        )
-        if rank <= s["top"]:
+        calls, share = round(st.calls), pct(st.total_ms, all_ms)
+        p50 = p.get(("fingerprint", fp), {}).get("0.5")
+        p95 = p.get(("fingerprint", fp), {}).get("0.95")
+        if rank <= cfg.top:
+            total, mean = round(st.total_ms, 3), round(st.total_ms / st.calls, 3)
             row = (rank, fp, "", calls, total, share, mean, cell(p50), cell(p95))
             rows.append((*row, "", "", "", summarize(st.workflows), ""))
-        if p95 is None or p95 <= threshold.warning_ms:
+        if p95 is None or p95 <= config.thresholds.database.warning_ms:
             continue
-        critical = p95 >= threshold.critical_ms
-        priority: Priority = "low"
-        if (critical and share >= s["medium_share_pct"]) or share >= s["high_share_pct"]:
-            priority = "high"
-        elif critical or share >= s["medium_share_pct"]:
-            priority = "medium"
-        saving = max(mean - threshold.warning_ms, 0.0)
-        recommendations.append(
-            Recommendation(
-                id=finding_id(slow_queries.NAME, fp),
-                rule=slow_queries.NAME,
-                category="database",
-                priority=priority,
-                title=f"Slow query {fp}: p95 {p95:g} ms, {share:g}% of database time",
-                description=(
-                    f"Statement shape {fp} ran {calls} times for {total:g} ms ({share:g}% of all "
-                    f"database time): mean {mean:g} ms, p50 {cell(p50)}, p95 {p95:g} ms (warning "
-                    f"{threshold.warning_ms:g} / critical {threshold.critical_ms:g} ms). Seen in "
-                    f"{summarize(st.workflows) or 'no workflow'}."
-                ),
-                steps=(
-                    f"Find the statement text: e2e.db.fingerprint on the spans with "
-                    f"e2e.db.fingerprint_id={fp} (an example trace in Tempo)",
-                    "Run EXPLAIN on it with real values: look for full scans, a large rows "
-                    "estimate, Using temporary / Using filesort; add the missing index",
-                ),
-                expected_improvement_ms=round(saving, 3),
-                expected_improvement_pct=round(share * saving / mean, 2) if mean else None,
-                evidence=Evidence(
-                    service=dominant(st.services),
-                    workflow=dominant(st.workflows),
-                    fingerprint_id=fp,
-                    figures={
-                        "calls": float(calls),
-                        "total_ms": total,
-                        "share_of_db_time_pct": share,
-                        "mean_ms": mean,
-                        "p95_ms": p95,
-                        **({"p50_ms": p50} if p50 is not None else {}),
-                    },
-                ),
-            )
+        summary = StatementSummary(
+            fingerprint_id=fp,
+            text="",
+            sample="",
+            calls=calls,
+            total_ms=st.total_ms,
+            share_pct=share,
+            mean_ms=st.total_ms / st.calls,
+            p50_ms=p50,
+            p95_ms=p95,
+            workflows=st.workflows,
+            service=dominant(st.services),
+            workflow=dominant(st.workflows),
         )
-    title = "Slow queries: profile by statement fingerprint"
-    section = Section(slow_queries.NAME, title, slow_queries.COLUMNS, tuple(rows))
+        recommendations.append(slow_query(summary, config, cfg))
+    section = Section(slow_queries.NAME, slow_queries.TITLE, slow_queries.COLUMNS, tuple(rows))
     return AnalyzerResult(slow_queries.NAME, tuple(recommendations), (section,))
 
 
@@ -137,10 +100,12 @@ def _failing(metrics: SpanMetrics) -> dict[tuple[str, str, str], set[str]]:
 
 
 def analyze_errors(
-    metrics: SpanMetrics, config: Config, known: FailingStatements | None = None
+    metrics: SpanMetrics, config: Config, traced: Sequence[Recommendation] = ()
 ) -> AnalyzerResult:
     """Failed requests by error category and endpoint, rated against the endpoint's requests
-    (rule ``error_hotspot``). ``known``: failing statements the traces named."""
+    (rule ``error_hotspot``). ``traced``: the traces' findings, whose error hotspots name the
+    failing statement span metrics cannot tell apart."""
+    known = failing_statements(traced)
     totals = Totals(metrics)
     statements = _failing(metrics)
     spots: dict[tuple[str, tuple[str, str, str]], Counter[str]] = defaultdict(Counter)
@@ -156,7 +121,7 @@ def analyze_errors(
         if not failures:
             continue
         workflow = dominant(workflows) or ""
-        fp = (known or {}).get((category, *endpoint), "")
+        fp = known.get((category, *endpoint), "")
         candidates = statements.get((endpoint[0], workflow, category), set())
         fp = fp or (next(iter(candidates)) if len(candidates) == 1 else "")
         requests = totals.requests(("endpoint", *endpoint))
@@ -175,6 +140,22 @@ def analyze_errors(
                 workflow=workflow,
             )
         )
-    title = "Failures by error category and endpoint"
-    section = Section(error_hotspots.NAME, title, error_hotspots.COLUMNS, tuple(rows))
+    section = Section(
+        error_hotspots.NAME, error_hotspots.TITLE, error_hotspots.COLUMNS, tuple(rows)
+    )
     return AnalyzerResult(error_hotspots.NAME, tuple(recommendations), (section,))
+
+
+def failing_statements(recommendations: Iterable[Recommendation]) -> FailingStatements:
+    """(category, service, method, route) -> fingerprint id of the failing statement the
+    traces' error hotspots named."""
+    found = {}
+    for rec in recommendations:
+        ev = rec.evidence
+        if rec.rule != error_hotspots.RULE or not ev.fingerprint_id or not ev.route:
+            continue
+        # The title starts with the category; the id confirms it (and that it is not "handled").
+        key = (rec.title.split(" ", 1)[0], ev.service or "", ev.method or "", ev.route)
+        if rec.id == finding_id(error_hotspots.RULE, *key, ev.fingerprint_id, ""):
+            found[key] = ev.fingerprint_id
+    return found

@@ -24,26 +24,19 @@ its problems naming the failure. Only when every backend asked fails is there no
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from e2e_otel import metrics as m
-from e2e_otel.analyzers import error_hotspots, regressions
+from e2e_otel.analyzers import regressions
 from e2e_otel.analyzers.backend_merge import POPULATION, merged_report
-from e2e_otel.analyzers.backend_metrics import (
-    Subject,
-    analyze_health,
-    analyze_thresholds,
-    subjects_seen,
-)
+from e2e_otel.analyzers.backend_metrics import Subject, subjects_seen
 from e2e_otel.analyzers.backend_series import prometheus_series, tempo_series
-from e2e_otel.analyzers.backend_statements import analyze_errors, analyze_statements
 from e2e_otel.analyzers.builder import DatasetBuilder
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report, Series, finding_id
+from e2e_otel.analyzers.models import AnalyzerResult, Report, Series
+from e2e_otel.analyzers.registry import REGRESSIONS, RULES, needing, validate
 from e2e_otel.analyzers.run import FILE_ANALYZERS, MAX_PROBLEMS_KEPT
-from e2e_otel.analyzers.settings import check_names, settings
 from e2e_otel.config import Config
 from e2e_otel.sources.http import BackendError
 from e2e_otel.sources.models import InputProblem
@@ -61,7 +54,8 @@ SELECT = (
     "select(span.e2e.workflow.type, span.e2e.layer, span.http.route, "
     "span.e2e.error.category, span.e2e.db.fingerprint_id)"
 )
-_TRACE_ONLY = ("n_plus_one", "chatty", "parallelizable")
+#: Rules only traces show: from Tempo, or not analyzed without it.
+TRACE_ONLY = needing("traces")
 _SAMPLE = "a sample of up to {} traces (failed and slowest first)"
 
 
@@ -135,13 +129,13 @@ def analyze_backends(
     """
     if prometheus is None and tempo is None:
         raise ValueError("analyze_backends needs Prometheus, Tempo or both")
-    check_names(config, {name: defaults for name, _, defaults in FILE_ANALYZERS})
+    validate(config)
     grid = _grid(config, now, window, baseline)
     run = _Run()
     if tempo is not None:
         _read_traces(run, tempo, config, now - window, now, max_traces)
     else:
-        run.coverage += [(name, "-", "not analyzed: needs traces (Tempo)") for name in _TRACE_ONLY]
+        run.coverage += [(name, "-", "not analyzed: needs traces (Tempo)") for name in TRACE_ONLY]
     series: list[Series] | None = None
     metrics = _read_metrics(run, prometheus, now, window, grid) if prometheus else None
     if prometheus is not None and metrics is not None:
@@ -182,16 +176,16 @@ def _read_traces(
     except BackendError as exc:
         run.fail(exc, "traces")
         note = "not analyzed: Tempo failed (see the problems)"
-        run.coverage += [(name, "-", note) for name in _TRACE_ONLY]
+        run.coverage += [(name, "-", note) for name in TRACE_ONLY]
         return
     run.problems += problems
     run.traced = [
         analyzer(run.dataset, config, end)
-        for name, analyzer, _ in FILE_ANALYZERS
-        if name != regressions.NAME  # a sample biased to slow traces has no trend
+        for name, analyzer in FILE_ANALYZERS
+        if name not in needing("series")  # a sample biased to slow traces has no trend
     ]
     traces = f"{len(run.dataset.trace_ids)} traces"
-    run.coverage += [(name, "tempo", traces) for name in _TRACE_ONLY]
+    run.coverage += [(name, "tempo", traces) for name in TRACE_ONLY]
 
 
 def _read_metrics(
@@ -209,12 +203,11 @@ def _from_metrics(
     run: _Run, prometheus: PrometheusClient, metrics: SpanMetrics, config: Config
 ) -> list[Series]:
     """The whole population from the span metrics; the regression series."""
-    known = _failing_statements(r for result in run.traced for r in result.recommendations)
+    traced = [r for result in run.traced for r in result.recommendations]
     run.population = [
-        analyze_health(metrics, config),
-        analyze_thresholds(metrics, config),
-        analyze_statements(metrics, config),
-        analyze_errors(metrics, config, known),
+        analyzer(metrics, config, traced)
+        for rule in RULES
+        if (analyzer := rule.backend_function()) is not None
     ]
     run.seen = subjects_seen(metrics)
     run.problems += prometheus.warnings
@@ -252,28 +245,11 @@ def _from_sample(
 def _grid(config: Config, now: datetime, window: timedelta, baseline: timedelta) -> SeriesGrid:
     """The regression series' grid: two of the detector's minimum segments in the window, no
     more points than it keeps (``regressions`` settings)."""
-    s = settings(config, regressions.NAME, regressions.DEFAULTS)
+    s = REGRESSIONS.read(config)
     return series_grid(
         now,
         window,
         baseline,
-        points_in_window=2 * int(s["min_points_per_segment"]),
-        max_points=int(s["max_points"]),
+        points_in_window=2 * s.min_points_per_segment,
+        max_points=s.max_points,
     )
-
-
-def _failing_statements(
-    recommendations: Iterable[Recommendation],
-) -> dict[tuple[str, str, str, str], str]:
-    """(category, service, method, route) -> fingerprint id of the failing statement the
-    traces' error hotspots named."""
-    found = {}
-    for rec in recommendations:
-        ev = rec.evidence
-        if rec.rule != error_hotspots.RULE or not ev.fingerprint_id or not ev.route:
-            continue
-        # The title starts with the category; the id confirms it (and that it is not "handled").
-        key = (rec.title.split(" ", 1)[0], ev.service or "", ev.method or "", ev.route)
-        if rec.id == finding_id(error_hotspots.RULE, *key, ev.fingerprint_id, ""):
-            found[key] = ev.fingerprint_id
-    return found

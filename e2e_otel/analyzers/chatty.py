@@ -24,11 +24,10 @@ from e2e_otel.analyzers.models import (
     Section,
     finding_id,
 )
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.registry import CHATTY, ChattySettings
 from e2e_otel.config import Config
 
-NAME = "chatty"
-DEFAULTS = {"min_db_spans": 15, "top": 20, "examples": 3}
+NAME = CHATTY.name
 COLUMNS = (
     "endpoint",
     "workflow",
@@ -41,7 +40,7 @@ COLUMNS = (
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
-    s = settings(config, NAME, DEFAULTS)
+    s = CHATTY.read(config)
     counts, db_ns = ds.db_per_entry
     per_endpoint: dict[Endpoint, list[int]] = {}
     for index, entry in api_entries(ds):
@@ -53,7 +52,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         stats.append((endpoint, indexes, spans, p50))
     stats.sort(key=lambda item: (-item[3], -len(item[1]), item[0]))
     flagged = {
-        i: e for e, indexes, _, p50 in stats if p50 >= max(s["min_db_spans"], 1) for i in indexes
+        i: e for e, indexes, _, p50 in stats if p50 >= max(s.min_db_spans, 1) for i in indexes
     }
     statements = _statements(ds, flagged)
     rows: list[tuple[object, ...]] = []
@@ -64,7 +63,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             workflow = ds.entries[i].workflow
             workflows[workflow] = workflows.get(workflow, 0) + 1
         db_per_request = sum(db_ns[i] for i in indexes) / len(indexes)
-        if len(rows) < int(s["top"]):
+        if len(rows) < s.top:
             rows.append(
                 (
                     endpoint_label(endpoint),
@@ -94,9 +93,9 @@ def _recommend(
     counts: list[int],
     db_per_request: float,
     top: str,
-    s: dict[str, float],
+    s: ChattySettings,
 ) -> Recommendation:
-    threshold = s["min_db_spans"]
+    threshold = s.min_db_spans
     p50 = percentile(spans, 50)
     priority: Priority = (
         "high" if p50 >= 3 * threshold else "medium" if p50 >= 2 * threshold else "low"
@@ -138,9 +137,7 @@ def _recommend(
                 "db_spans_max": spans[-1],
                 "db_ms_per_request": ms(db_per_request),
             },
-            trace_ids=examples(
-                ds, ((counts[i], ds.entries[i].trace) for i in indexes), int(s["examples"])
-            ),
+            trace_ids=examples(ds, ((counts[i], ds.entries[i].trace) for i in indexes), s.examples),
         ),
     )
 

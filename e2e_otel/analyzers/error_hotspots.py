@@ -34,12 +34,12 @@ from e2e_otel.analyzers.models import (
     Section,
     finding_id,
 )
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.registry import ERROR_HOTSPOTS
 from e2e_otel.config import Config
 
-NAME = "error_hotspots"
+NAME = ERROR_HOTSPOTS.name
 RULE = "error_hotspot"
-DEFAULTS = {"examples": 3}
+TITLE = "Failures by error category and endpoint"
 COLUMNS = (
     "category",
     "endpoint",
@@ -67,7 +67,7 @@ Key = tuple[str, Endpoint, int, bool]
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
-    s = settings(config, NAME, DEFAULTS)
+    cfg = ERROR_HOTSPOTS.read(config)
     hotspots: dict[Key, _Hotspot] = {}
     failed_db = _database_failures(ds, hotspots)
     for index, entry in enumerate(ds.entries):
@@ -94,7 +94,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         spot = hotspots[key]
         total = requests.get(endpoint, 0) if endpoint != NO_REQUEST else calls[fp]
         rate = pct(spot.failures, total)
-        traces = examples(ds, spot.samples, int(s["examples"]))
+        traces = examples(ds, spot.samples, cfg.examples)
         rows.append(
             (
                 category,
@@ -109,7 +109,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             )
         )
         recommendations.append(_recommend(ds, key, spot, total, traces, config))
-    section = Section(NAME, "Failures by error category and endpoint", COLUMNS, tuple(rows))
+    section = Section(NAME, TITLE, COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
 
 

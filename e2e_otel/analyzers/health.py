@@ -22,11 +22,11 @@ from datetime import datetime
 from e2e_otel.analyzers.common import api_entries, ms, pct, percentile
 from e2e_otel.analyzers.dataset import Dataset, Entry
 from e2e_otel.analyzers.models import AnalyzerResult, Section
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.registry import HEALTH
 from e2e_otel.config import Config, Threshold
 
-NAME = "health"
-DEFAULTS: dict[str, float] = {}
+NAME = HEALTH.name
+TITLE = "Health score (0-100) per service and workflow"
 COLUMNS = ("kind", "name", "score", "requests", "apdex", "failure_rate_pct", "p95_ms")
 
 
@@ -61,7 +61,7 @@ def score_from_counts(
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
-    settings(config, NAME, DEFAULTS)  # no settings: any given is an error
+    HEALTH.read(config)  # no settings: any given is an error
     subjects: dict[tuple[str, str], list[Entry]] = {}
     for _, entry in api_entries(ds):
         subjects.setdefault(("service", entry.service), []).append(entry)
@@ -88,5 +88,5 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 ms(percentile(durations, 95)),
             )
         )
-    section = Section(NAME, "Health score (0-100) per service and workflow", COLUMNS, tuple(rows))
+    section = Section(NAME, TITLE, COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, sections=(section,))

@@ -30,11 +30,10 @@ from e2e_otel.analyzers.models import (
     Section,
     finding_id,
 )
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.registry import N_PLUS_ONE, NPlusOneSettings
 from e2e_otel.config import Config
 
-NAME = "n_plus_one"
-DEFAULTS = {"min_repeats": 5, "min_total_ms": 50.0, "examples": 3}
+NAME = N_PLUS_ONE.name
 COLUMNS = (
     "endpoint",
     "workflow",
@@ -90,10 +89,10 @@ def find_loops(
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
-    s = settings(config, NAME, DEFAULTS)
+    s = N_PLUS_ONE.read(config)
     loops: dict[tuple[Endpoint, int], _Loop] = {}
     for group, positions in ds.groups():
-        found = find_loops(ds, positions, int(s["min_repeats"]), s["min_total_ms"] * 1e6)
+        found = find_loops(ds, positions, s.min_repeats, s.min_total_ms * 1e6)
         entry = ds.group_entry[group]
         trace = ds.group_trace[group]
         for first, last, total in found:
@@ -148,7 +147,7 @@ def _recommend(
     share: float | None,
     total_requests: int,
     request_ns: int,
-    s: dict[str, float],
+    s: NPlusOneSettings,
 ) -> Recommendation:
     fp_id = ds.text(fp)
     text = ds.fingerprint_text(fp)
@@ -206,6 +205,6 @@ def _recommend(
                 "avg_loop_ms": ms(loop.total_ns / affected),
                 "avg_saving_ms": ms(saving_ns),
             },
-            trace_ids=examples(ds, loop.samples, int(s["examples"])),
+            trace_ids=examples(ds, loop.samples, s.examples),
         ),
     )

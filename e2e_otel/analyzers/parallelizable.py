@@ -31,11 +31,10 @@ from e2e_otel.analyzers.models import (
     Section,
     finding_id,
 )
-from e2e_otel.analyzers.settings import settings
+from e2e_otel.analyzers.registry import PARALLELIZABLE, ParallelizableSettings
 from e2e_otel.config import Config
 
-NAME = "parallelizable"
-DEFAULTS = {"min_query_ms": 5.0, "min_saving_ms": 10.0, "examples": 3}
+NAME = PARALLELIZABLE.name
 COLUMNS = (
     "endpoint",
     "workflow",
@@ -79,13 +78,13 @@ def find_runs(ds: Dataset, positions: array[int], min_query_ns: float) -> list[l
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
-    s = settings(config, NAME, DEFAULTS)
+    s = PARALLELIZABLE.read(config)
     found: dict[tuple[Endpoint, tuple[int, ...]], _Run] = {}
     for group, positions in ds.groups():
         entry = ds.group_entry[group]
         if entry == NO_ENTRY:
             continue
-        for run in find_runs(ds, positions, s["min_query_ms"] * 1e6):
+        for run in find_runs(ds, positions, s.min_query_ms * 1e6):
             durations = [ds.db_duration_ns(p) for p in run]
             key = (ds.entries[entry].endpoint, tuple(ds.db_fp[p] for p in run))
             item = found.setdefault(key, _Run())
@@ -111,14 +110,14 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 ms(saving_ns),
             )
         )
-        if saving_ns >= s["min_saving_ms"] * 1e6:
+        if saving_ns >= s.min_saving_ms * 1e6:
             recommendations.append(_recommend(ds, endpoint, fps, item, s))
     section = Section(NAME, "Sequential queries that could run concurrently", COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
 
 
 def _recommend(
-    ds: Dataset, endpoint: Endpoint, fps: tuple[int, ...], item: _Run, s: dict[str, float]
+    ds: Dataset, endpoint: Endpoint, fps: tuple[int, ...], item: _Run, s: ParallelizableSettings
 ) -> Recommendation:
     saving_ns = item.saving_ns / item.occurrences
     request_ns = sum(ds.entries[e].duration_ns for e in item.requests) / len(item.requests)
@@ -161,7 +160,7 @@ def _recommend(
                 "avg_sequential_ms": ms(item.total_ns / item.occurrences),
                 "avg_saving_ms": ms(saving_ns),
             },
-            trace_ids=examples(ds, item.samples, int(s["examples"])),
+            trace_ids=examples(ds, item.samples, s.examples),
         ),
     )
 

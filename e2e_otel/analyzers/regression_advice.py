@@ -10,7 +10,7 @@ warning threshold; low otherwise. An error-ratio rise is high when the ratio now
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -23,6 +23,7 @@ from e2e_otel.analyzers.models import (
     Recommendation,
     finding_id,
 )
+from e2e_otel.analyzers.registry import RegressionsSettings
 from e2e_otel.analyzers.series import (
     ERROR_RATE_REGRESSION,
     LATENCY_REGRESSION,
@@ -39,7 +40,7 @@ def recommend(
     found: Sequence[ChangePoint],
     chosen: ChangePoint,
     config: Config,
-    s: Mapping[str, float],
+    s: RegressionsSettings,
 ) -> Recommendation:
     """The finding for ``chosen``, one of the change points ``found`` in ``series``."""
     latency = series.metric == "p95_ms"
@@ -120,7 +121,7 @@ def _evidence(
 
 
 def _priority(
-    series: Series, chosen: ChangePoint, config: Config, s: Mapping[str, float]
+    series: Series, chosen: ChangePoint, config: Config, s: RegressionsSettings
 ) -> Priority:
     if series.metric != "p95_ms":
         errors = config.thresholds.errors
@@ -129,7 +130,7 @@ def _priority(
         return "medium" if chosen.after >= errors.warning_ratio else "low"
     limits = config.thresholds.database if series.kind == "fingerprint" else config.thresholds.api
     rise = chosen.relative_change
-    if rise >= s["high_relative_change"] or chosen.after >= limits.critical_ms:
+    if rise >= s.high_relative_change or chosen.after >= limits.critical_ms:
         return "high"
     return "medium" if rise >= MEDIUM_RELATIVE_CHANGE or chosen.after > limits.warning_ms else "low"
 

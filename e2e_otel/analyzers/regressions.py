@@ -11,7 +11,7 @@ the most significant ones are charted (the section is left out when there is no 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 
@@ -27,26 +27,13 @@ from e2e_otel.analyzers.models import (
     Section,
     SeriesChart,
 )
+from e2e_otel.analyzers.registry import REGRESSIONS, RegressionsSettings
 from e2e_otel.analyzers.regression_advice import recommend
 from e2e_otel.analyzers.regression_series import Bucketing, dataset_series, examples_after
 from e2e_otel.analyzers.series import LATENCY_REGRESSION, Series
-from e2e_otel.analyzers.settings import settings
 from e2e_otel.config import Config
 
-NAME = "regressions"
-DEFAULTS: Mapping[str, float] = {
-    "p_value": 0.01,
-    "min_relative_change": 0.10,
-    "min_absolute_ms": 20.0,
-    "min_absolute_error_ratio": 0.02,
-    "min_points_per_segment": 5,
-    "bucket_seconds": 60,
-    "min_requests_per_point": 5,
-    "max_points": 500,
-    "max_charts": 12,
-    "high_relative_change": 0.5,
-    "examples": 3,
-}
+NAME = REGRESSIONS.name
 COLUMNS = (
     "kind",
     "subject",
@@ -64,10 +51,8 @@ COLUMNS = (
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     """Regressions in the dataset's per-bucket series (see :mod:`.regression_series`); each
     finding's example traces are the slowest (or failed) requests after its change."""
-    s = settings(config, NAME, DEFAULTS)
-    bucketing = Bucketing(
-        int(s["bucket_seconds"]), int(s["min_requests_per_point"]), int(s["max_points"])
-    )
+    s = REGRESSIONS.read(config)
+    bucketing = Bucketing(s.bucket_seconds, s.min_requests_per_point, s.max_points)
     result = analyze_series(dataset_series(ds, bucketing), config, now)
     recommendations = tuple(
         replace(
@@ -79,7 +64,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                     rec.evidence,
                     rec.evidence.figures["changed_at_unix_s"],
                     failed=rec.rule != LATENCY_REGRESSION,
-                    count=int(s["examples"]),
+                    count=s.examples,
                 ),
             ),
         )
@@ -102,13 +87,13 @@ def analyze_series(
     Raises :class:`~e2e_otel.config.ConfigError` naming the key on bad ``regressions``
     settings.
     """
-    s = settings(config, NAME, DEFAULTS)
+    s = REGRESSIONS.read(config)
     since = -math.inf if window_start is None else window_start.timestamp()
     rows: list[tuple[object, ...]] = []
     recommendations: list[Recommendation] = []
     charts: list[tuple[tuple[bool, float, str, str, str], SeriesChart]] = []
     for original in series:
-        one = coarsen(original, int(s["max_points"]))
+        one = coarsen(original, s.max_points)
         found = detect(one.points, _gates(one.metric, s))
         if not found:
             continue
@@ -127,7 +112,7 @@ def analyze_series(
         NAME,
         tuple(recommendations),
         sections,
-        tuple(chart for _, chart in charts[: int(s["max_charts"])]),
+        tuple(chart for _, chart in charts[: s.max_charts]),
     )
 
 
@@ -150,9 +135,9 @@ def coarsen(series: Series, max_points: int) -> Series:
     )
 
 
-def _gates(metric: str, s: Mapping[str, float]) -> Gates:
-    key = "min_absolute_ms" if metric == "p95_ms" else "min_absolute_error_ratio"
-    return Gates(s["p_value"], s["min_relative_change"], s[key], int(s["min_points_per_segment"]))
+def _gates(metric: str, s: RegressionsSettings) -> Gates:
+    minimum = s.min_absolute_ms if metric == "p95_ms" else s.min_absolute_error_ratio
+    return Gates(s.p_value, s.min_relative_change, minimum, s.min_points_per_segment)
 
 
 def _regression(found: Sequence[ChangePoint]) -> ChangePoint | None:

@@ -4,39 +4,20 @@ the findings into one :class:`Report`."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
-from e2e_otel.analyzers import (
-    chatty,
-    error_hotspots,
-    health,
-    n_plus_one,
-    parallelizable,
-    regressions,
-    slow_queries,
-    thresholds,
-)
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.ingest import Progress, build
-from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report
-from e2e_otel.analyzers.settings import check_names
+from e2e_otel.analyzers.models import Recommendation, Report
+from e2e_otel.analyzers.registry import RULES, FileAnalyzer, validate
 from e2e_otel.config import Config
 from e2e_otel.sources.models import InputProblem
 from e2e_otel.sources.otlp_files import ProblemHandler
 
-Analyzer = Callable[[Dataset, Config, datetime], AnalyzerResult]
-
-# (name, function, settings defaults), in the order their sections appear in the report.
-FILE_ANALYZERS: Sequence[tuple[str, Analyzer, Mapping[str, float]]] = (
-    (health.NAME, health.analyze, health.DEFAULTS),
-    (thresholds.NAME, thresholds.analyze, thresholds.DEFAULTS),
-    (slow_queries.NAME, slow_queries.analyze, slow_queries.DEFAULTS),
-    (n_plus_one.NAME, n_plus_one.analyze, n_plus_one.DEFAULTS),
-    (chatty.NAME, chatty.analyze, chatty.DEFAULTS),
-    (parallelizable.NAME, parallelizable.analyze, parallelizable.DEFAULTS),
-    (error_hotspots.NAME, error_hotspots.analyze, error_hotspots.DEFAULTS),
-    (regressions.NAME, regressions.analyze, regressions.DEFAULTS),
+#: (name, function) of every rule, from the registry, in the order their sections appear.
+FILE_ANALYZERS: Sequence[tuple[str, FileAnalyzer]] = tuple(
+    (rule.name, rule.file_function()) for rule in RULES
 )
 # A corrupt file can have a problem on every line: the report keeps the first ones and a count.
 MAX_PROBLEMS_KEPT = 100
@@ -59,7 +40,7 @@ def analyze_files(
     (default: one per CPU for inputs over 48 MiB, else in-process).
     Raises :class:`~e2e_otel.config.ConfigError` on bad ``analyzers`` settings, before reading.
     """
-    check_names(config, {name: defaults for name, _, defaults in FILE_ANALYZERS})
+    validate(config)
     names = [os.fspath(path) for path in paths]
     problems: list[str] = []
     count = 0
@@ -83,7 +64,7 @@ def analyze_dataset(
 ) -> Report:
     """Run every file analyzer on ``dataset``; recommendations in ``sort_key`` order, sections
     and charts in analyzer order."""
-    results = [analyzer(dataset, config, now) for _, analyzer, _ in FILE_ANALYZERS]
+    results = [analyzer(dataset, config, now) for _, analyzer in FILE_ANALYZERS]
     recommendations = sorted(
         (r for result in results for r in result.recommendations), key=Recommendation.sort_key
     )

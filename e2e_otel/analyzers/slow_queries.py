@@ -14,31 +14,16 @@ from e2e_otel.analyzers.common import (
     ms,
     pct,
     percentile,
-    short,
-    statement_label,
     summarize,
 )
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset
-from e2e_otel.analyzers.models import (
-    AnalyzerResult,
-    Evidence,
-    Priority,
-    Recommendation,
-    Section,
-    finding_id,
-)
-from e2e_otel.analyzers.settings import settings
-from e2e_otel.analyzers.sql_advice import advise
+from e2e_otel.analyzers.judgements import StatementSummary, slow_query
+from e2e_otel.analyzers.models import AnalyzerResult, Section
+from e2e_otel.analyzers.registry import SLOW_QUERIES, SlowQueriesSettings
 from e2e_otel.config import Config
 
-NAME = "slow_queries"
-DEFAULTS = {
-    "top": 20,  # rows in the profile table
-    "examples": 3,  # example trace ids per fingerprint
-    "high_share_pct": 25.0,  # share of all database time that makes a slow statement high
-    "medium_share_pct": 5.0,
-    "huge_in_list": 100,  # IN list length worth a finding
-}
+NAME = SLOW_QUERIES.name
+TITLE = "Slow queries: profile by statement fingerprint"
 COLUMNS = (
     "rank",
     "fingerprint_id",
@@ -55,10 +40,6 @@ COLUMNS = (
     "workflows",
     "example_traces",
 )
-_EXPLAIN = (
-    "Run EXPLAIN (or EXPLAIN ANALYZE on MySQL 8) on the statement with real values: look for "
-    "type ALL, a large rows estimate, Using temporary / Using filesort"
-)
 
 
 class _Profile:
@@ -72,6 +53,7 @@ class _Profile:
         self.fp_id = ds.text(fp)
         info = ds.fingerprints.get(fp)
         self.text = ds.fingerprint_text(fp)
+        self.recorded = info.text if info else ""  # "" when only the id was recorded
         self.sample = info.sample if info else ""
         self.calls = len(durations)
         self.total_ns = sum(durations)
@@ -114,6 +96,31 @@ class _Profile:
             ", ".join(self.examples(ds, example_count)),
         )
 
+    def summary(self, ds: Dataset, cfg: SlowQueriesSettings) -> StatementSummary:
+        """What the slow-queries judgement reads (ms, unrounded)."""
+        endpoints = self.endpoints
+        endpoint = max(endpoints.items(), key=lambda kv: (kv[1], kv[0]))[0] if endpoints else None
+        return StatementSummary(
+            fingerprint_id=self.fp_id,
+            text=self.recorded,
+            sample=self.sample,
+            calls=self.calls,
+            total_ms=self.total_ns / 1e6,
+            share_pct=self.share,
+            mean_ms=self.mean_ns / 1e6,
+            p50_ms=self.p50_ns / 1e6,
+            p95_ms=self.p95_ns / 1e6,
+            max_ms=self.max_ns / 1e6,
+            vmr=self.vmr,
+            routes=self.routes,
+            workflows=self.workflows,
+            service=endpoint[0] if endpoint else None,
+            method=(endpoint[1] or None) if endpoint else None,
+            route=endpoint[2] if endpoint else None,
+            workflow=dominant(self.workflows),
+            trace_ids=self.examples(ds, cfg.examples),
+        )
+
     def examples(self, ds: Dataset, count: int) -> tuple[str, ...]:
         samples = ((ds.db_duration_ns(p), ds.group_trace[ds.db_group[p]]) for p in self.positions)
         return examples(ds, samples, count)
@@ -121,7 +128,7 @@ class _Profile:
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     """The profile of every fingerprint (top rows by total time) and the slow ones' findings."""
-    s = settings(config, NAME, DEFAULTS)
+    cfg = SLOW_QUERIES.read(config)
     by_fp: dict[int, list[int]] = {}
     for position, fp in enumerate(ds.db_fp):
         by_fp.setdefault(fp, []).append(position)
@@ -130,63 +137,10 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     for profile in profiles:
         profile.share = pct(profile.total_ns, total_db_ns)
     profiles.sort(key=lambda p: (-p.total_ns, p.fp_id))
-    count = int(s["examples"])
-    rows = tuple(p.row(rank, ds, count) for rank, p in enumerate(profiles[: int(s["top"])], 1))
-    section = Section(NAME, "Slow queries: profile by statement fingerprint", COLUMNS, rows)
+    rows = tuple(p.row(rank, ds, cfg.examples) for rank, p in enumerate(profiles[: cfg.top], 1))
+    section = Section(NAME, TITLE, COLUMNS, rows)
     warning = config.thresholds.database.warning_ms * 1e6
-    recommendations = tuple(_recommend(p, ds, config, s) for p in profiles if p.p95_ns > warning)
-    return AnalyzerResult(NAME, recommendations, (section,))
-
-
-def _recommend(p: _Profile, ds: Dataset, config: Config, s: dict[str, float]) -> Recommendation:
-    threshold = config.thresholds.database
-    critical = p.p95_ns >= threshold.critical_ms * 1e6
-    priority: Priority = "low"
-    if (critical and p.share >= s["medium_share_pct"]) or p.share >= s["high_share_pct"]:
-        priority = "high"
-    elif critical or p.share >= s["medium_share_pct"]:
-        priority = "medium"
-    advice = advise(p.text, p.sample, int(s["huge_in_list"]))
-    endpoint = max(p.endpoints.items(), key=lambda kv: (kv[1], kv[0]))[0] if p.endpoints else None
-    # Bringing every call down to the warning threshold saves at least this much per call.
-    saving_ns = max(p.mean_ns - threshold.warning_ms * 1e6, 0.0)
-    found = "; ".join(a.kind.replace("_", " ") for a in advice) or "nothing obvious in its text"
-    return Recommendation(
-        id=finding_id(NAME, p.fp_id),
-        rule=NAME,
-        category="database",
-        priority=priority,
-        title=(
-            f"Slow query {statement_label(p.text)}: p95 {ms(p.p95_ns):g} ms, "
-            f"{p.share:g}% of database time"
-        ),
-        description=(
-            f"`{short(p.text)}` ran {p.calls} times for {ms(p.total_ns):g} ms in total "
-            f"({p.share:g}% of all database time): mean {ms(p.mean_ns):g} ms, p50 "
-            f"{ms(p.p50_ns):g}, p95 {ms(p.p95_ns):g}, max {ms(p.max_ns):g} ms (threshold: "
-            f"warning {threshold.warning_ms:g} / critical {threshold.critical_ms:g} ms). "
-            f"Seen in {summarize(p.routes) or 'no request span'}. Structure: {found}."
-        ),
-        steps=(*(a.step for a in advice), _EXPLAIN),
-        expected_improvement_ms=ms(saving_ns),
-        expected_improvement_pct=round(p.share * saving_ns / p.mean_ns, 2) if p.mean_ns else None,
-        evidence=Evidence(
-            service=endpoint[0] if endpoint else None,
-            method=(endpoint[1] or None) if endpoint else None,
-            route=endpoint[2] if endpoint else None,
-            workflow=dominant(p.workflows),
-            fingerprint_id=p.fp_id,
-            fingerprint=p.text,
-            figures={
-                "calls": p.calls,
-                "total_ms": ms(p.total_ns),
-                "share_of_db_time_pct": p.share,
-                "mean_ms": ms(p.mean_ns),
-                "p50_ms": ms(p.p50_ns),
-                "p95_ms": ms(p.p95_ns),
-                "max_ms": ms(p.max_ns),
-                "vmr": p.vmr,
-            },
-            trace_ids=p.examples(ds, int(s["examples"])),
-        ),
+    recommendations = tuple(
+        slow_query(p.summary(ds, cfg), config, cfg) for p in profiles if p.p95_ns > warning
     )
+    return AnalyzerResult(NAME, recommendations, (section,))

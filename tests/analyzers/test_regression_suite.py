@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from e2e_otel.analyzers.changepoint import Gates, detect
-from e2e_otel.analyzers.regressions import DEFAULTS
+from e2e_otel.analyzers.registry import RegressionsSettings
 
 SEED = 20_260_101
 SERIES = 1_000
@@ -40,13 +40,9 @@ class Labeled:
 
 
 def _gates(metric: str) -> Gates:
-    minimum = DEFAULTS["min_absolute_ms" if metric == "p95_ms" else "min_absolute_error_ratio"]
-    return Gates(
-        DEFAULTS["p_value"],
-        DEFAULTS["min_relative_change"],
-        minimum,
-        int(DEFAULTS["min_points_per_segment"]),
-    )
+    s = RegressionsSettings()
+    minimum = s.min_absolute_ms if metric == "p95_ms" else s.min_absolute_error_ratio
+    return Gates(s.p_value, s.min_relative_change, minimum, s.min_points_per_segment)
 
 
 def _make(rng: np.random.Generator, with_step: bool) -> Labeled:

@@ -6,8 +6,8 @@ import pytest
 
 from e2e_otel.analyzers import regressions
 from e2e_otel.analyzers.models import AnalyzerResult, Evidence, finding_id
+from e2e_otel.analyzers.registry import REGRESSIONS
 from e2e_otel.analyzers.series import ERROR_RATE_REGRESSION, LATENCY_REGRESSION, Series
-from e2e_otel.analyzers.settings import settings
 from e2e_otel.config import Config, ConfigError
 from tests.analyzers.conftest import BASE_NS, NOW, REVIEWS, Trace, config, only, run
 
@@ -161,9 +161,11 @@ def test_charts_are_capped_most_significant_first() -> None:
 
 def test_settings_errors_name_the_key() -> None:
     with pytest.raises(ConfigError, match=r"analyzers\.regressions\.p_valu\b"):
-        settings(config(regressions={"p_valu": 0.05}), regressions.NAME, regressions.DEFAULTS)
+        REGRESSIONS.read(Config(analyzers={"regressions": {"p_valu": 0.05}}))
+    # A Config built directly (not loaded) is checked when the analyzer reads its settings.
+    bad = Config(analyzers={"regressions": {"min_points_per_segment": 2.5}})
     with pytest.raises(ConfigError, match=r"analyzers\.regressions\.min_points_per_segment"):
-        regressions.analyze_series([], config(regressions={"min_points_per_segment": 2.5}), NOW)
+        regressions.analyze_series([], bad, NOW)
 
 
 def test_long_series_without_request_counts_are_coarsened_too() -> None:
