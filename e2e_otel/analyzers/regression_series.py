@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from e2e_otel.analyzers.common import Endpoint, api_entries, endpoint_label, examples
-from e2e_otel.analyzers.dataset import Dataset
+from e2e_otel.analyzers.dataset import Dataset, Entry
 from e2e_otel.analyzers.models import Evidence, Series, SeriesMetric, SubjectKind
 from e2e_otel.analyzers.series import subject_of
 
@@ -149,36 +149,80 @@ def _grouped(
         )
 
 
-def examples_after(
-    ds: Dataset, evidence: Evidence, since_unix_s: float, *, failed: bool, count: int
-) -> tuple[str, ...]:
-    """The subject's slowest requests (statements, for a fingerprint) that started at or after
-    ``since_unix_s``; with ``failed``, only failed requests."""
-    since_ns = int(since_unix_s * 1e9)
-    kind, target = subject_of(evidence)
-    if kind == "fingerprint":
-        fp = ds.strings.index(target) if target in ds.strings else -1
-        chosen = np.flatnonzero(
-            (np.asarray(ds.db_fp) == fp) & (np.asarray(ds.db_start, dtype=np.int64) >= since_ns)
+class ExampleFinder:
+    """The example traces of regression findings: a subject's slowest (or failed) requests
+    after its change. The dataset is indexed once, on first use, by statement shape, endpoint
+    and workflow, so each finding looks only at its own subject's samples (a scan of every
+    entry per finding made example picking the bulk of an analysis with many findings)."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self._ds = ds
+        self._by_fp: dict[int, Ints] | None = None
+        self._by_route: dict[tuple[str, str], list[Entry]] | None = None
+        self._by_workflow: dict[str, list[Entry]] | None = None
+
+    def after(
+        self, evidence: Evidence, since_unix_s: float, *, failed: bool, count: int
+    ) -> tuple[str, ...]:
+        """The subject's ``count`` slowest requests (statements, for a fingerprint) that
+        started at or after ``since_unix_s``; with ``failed``, only failed requests."""
+        ds = self._ds
+        since_ns = int(since_unix_s * 1e9)
+        kind, target = subject_of(evidence)
+        if kind == "fingerprint":
+            positions = self._fingerprints().get(self._string(target), _NONE)
+            starts, durations = ds.db_start, ds.db_durations
+            db_group, group_trace = ds.db_group, ds.group_trace
+            samples = (
+                (durations[p], group_trace[db_group[p]])
+                for p in positions.tolist()
+                if starts[p] >= since_ns
+            )
+            return examples(ds, samples, count)
+        if kind == "route":
+            entries = self._routes().get((evidence.service or "", target), [])
+        else:
+            entries = self._workflows().get(target, [])
+        return examples(
+            ds,
+            (
+                (e.duration_ns, e.trace)
+                for e in entries
+                if e.start_ns >= since_ns and (e.error or not failed)
+            ),
+            count,
         )
-        durations, db_group, group_trace = ds.db_durations, ds.db_group, ds.group_trace
-        samples = ((durations[p], group_trace[db_group[p]]) for p in chosen.tolist())
-        return examples(ds, samples, count)
-    if kind == "route":
-        service = evidence.service or ""
-        entries = (
-            e
-            for _, e in api_entries(ds)
-            if e.service == service and endpoint_label(e.endpoint) == target
-        )
-    else:
-        entries = (e for _, e in api_entries(ds) if e.workflow == target)
-    return examples(
-        ds,
-        (
-            (e.duration_ns, e.trace)
-            for e in entries
-            if e.start_ns >= since_ns and (e.error or not failed)
-        ),
-        count,
-    )
+
+    def _string(self, text: str) -> int:
+        try:
+            return self._ds.strings.index(text)
+        except ValueError:
+            return -1
+
+    def _fingerprints(self) -> dict[int, Ints]:
+        if self._by_fp is None:
+            fps = np.asarray(self._ds.db_fp, dtype=np.int64)
+            order = np.argsort(fps, kind="stable")
+            cuts = np.flatnonzero(np.diff(fps[order])) + 1
+            self._by_fp = {
+                int(fps[group[0]]): group for group in np.split(order, cuts) if len(group)
+            }
+        return self._by_fp
+
+    def _routes(self) -> dict[tuple[str, str], list[Entry]]:
+        if self._by_route is None:
+            self._by_route = {}
+            for _, entry in api_entries(self._ds):
+                key = (entry.service, endpoint_label(entry.endpoint))
+                self._by_route.setdefault(key, []).append(entry)
+        return self._by_route
+
+    def _workflows(self) -> dict[str, list[Entry]]:
+        if self._by_workflow is None:
+            self._by_workflow = {}
+            for _, entry in api_entries(self._ds):
+                self._by_workflow.setdefault(entry.workflow, []).append(entry)
+        return self._by_workflow
+
+
+_NONE: Ints = np.zeros(0, dtype=np.int64)

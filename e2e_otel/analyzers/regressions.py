@@ -29,7 +29,7 @@ from e2e_otel.analyzers.models import (
 )
 from e2e_otel.analyzers.registry import REGRESSIONS, RegressionsSettings
 from e2e_otel.analyzers.regression_advice import recommend
-from e2e_otel.analyzers.regression_series import Bucketing, dataset_series, examples_after
+from e2e_otel.analyzers.regression_series import Bucketing, ExampleFinder, dataset_series
 from e2e_otel.analyzers.series import LATENCY_REGRESSION, Series
 from e2e_otel.config import Config
 
@@ -54,13 +54,13 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     s = REGRESSIONS.read(config)
     bucketing = Bucketing(s.bucket_seconds, s.min_requests_per_point, s.max_points)
     result = analyze_series(dataset_series(ds, bucketing), config, now)
+    finder = ExampleFinder(ds)
     recommendations = tuple(
         replace(
             rec,
             evidence=replace(
                 rec.evidence,
-                trace_ids=examples_after(
-                    ds,
+                trace_ids=finder.after(
                     rec.evidence,
                     rec.evidence.figures["changed_at_unix_s"],
                     failed=rec.rule != LATENCY_REGRESSION,
