@@ -20,8 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers import health, thresholds
-from e2e_otel.analyzers.common import Endpoint, dominant, endpoint_label, pct
-from e2e_otel.analyzers.judgements import LatencySummary, latency_threshold, level, slow_subject
+from e2e_otel.analyzers.common import Endpoint, dominant, endpoint_title, pct
+from e2e_otel.analyzers.judgements import (
+    LatencySummary,
+    latency_threshold,
+    level,
+    one_endpoint_workflow,
+    slow_subject,
+)
 from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Section
 from e2e_otel.analyzers.registry import THRESHOLDS
 from e2e_otel.config import Config
@@ -123,7 +129,7 @@ def analyze_thresholds(
     for subject, qs in sorted(subjects.items()):
         kind, key = subject[0], subject[1:]
         endpoint = kind == "endpoint"
-        label = endpoint_label((key[0], key[1], key[2])) if endpoint else key[0]
+        label = endpoint_title((key[0], key[1], key[2])) if endpoint else key[0]
         requests, p95 = totals.requests(subject), qs.get("0.95")
         if not requests or p95 is None:
             continue
@@ -132,7 +138,10 @@ def analyze_thresholds(
         p50 = qs.get("0.5")
         judged = level(p95, latency_threshold(rule, config))
         rows.append((kind, label, workflow or "", requests, cell(p50), p95, "", "", judged))
-        if requests < cfg.min_requests:
+        if requests < cfg.min_requests or (
+            not endpoint
+            and one_endpoint_workflow(e for e, wf in totals.workflows.items() if wf[key[0]])
+        ):
             continue
         summary = LatencySummary(
             rule=rule,
@@ -205,7 +214,8 @@ def analyze_health(
             requests, satisfied, tolerating, failed, critical_ratio
         )
         p95 = cell(p95s.get(subject, {}).get("0.95"))
-        rows.append((*subject, score, requests, apdex, pct(failed, requests), p95))
+        # Span metrics count span status, not HTTP codes: client errors are unknown here.
+        rows.append((*subject, score, requests, apdex, pct(failed, requests), p95, ""))
     section = Section(health.NAME, health.TITLE, health.COLUMNS, tuple(rows))
     return AnalyzerResult(health.NAME, sections=(section,))
 

@@ -18,7 +18,7 @@ from e2e_otel.analyzers.backend_metrics import (
     quantiles,
     statement_samples,
 )
-from e2e_otel.analyzers.common import dominant, endpoint_label, pct, summarize
+from e2e_otel.analyzers.common import dominant, endpoint_title, pct, summarize
 from e2e_otel.analyzers.judgements import StatementSummary, slow_query
 from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Section, finding_id
 from e2e_otel.analyzers.registry import SLOW_QUERIES
@@ -126,7 +126,7 @@ def analyze_errors(
         fp = fp or (next(iter(candidates)) if len(candidates) == 1 else "")
         requests = totals.requests(("endpoint", *endpoint))
         rate = pct(failures, requests)
-        label = endpoint_label(endpoint)
+        label = endpoint_title(endpoint)
         rows.append((category, label, workflow, fp, failures, requests, rate, False, ""))
         recommendations.append(
             error_hotspots.hotspot_recommendation(

@@ -1,5 +1,6 @@
 """Chatty endpoints: requests that typically (at the median) send ``min_db_spans`` or more
-database queries. Each round trip costs latency even when every query is fast."""
+database queries. Each round trip costs latency even when every query is fast. The table lists
+the endpoints that send queries, most at the median first."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from e2e_otel.analyzers.common import (
     Endpoint,
     api_entries,
     dominant,
-    endpoint_label,
+    endpoint_title,
     examples,
     ms,
     percentile,
@@ -63,10 +64,10 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             workflow = ds.entries[i].workflow
             workflows[workflow] = workflows.get(workflow, 0) + 1
         db_per_request = sum(db_ns[i] for i in indexes) / len(indexes)
-        if len(rows) < s.top:
+        if len(rows) < s.top and spans[-1]:  # endpoints that send no query are not listed
             rows.append(
                 (
-                    endpoint_label(endpoint),
+                    endpoint_title(endpoint),
                     dominant(workflows) or "",
                     len(indexes),
                     p50,
@@ -102,7 +103,7 @@ def _recommend(
     )
     # Cutting the count to the threshold, at the same cost per query, saves this share.
     saving_ns = db_per_request * (p50 - threshold) / p50
-    label = endpoint_label(endpoint)
+    label = endpoint_title(endpoint)
     mean_ns = sum(ds.entries[i].duration_ns for i in indexes) / len(indexes)
     return Recommendation(
         id=finding_id(NAME, *endpoint),

@@ -43,6 +43,46 @@ def endpoint_label(endpoint: Endpoint) -> str:
     return f"{method} {route}"
 
 
+def endpoint_title(endpoint: Endpoint) -> str:
+    """:func:`endpoint_label` with the route as a template (:func:`route_template`), to show
+    it; ids and keys keep the recorded route, so they do not change with the display."""
+    service, method, route = endpoint
+    return endpoint_label((service, method, route_template(route)))
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>")
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def route_template(route: str) -> str:
+    """``api/children/{slug}/`` for the regex ``^api/children/(?P<slug>[^/.]+)/$`` that
+    Django's ``re_path`` (and DRF's routers) record as ``http.route``, and for the converters
+    of ``path()`` (``<int:pk>``); any other route is returned as it is."""
+    if not ("(?P<" in route or route.startswith("^") or route.endswith("$")):
+        return _CONVERTER.sub(lambda m: "{" + m.group(1) + "}", route)
+    out, i = [], 0
+    while i < len(route):
+        named = _NAMED_GROUP.match(route, i)
+        if named or route.startswith("(", i):
+            end, depth = i, 0
+            while end < len(route):  # the matching parenthesis, escapes skipped
+                char = route[end]
+                end += 2 if char == "\\" else 1
+                depth += {"(": 1, ")": -1}.get(char, 0)
+                if depth == 0:
+                    break
+            out.append("{" + (named.group(1) if named else "arg") + "}")
+            i = end
+        elif route.startswith("\\", i) and i + 1 < len(route):
+            out.append(route[i + 1])
+            i += 2
+        else:
+            out.append(route[i])
+            i += 1
+    text = "".join(out).removeprefix("^").removesuffix("$").removesuffix("\\Z")
+    return _CONVERTER.sub(lambda m: "{" + m.group(1) + "}", text)
+
+
 def examples(ds: Dataset, samples: Iterable[tuple[int, int]], count: int) -> tuple[str, ...]:
     """Trace ids of the ``count`` slowest (duration ns, trace index) samples, slowest first;
     ties by trace id, so the choice does not depend on input order."""

@@ -18,7 +18,7 @@ from e2e_otel.analyzers.common import (
     CLIENT_CATEGORIES,
     Endpoint,
     dominant,
-    endpoint_label,
+    endpoint_title,
     examples,
     pct,
     requests_per_endpoint,
@@ -98,7 +98,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         rows.append(
             (
                 category,
-                endpoint_label(endpoint),
+                endpoint_title(endpoint),
                 dominant(spot.workflows) or "",
                 ds.text(fp),
                 spot.failures,
@@ -195,7 +195,7 @@ def hotspot_recommendation(
         priority = "medium"
     if category in CLIENT_CATEGORIES or handled:
         priority = _LOWER[priority]
-    label = endpoint_label(endpoint)
+    label = endpoint_title(endpoint)
     if fingerprint:
         statement = f" The failing statement is `{short(fingerprint, 160)}`."
     elif fingerprint_id:
@@ -206,15 +206,22 @@ def hotspot_recommendation(
     handled_note = (
         " The application handled the error (the request did not fail)." if handled else ""
     )
+    client = category in CLIENT_CATEGORIES and not handled
+    kind = "client errors" if client else "errors"
+    outcome = (
+        f"were refused with {category} ({rate:g}%, a client error: not counted as failed in "
+        "the health score)"
+        if client
+        else f"failed with {category} ({rate:g}%)"
+    )
     return Recommendation(
         id=finding_id(RULE, category, *endpoint, fingerprint_id, "handled" if handled else ""),
         rule=RULE,
         category=advice.category,
         priority=priority,
-        title=f"{category} {'handled ' if handled else ''}errors in {label}: {rate:g}% of {total}",
+        title=f"{category} {'handled ' if handled else ''}{kind} in {label}: {rate:g}% of {total}",
         description=(
-            f"{failures} of {total} {what} failed with {category} ({rate:g}%): "
-            f"{advice.meaning}.{statement}{handled_note}"
+            f"{failures} of {total} {what} {outcome}: {advice.meaning}.{statement}{handled_note}"
         ),
         steps=advice.steps,
         expected_improvement_ms=None,
@@ -240,6 +247,12 @@ def is_handled(rec: Recommendation) -> bool:
     category = rec.title.split(" ", 1)[0]  # the title starts with the category
     endpoint = (ev.service or "", ev.method or "", route)
     return rec.id == finding_id(RULE, category, *endpoint, ev.fingerprint_id or "", "handled")
+
+
+def is_client_error(rec: Recommendation) -> bool:
+    """Whether a finding is about client errors (4xx categories such as a login's 401s or a
+    form's 400s), which the report lists apart from server faults."""
+    return rec.rule == RULE and rec.title.split(" ", 2)[1:2] == ["client"]
 
 
 def layer_of(category: str) -> str:

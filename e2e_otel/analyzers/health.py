@@ -8,7 +8,10 @@
     score  = round(100 * apdex * errors)
 
 Apdex with the warning threshold as T and the critical one as the frustration limit; a failed
-request is one whose entry span has status ERROR, as the pipeline's error ratio counts it. With
+request is one whose entry span has status ERROR (a 5xx or an exception: a server fault), as the
+pipeline's error ratio counts it. A client error (4xx, or a client category such as
+``permission`` or ``validation`` on a request that did not fail) is not a failure: it is counted
+apart, in ``client_error_pct``, as the error hotspots call it a client error. With
 the default ratios the error factor is 0.875 at the warning ratio (5 %), 0.5 at the critical
 ratio (20 %) and 0 from 40 %. API services and workflows use ``thresholds.api``; frontend
 services use ``thresholds.frontend`` on their frontend spans.
@@ -19,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from e2e_otel.analyzers.common import api_entries, ms, pct, percentile
+from e2e_otel.analyzers.common import CLIENT_CATEGORIES, api_entries, ms, pct, percentile
 from e2e_otel.analyzers.dataset import Dataset, Entry
 from e2e_otel.analyzers.models import AnalyzerResult, Section
 from e2e_otel.analyzers.registry import HEALTH
@@ -27,7 +30,23 @@ from e2e_otel.config import Config, Threshold
 
 NAME = HEALTH.name
 TITLE = "Health score (0-100) per service and workflow"
-COLUMNS = ("kind", "name", "score", "requests", "apdex", "failure_rate_pct", "p95_ms")
+COLUMNS = (
+    "kind",
+    "name",
+    "score",
+    "requests",
+    "apdex",
+    "failure_rate_pct",
+    "p95_ms",
+    "client_error_pct",
+)
+
+
+def is_client_error(entry: Entry) -> bool:
+    """A request the client got wrong (4xx, or a client error category) that did not fail."""
+    return not entry.error and (
+        400 <= entry.status_code < 500 or entry.category in CLIENT_CATEGORIES
+    )
 
 
 def score(
@@ -77,6 +96,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         value, apdex = score(entries, threshold, config.thresholds.errors.critical_ratio)
         durations = sorted(e.duration_ns for e in entries)
         failed = sum(1 for e in entries if e.error)
+        refused = sum(1 for e in entries if is_client_error(e))
         rows.append(
             (
                 kind,
@@ -86,6 +106,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 apdex,
                 pct(failed, len(entries)),
                 ms(percentile(durations, 95)),
+                pct(refused, len(entries)),
             )
         )
     section = Section(NAME, TITLE, COLUMNS, tuple(rows))

@@ -12,7 +12,7 @@ health score shares :func:`.health.score_from_counts`.)
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from e2e_otel.analyzers.common import pct, short, statement_label, summarize
@@ -21,6 +21,8 @@ from e2e_otel.analyzers.registry import SlowQueriesSettings
 from e2e_otel.analyzers.sql_advice import advise
 from e2e_otel.config import Config, Threshold
 
+#: Below this database share the steps point at the view code and how to profile it.
+VIEW_CODE_SHARE_PCT = 10.0
 _WHAT = {"slow_endpoint": "Endpoint", "slow_workflow": "Workflow", "slow_frontend": "Page"}
 _EXPLAIN = (
     "Run EXPLAIN (or EXPLAIN ANALYZE on MySQL 8) on the statement with real values: look for "
@@ -141,11 +143,26 @@ def _latency_steps(s: LatencySummary) -> tuple[str, ...]:
             "chatty findings for this subject first",
             "Add the missing indexes / batch the queries they point to, then re-measure",
         )
+    if share < VIEW_CODE_SHARE_PCT:
+        return (
+            f"The time is in the view code, not the database ({share:g}% there): profile one "
+            "request - django-silk or pyinstrument on the view, or cProfile - or read the "
+            "self time of the spans in the example traces",
+            "Fix the hot spot it shows: CPU work such as password hashing or (de)serialization "
+            "is made cheaper or rarer, not cached; external calls get a timeout and move out "
+            "of the request",
+        )
     return (
         f"Only {share:g}% of the time is in the database: profile the application code "
         "(serialization, external calls, CPU work) under load",
         "Cache or precompute what does not change per request; move slow work to a background job",
     )
+
+
+def one_endpoint_workflow(endpoints: Iterable[object]) -> bool:
+    """Whether a workflow's requests all went to one endpoint: then a slow workflow is the
+    slow endpoint's problem, reported once, as the endpoint (the workflow stays in the table)."""
+    return len(set(endpoints)) == 1
 
 
 @dataclass(frozen=True)

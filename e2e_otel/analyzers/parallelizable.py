@@ -16,7 +16,7 @@ from datetime import datetime
 from e2e_otel.analyzers.common import (
     Endpoint,
     dominant,
-    endpoint_label,
+    endpoint_title,
     examples,
     ms,
     pct,
@@ -102,7 +102,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         saving_ns = item.saving_ns / item.occurrences
         rows.append(
             (
-                endpoint_label(endpoint),
+                endpoint_title(endpoint),
                 dominant(item.workflows) or "",
                 ", ".join(_ids(ds, fps)),
                 item.occurrences,
@@ -123,7 +123,7 @@ def _recommend(
     request_ns = sum(ds.entries[e].duration_ns for e in item.requests) / len(item.requests)
     share = pct(saving_ns, request_ns)
     priority: Priority = "medium" if share >= 25 else "low"
-    label = endpoint_label(endpoint)
+    label = endpoint_title(endpoint)
     statements = "; ".join(f"`{short(ds.fingerprint_text(fp), 100)}`" for fp in fps)
     return Recommendation(
         id=finding_id(NAME, *endpoint, *_ids(ds, fps)),

@@ -77,9 +77,10 @@ class SlowQueriesSettings:
 @dataclass(frozen=True)
 class NPlusOneSettings:
     min_repeats: int = 5
-    """Repeats in a row."""
+    """Repeats of one statement under one parent that make a loop N+1, however fast (the
+    count rule of django-zeal and Django's assertNumQueries, not Sentry's timed one)."""
     min_total_ms: float = 50.0
-    """The repeats' summed duration."""
+    """Loop time per request below which a loop is at most medium priority."""
     examples: int = 3
     """Example traces (longest loops first)."""
 
@@ -113,7 +114,7 @@ class ErrorHotspotsSettings:
 @dataclass(frozen=True)
 class RegressionsSettings:
     p_value: float = 0.01
-    """Welch's t-test threshold (after the search correction)."""
+    """Two-sample test threshold (after the search correction)."""
     min_relative_change: float = 0.10
     """Smallest reported change, relative to the level before."""
     min_absolute_ms: float = 20.0
@@ -125,7 +126,8 @@ class RegressionsSettings:
     bucket_seconds: int = 60
     """Time bucket of the series built from traces."""
     min_requests_per_point: int = 5
-    """Requests a bucket needs to be a point."""
+    """Requests a bucket needs to be a point (a nearest-rank p95 of fewer than 20 is the
+    maximum)."""
     max_points: int = 500
     """Points per series at most (buckets widened / points averaged)."""
     max_charts: int = 12

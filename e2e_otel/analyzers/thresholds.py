@@ -16,14 +16,20 @@ from datetime import datetime
 from e2e_otel.analyzers.common import (
     api_entries,
     dominant,
-    endpoint_label,
+    endpoint_title,
     examples,
     ms,
     pct,
     percentile,
 )
 from e2e_otel.analyzers.dataset import Dataset, Entry
-from e2e_otel.analyzers.judgements import LatencySummary, latency_threshold, level, slow_subject
+from e2e_otel.analyzers.judgements import (
+    LatencySummary,
+    latency_threshold,
+    level,
+    one_endpoint_workflow,
+    slow_subject,
+)
 from e2e_otel.analyzers.models import AnalyzerResult, Section
 from e2e_otel.analyzers.registry import CHATTY, THRESHOLDS, ThresholdsSettings
 from e2e_otel.config import Config
@@ -67,7 +73,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     for entry in ds.frontend:
         pages.setdefault((entry.service, entry.route), []).append((-1, entry))
     subjects = [
-        *(_Subject("slow_endpoint", k, endpoint_label(k), v) for k, v in endpoints.items()),
+        *(_Subject("slow_endpoint", k, endpoint_title(k), v) for k, v in endpoints.items()),
         *(_Subject("slow_workflow", (k,), k, v) for k, v in workflows.items()),
         *(_Subject("slow_frontend", k, f"{k[1]} ({k[0]})", v) for k, v in pages.items()),
     ]
@@ -79,7 +85,12 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         durations = sorted(entry.duration_ns for _, entry in subject.entries)
         p95 = percentile(durations, 95)
         total_ns = sum(durations)
-        db_share = None if frontend else pct(sum(db_ns[i] for i, _ in subject.entries), total_ns)
+        # No database spans at all: the share is unknown (nothing traced), not 0 %.
+        db_share = (
+            None
+            if frontend or not ds.db_count
+            else pct(sum(db_ns[i] for i, _ in subject.entries), total_ns)
+        )
         level_name = level(p95 / 1e6, threshold)
         rows.append(
             (
@@ -94,7 +105,14 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 level_name,
             )
         )
-        if level_name != "ok" and len(durations) >= cfg.min_requests:
+        if (
+            level_name != "ok"
+            and len(durations) >= cfg.min_requests
+            and not (
+                subject.rule == "slow_workflow"
+                and one_endpoint_workflow(e.endpoint for _, e in subject.entries)
+            )
+        ):
             queries = None
             if not frontend:
                 counts = sorted(db_count[i] for i, _ in subject.entries)

@@ -25,6 +25,9 @@ from e2e_otel.environment_variables import E2E_OTEL_DB_DSN
 if TYPE_CHECKING:
     from prometheus_client.registry import Collector
 
+#: How :func:`e2e_otel.analyzers.run.analyze_files` names its source in the report.
+FILE_SOURCE = "otlp-files:"
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
@@ -188,8 +191,8 @@ def _serve(plan: Plan, args: argparse.Namespace, collectors: Sequence[Collector]
 
 def _annotate(plan: Plan, report: Report, quiet: bool, told: set[str] | None = None) -> None:
     """Regression findings as Grafana annotations when a token is configured (see
-    docs/service.md); without one, say so only when there was something to annotate, and only
-    once per note in ``told`` (a service's runs share it)."""
+    docs/service.md); without one, say so only for the backends (not for files) when there was
+    something to annotate, and only once per note in ``told`` (a service's runs share it)."""
     from e2e_otel.analyzers.series import REGRESSION_RULES
 
     if not any(r.rule in REGRESSION_RULES for r in report.recommendations):
@@ -198,6 +201,8 @@ def _annotate(plan: Plan, report: Report, quiet: bool, told: set[str] | None = N
 
     publisher = AnnotationPublisher.from_config(plan.config)
     if isinstance(publisher, GrafanaNotConfigured):
+        if report.source.startswith(FILE_SOURCE):
+            return  # annotations mark a live dashboard: not asked for when reading files
         note = f"e2e-otel: note: {publisher}"
         if not quiet and (told is None or note not in told):
             print(note, file=sys.stderr)

@@ -10,8 +10,10 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from e2e_otel.analyzers.common import endpoint_title
+from e2e_otel.analyzers.error_hotspots import is_client_error
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Recommendation, Report
-from e2e_otel.publish.json_report import iso_utc
+from e2e_otel.publish.json_report import iso_utc, sorted_recommendations
 
 NONE = "—"
 
@@ -98,7 +100,7 @@ def evidence_fields(rec: Recommendation) -> list[tuple[str, str]]:
     fields = [
         ("Service", ev.service),
         ("Workflow", ev.workflow),
-        ("Route", f"{ev.method} {ev.route}" if ev.method and ev.route else ev.route),
+        ("Route", endpoint_title(("", ev.method or "", ev.route)) if ev.route else None),
         ("Fingerprint id", ev.fingerprint_id),
     ]
     return [(label, value) for label, value in fields if value]
@@ -107,3 +109,26 @@ def evidence_fields(rec: Recommendation) -> list[tuple[str, str]]:
 def figure_items(rec: Recommendation) -> list[tuple[str, str]]:
     """The evidence figures as (name, formatted value) pairs, sorted by name."""
     return [(name, format_number(value)) for name, value in sorted(rec.evidence.figures.items())]
+
+
+def ranked(report: Report) -> tuple[list[Recommendation], list[Recommendation]]:
+    """(findings, client errors): the report's findings by importance across kinds, and the
+    client-error hotspots (a login's 401s, a form's 400s) apart, so expected 4xx do not crowd
+    out real problems.
+
+    Each rule's best finding leads (unless it is low), by priority then expected saving; the
+    rest follow by priority, the kinds taking turns within a priority (every rule's second
+    before any rule's third), so 70 slow endpoints cannot push a regression or an N+1 out of
+    the top of the report."""
+    findings: list[Recommendation] = []
+    client: list[Recommendation] = []
+    for rec in sorted_recommendations(report):
+        (client if is_client_error(rec) else findings).append(rec)
+    turn: Counter[str] = Counter()
+    keyed = []
+    for rec in findings:  # in sort_key order, so a rule's best come first
+        order = PRIORITY_ORDER[rec.priority]
+        leads = turn[rec.rule] == 0 and rec.priority != "low"
+        keyed.append(((not leads, order, turn[rec.rule], *rec.sort_key()[1:]), rec))
+        turn[rec.rule] += 1
+    return [rec for _, rec in sorted(keyed, key=lambda kv: kv[0])], client

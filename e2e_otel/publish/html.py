@@ -21,6 +21,7 @@ from e2e_otel.publish._format import (
     format_saving,
     format_window,
     priority_counts,
+    ranked,
     shorten,
     verdict,
 )
@@ -245,8 +246,6 @@ def _section(section: Section, max_rows: int) -> str:
     table = (
         f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead>'
         f"<tbody>{body}</tbody></table></div>"
-        if section.rows
-        else '<p class="muted">Empty.</p>'
     )
     return f'<h2 id="{escape(section.name)}">{escape(section.title)}</h2>{note}{table}'
 
@@ -257,10 +256,11 @@ def render_html(report: Report, *, top: int = 10, max_rows: int = 200) -> str:
     Layout: a header with the verdict, the problems when the report is incomplete, the top-N bar
     chart (see ``top_bars``), one line chart per ``report.charts`` entry with its change points
     marked,
-    every recommendation as a collapsible block (high priority ones open), then every section as
-    a table of its first ``max_rows`` rows.
+    every recommendation as a collapsible block (high priority ones open) in the order of
+    ``ranked``, the client-error hotspots apart, then every section that has rows as a table of
+    its first ``max_rows`` rows.
     """
-    recs = sorted_recommendations(report)
+    recs, client = ranked(report)
     parts = [_header(report)]
     if not report.complete or report.problems:
         parts.append(_problems(report))
@@ -269,7 +269,14 @@ def render_html(report: Report, *, top: int = 10, max_rows: int = 200) -> str:
     parts += [_recommendation(n, rec) for n, rec in enumerate(recs, 1)]
     if not recs:
         parts.append('<p class="muted">No recommendations.</p>')
-    parts += [_section(section, max_rows) for section in report.sections]
+    if client:
+        parts.append("<h2>Client errors (4xx)</h2>")
+        parts.append(
+            '<p class="muted">Requests the client got wrong, expected ones (failed logins, '
+            "validation in a test run) included: not server faults.</p>"
+        )
+        parts += [_recommendation(n, rec) for n, rec in enumerate(client, len(recs) + 1)]
+    parts += [_section(section, max_rows) for section in report.sections if section.rows]
     parts.append(
         f"<footer>e2e-otel report · schema {escape(report.schema_version)} · generated "
         f"{escape(iso_utc(report.generated_at))}</footer>"

@@ -21,10 +21,11 @@ from e2e_otel.publish._format import (
     format_cell,
     format_saving,
     format_window,
+    ranked,
     shorten,
     verdict,
 )
-from e2e_otel.publish.json_report import iso_utc, sorted_recommendations
+from e2e_otel.publish.json_report import iso_utc
 
 __all__ = ["GITHUB_COMMENT_LIMIT", "md_code", "md_text", "render_markdown"]
 
@@ -110,16 +111,16 @@ def _table(title: str, header: list[str], rows: Iterable[Iterable[str]], tail: s
     return Block(head, tuple("| " + " | ".join(row) + " |" for row in rows), tail)
 
 
-def _recommendation_table(recs: list[Recommendation], total: int) -> Block:
+def _recommendation_table(
+    recs: list[Recommendation], total: int, title: str = "Recommendations", first: int = 1
+) -> Block:
     rows = [
         [str(n), PRIORITY_MARK[rec.priority], md_text(rec.title), md_text(format_saving(rec))]
-        for n, rec in enumerate(recs, 1)
+        for n, rec in enumerate(recs, first)
     ]
     more = total - len(recs)
     tail = f"\n_… and {more} more in the JSON and HTML reports._\n" if more else ""
-    return _table(
-        "Recommendations", ["#", "Priority", "Recommendation", "Expected saving"], rows, tail
-    )
+    return _table(title, ["#", "Priority", "Recommendation", "Expected saving"], rows, tail)
 
 
 def _details(number: int, rec: Recommendation) -> Block:
@@ -163,8 +164,6 @@ def _section(section: Section, max_rows: int) -> Block:
     shown = section.rows[:max_rows]
     count = f"top {len(shown)} of {len(section.rows)}" if len(section.rows) > max_rows else ""
     title = md_text(section.title) + (f" ({count})" if count else "")
-    if not section.rows:
-        return Block(f"#### {title}\n\n_Empty._\n")
     rows = [[_cell(value) for value in row] for row in shown]
     return _table(title, [md_text(c) for c in section.columns], rows)
 
@@ -188,15 +187,17 @@ def render_markdown(
     """The report as GitHub-flavoured Markdown for a PR comment.
 
     Layout: the verdict line (counts by priority, complete or not), the problems when the report
-    is incomplete, a table of the first ``max_recommendations`` recommendations (priority, title,
-    expected saving), a collapsible ``<details>`` block for each with steps and evidence, then each
-    section as a table of its first ``max_rows`` rows. The result never exceeds ``max_chars``
-    (at least 2 000): parts are taken in that order while they fit, the first one that does not
-    is cut to the table rows that fit (or left out), and a final note says what is missing.
+    is incomplete, a table of the first ``max_recommendations`` recommendations in the order of
+    ``ranked`` (priority, title, expected saving), a collapsible ``<details>`` block for each with
+    steps and evidence, the client-error hotspots in a table of their own, then each section
+    that has rows as a table of its first ``max_rows`` rows (empty ones are left out). The
+    result never exceeds ``max_chars`` (at least 2 000): parts are taken in that order while
+    they fit, the first one that does not is cut to the table rows that fit (or left out), and
+    a final note says what is missing.
     """
     if max_chars < MIN_CHARS:
         raise ValueError(f"max_chars must be at least {MIN_CHARS}, got {max_chars}")
-    recs = sorted_recommendations(report)
+    recs, client = ranked(report)
     shown = recs[:max_recommendations]
     blocks = [_header(report)]
     if not report.complete or report.problems:
@@ -205,5 +206,14 @@ def render_markdown(
         _recommendation_table(shown, len(recs)) if recs else Block("_No recommendations._\n")
     )
     blocks += [_details(n, rec) for n, rec in enumerate(shown, 1)]
-    blocks += [_section(section, max_rows) for section in report.sections]
+    if client:
+        blocks.append(
+            _recommendation_table(
+                client[:max_recommendations],
+                len(client),
+                "Client errors (4xx: expected ones, such as failed logins, included)",
+                len(recs) + 1,
+            )
+        )
+    blocks += [_section(section, max_rows) for section in report.sections if section.rows]
     return fit(blocks, max_chars)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from e2e_otel.analyzers import chatty
 from e2e_otel.analyzers.models import finding_id
-from tests.analyzers.conftest import Trace, config, only, run
+from tests.analyzers.conftest import PAGEVIEWS, Trace, config, only, run
 
 
 def _request(queries: int, route: str = "api/cart/") -> Trace:
@@ -41,3 +41,13 @@ def test_priority_grows_with_the_count_and_the_threshold_is_configurable() -> No
     assert only(
         run(chatty.analyze, [_request(5)], config(chatty={"min_db_spans": 5})).recommendations
     )
+
+
+def test_endpoints_without_queries_are_not_listed() -> None:
+    busy = Trace()
+    server = busy.request("api/busy/")
+    busy.query(server, PAGEVIEWS, start=1, duration=1)
+    idle = Trace()
+    idle.request("api/idle/")
+    (section,) = run(chatty.analyze, [busy, idle]).sections
+    assert [row[0] for row in section.rows] == ["GET api/busy/"]

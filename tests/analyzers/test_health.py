@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from e2e_otel.analyzers import health
+from e2e_otel.analyzers import error_hotspots, health
 from e2e_otel.config import Threshold
 from tests.analyzers.conftest import Trace, dataset, run, spans_of
 
@@ -37,7 +37,25 @@ def test_rows_per_service_workflow_and_frontend_service() -> None:
     (section,) = run(health.analyze, [*traces, page]).sections
     rows = {(row[0], row[1]): row[2:] for row in section.rows}
     assert rows == {
-        ("frontend service", "shop-web"): (100, 1, 1.0, 0.0, 50.0),
-        ("service", "shop-api"): (75, 2, 0.75, 0.0, 300.0),
-        ("workflow", "checkout"): (75, 2, 0.75, 0.0, 300.0),
+        ("frontend service", "shop-web"): (100, 1, 1.0, 0.0, 50.0, 0.0),
+        ("service", "shop-api"): (75, 2, 0.75, 0.0, 300.0, 0.0),
+        ("workflow", "checkout"): (75, 2, 0.75, 0.0, 300.0, 0.0),
     }
+
+
+def test_failures_are_server_faults_and_client_errors_are_counted_apart() -> None:
+    """Health and the error hotspots agree: a 403 is a client error, not a failure."""
+    traces = _entries([10] * 3, failed=1)  # one 5xx (status ERROR)
+    for _ in range(6):
+        trace = Trace()
+        trace.request(status_code=403, category="permission", workflow="checkout")
+        traces.append(trace)
+    (section,) = run(health.analyze, traces).sections
+    row = next(r for r in section.rows if r[0] == "service")
+    named = dict(zip(section.columns, row, strict=True))
+    assert named["failure_rate_pct"] == 11.11  # 1 of 9
+    assert named["client_error_pct"] == 66.67  # 6 of 9
+    (hotspot,) = run(error_hotspots.analyze, traces).recommendations
+    assert hotspot.title == "permission client errors in GET api/products/: 66.67% of 9"
+    assert "refused" in hotspot.description and "failed" not in hotspot.description.split(":")[0]
+    assert error_hotspots.is_client_error(hotspot)

@@ -27,8 +27,11 @@ def _by_rule(traces: list[Trace]) -> dict[str, list[Recommendation]]:
 
 
 def test_endpoint_and_workflow_over_the_api_threshold() -> None:
-    found = _by_rule(_requests("api/reports/pageviews/", [50, 60, 300], db=40))
-    (endpoint,) = found["slow_endpoint"]
+    found = _by_rule(
+        _requests("api/reports/pageviews/", [50, 60, 300], db=40)
+        + _requests("api/reports/", [250], db=40)
+    )
+    endpoint, _ = sorted(found["slow_endpoint"], key=lambda r: -len(r.evidence.route or ""))
     assert endpoint.id == finding_id("slow_endpoint", "shop-api", "GET", "api/reports/pageviews/")
     assert endpoint.priority == "medium"
     assert endpoint.expected_improvement_ms == 100.0
@@ -37,12 +40,33 @@ def test_endpoint_and_workflow_over_the_api_threshold() -> None:
     assert workflow.evidence.figures["workflow_runs"] == 1
 
 
+def test_a_workflow_of_one_endpoint_is_reported_once_as_the_endpoint() -> None:
+    result = run(thresholds.analyze, _requests("api/login/", [300, 320], db=5, workflow="login"))
+    assert [r.rule for r in result.recommendations] == ["slow_endpoint"]
+    assert {row[0] for row in result.sections[0].rows} == {"endpoint", "workflow"}
+
+
 def test_critical_and_the_layer_hint() -> None:
     (slow,) = _by_rule(_requests("api/x/", [600], db=550))["slow_endpoint"]
     assert slow.priority == "high"
     assert "database" in slow.steps[0]
-    (cpu,) = _by_rule(_requests("api/y/", [600], db=5))["slow_endpoint"]
+    (cpu,) = _by_rule(_requests("api/y/", [600], db=100))["slow_endpoint"]
     assert "application code" in cpu.steps[0]
+
+
+def test_a_slow_view_with_almost_no_database_time_points_at_profiling_the_view() -> None:
+    # A login: p95 315 ms, 2.6 % in the database (password hashing in the view).
+    (login,) = _by_rule(_requests("api/login/", [315, 315], db=8.2))["slow_endpoint"]
+    assert "view code" in login.steps[0] and "pyinstrument" in login.steps[0]
+    assert "self time" in login.steps[0]
+    assert not any("background job" in step or "precompute" in step for step in login.steps)
+
+
+def test_without_database_spans_the_share_is_not_claimed_to_be_zero() -> None:
+    (slow,) = _by_rule(_requests("api/z/", [600]))["slow_endpoint"]
+    assert "db_share_pct" not in slow.evidence.figures
+    assert "database" not in slow.description
+    assert slow.steps[0].startswith("Open the slowest example traces")
 
 
 def test_fast_subjects_only_appear_in_the_table() -> None:
@@ -79,4 +103,4 @@ def test_many_queries_per_request_point_at_batching_not_at_app_code() -> None:
     # A few queries per request: the time outside the database is the application's own.
     (few,) = _by_rule([_chatty("api/b/", 3)])["slow_endpoint"]
     assert "db_queries_median" not in few.evidence.figures
-    assert "application code" in few.steps[0]
+    assert "view code" in few.steps[0]

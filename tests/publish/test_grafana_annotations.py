@@ -24,6 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from e2e_otel.analyzers.models import Report
 from e2e_otel.config import Backend, Backends, Config
 from e2e_otel.publish.grafana import (
     AnnotationCounts,
@@ -286,10 +287,29 @@ def test_a_service_notes_missing_grafana_settings_once(
     from e2e_otel.cli.plan import Plan
 
     monkeypatch.delenv("E2E_TEST_GRAFANA", raising=False)
-    plan = Plan(_config(), "files", findings_report)
+
+    def backends() -> Report:
+        return findings_report(source="prometheus: http://prometheus:9090")
+
+    plan = Plan(_config(), "prometheus", backends)
     told: set[str] = set()
     for _ in range(3):  # three runs of a service
-        _annotate(plan, findings_report(), quiet=False, told=told)
+        _annotate(plan, backends(), quiet=False, told=told)
     assert capsys.readouterr().err.count("Grafana annotations skipped") == 1
-    _annotate(plan, findings_report(), quiet=False)  # one-shot runs always say it
+    _annotate(plan, backends(), quiet=False)  # one-shot runs always say it
     assert capsys.readouterr().err.count("Grafana annotations skipped") == 1
+
+
+def test_file_input_says_nothing_about_grafana(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from e2e_otel.cli.analyze import _annotate
+    from e2e_otel.cli.plan import Plan
+
+    monkeypatch.delenv("E2E_TEST_GRAFANA", raising=False)
+
+    def files() -> Report:
+        return findings_report(source="otlp-files: out/traces.jsonl")
+
+    _annotate(Plan(_config(), "out/traces.jsonl", files), files(), quiet=False)
+    assert "Grafana" not in capsys.readouterr().err

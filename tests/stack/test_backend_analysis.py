@@ -10,7 +10,7 @@ import pytest
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
-from e2e_otel.analyzers.common import endpoint_label
+from e2e_otel.analyzers.common import endpoint_title
 from e2e_otel.analyzers.models import Recommendation, Report
 from e2e_otel.analyzers.run import analyze_files
 from e2e_otel.config import parse_config
@@ -96,7 +96,7 @@ def test_calls_per_endpoint_are_what_prometheus_counts(
         labels = item["metric"]
         method = labels.get(m.HTTP_REQUEST_METHOD) or labels.get(m.HTTP_METHOD, "")
         route = labels.get(m.HTTP_ROUTE) or labels.get(m.SPAN_NAME, "")
-        label = endpoint_label((SERVICE, method, route))
+        label = endpoint_title((SERVICE, method, route))  # tables show route templates
         expected[label] = expected.get(label, 0) + round(float(item["value"][1]))
     expected = {label: n for label, n in expected.items() if n}
     rows = _rows(analyses.backend, "thresholds")
