@@ -1,12 +1,13 @@
 """Statement digests from performance_schema, joined to our fingerprints, and the
 missing-index recommendations they support.
 
-Joining rule: the server's DIGEST_TEXT is rewritten into the spacing the statement had when
-the application sent it (``a` . `b`` -> ``a`.`b``, ``COUNT (`` -> ``COUNT(``, ``IN (...)``
--> ``IN (?)``, ``- ?`` -> ``?``) and then fingerprinted like any statement. For SQL whose
-identifiers are backquoted (everything Django's MySQL backend writes) the result equals the
-fingerprint of the statement itself, so ``fingerprint_id`` matches ``e2e.db.fingerprint_id``
-on the spans. Unquoted raw SQL does not match: the server quotes identifiers in its digest.
+Joining rule: the server's DIGEST_TEXT is rewritten into the statement the application sent
+(see :func:`statement_of_digest` and docs/db-health.md) and then fingerprinted like any
+statement, so ``fingerprint_id`` matches ``e2e.db.fingerprint_id`` on the spans. Only the digest
+side is rewritten: span fingerprints, and so the ids already in users' data, never change. For
+SQL whose identifiers are backquoted (everything Django's MySQL backend writes) the result
+equals the fingerprint of the statement itself, on MariaDB 10.11+ and MySQL 8. Unquoted raw SQL
+does not match: the server quotes identifiers in its digest.
 """
 
 from __future__ import annotations
@@ -37,9 +38,41 @@ _KEYWORDS_BEFORE_PAREN = frozenset({
 })  # fmt: skip
 _QUALIFIED = re.compile(r"` \. `")
 _FUNCTION_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*) \(")
+# A backquoted name before "(" is a function call (the server quotes the names of functions
+# it does not know as keywords: `LOWER` (, `CONCAT_WS` (), unless it names a table or an index
+# (INSERT INTO `t` (`a`, ...)) or a common table expression.
+_QUOTED_CALL = re.compile(r"(?:\b([A-Za-z_]+) )?(?<![.`\w])`([A-Za-z_][A-Za-z0-9_$]*)` \(")
+_NOT_A_CALL_AFTER = frozenset({
+    "into", "insert", "replace", "ignore", "table", "exists", "references", "key", "index",
+    "with", "recursive", "partition", "view", "trigger", "on",
+})  # fmt: skip
+# Django's table aliases (T3, U0, V1, ...) are never quoted in the SQL it sends.
+_DJANGO_ALIAS = re.compile(r"`([A-Z]{1,2}[0-9]+)`")
+_ROW_LIST = re.compile(r"(\((?:\?|\.\.\.)\)) /\* , \.\.\. \*/")
 _ELLIPSIS_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
 _LIST_TAIL = re.compile(r"\?\s*,\s*\.\.\.")
 _NEGATIVE = re.compile(r"(^|[=<>(,]|\b[A-Za-z]+) - \?")
+
+
+def _keyword(word: str) -> str:
+    """A keyword of the digest text, not inside a backquoted identifier."""
+    return rf"(?<![`\w]){word}(?![`\w])"
+
+
+# Keywords with several spellings: the server's lexer maps them to one token and prints the
+# last spelling of its keyword list (MySQL 8 and MariaDB alike: sql/lex.h, gen_lex_token.cc).
+# Each is turned back into the spelling applications (Django first) write.
+_SYNONYMS = tuple(
+    (re.compile(pattern), spelling)
+    for pattern, spelling in (
+        (_keyword("DISTINCTROW"), "DISTINCT"),
+        (_keyword("NOW") + r"(?= \(\?\))", "CURRENT_TIMESTAMP"),  # Django: CURRENT_TIMESTAMP(6)
+        (_keyword("NOW") + r"(?! \()", "CURRENT_TIMESTAMP"),  # bare: CURRENT_TIMESTAMP, LOCALTIME
+        (_keyword("AS CHARACTER"), "AS CHAR"),  # CAST(x AS char)
+        (_keyword("RLIKE"), "REGEXP"),
+        (_keyword("SCHEMA") + r"(?= \( \))", "DATABASE"),  # DATABASE()
+    )
+)
 _QUERY = """
 SELECT SCHEMA_NAME, DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT, SUM_ROWS_EXAMINED,
        SUM_ROWS_SENT, SUM_ROWS_AFFECTED, SUM_NO_INDEX_USED, SUM_NO_GOOD_INDEX_USED
@@ -55,16 +88,35 @@ _OFF = (
 
 
 def statement_of_digest(digest_text: str) -> str:
-    """DIGEST_TEXT respaced the way the application wrote the statement (see module doc)."""
+    """DIGEST_TEXT rewritten into the statement the application sent (docs/db-health.md).
+
+    Synonym keywords get the spelling applications write (``DISTINCTROW`` -> ``DISTINCT``),
+    spacing is undone (`` `t` . `c` ``, ``COUNT ( * )``, `` , ``), backquoted function names
+    and Django's table aliases lose their quotes, value lists become values again (``(...)`` ->
+    ``(?, ?)``, ``?, ...`` -> ``?, ?``, ``VALUES (...) /* , ... */`` -> two rows, so the first-row
+    cut applies as on the spans) and a negative number ``- ?`` becomes ``?``.
+    """
     text = " ".join(digest_text.split())
+    for pattern, spelling in _SYNONYMS:
+        text = pattern.sub(spelling, text)
+    text = _ROW_LIST.sub(r"\1, \1", text)
     text = _QUALIFIED.sub("`.`", text)
+    text = _DJANGO_ALIAS.sub(r"\1", text)
     text = text.replace(" , ", ", ").replace("( ", "(").replace(" )", ")")
-    text = _ELLIPSIS_LIST.sub("(?)", text)
+    text = _ELLIPSIS_LIST.sub("(?, ?)", text)
     text = _LIST_TAIL.sub("?, ?", text)
     text = _NEGATIVE.sub(lambda m: f"{m[1]} ?" if m[1] else "?", text)
+    text = _QUOTED_CALL.sub(_unquote_call, text)
     return _FUNCTION_CALL.sub(
         lambda m: m[0] if m[1].lower() in _KEYWORDS_BEFORE_PAREN else f"{m[1]}(", text
     )
+
+
+def _unquote_call(match: re.Match[str]) -> str:
+    before, name = match[1], match[2]
+    if before is not None and before.lower() in _NOT_A_CALL_AFTER:
+        return match[0]
+    return f"{before} {name}(" if before is not None else f"{name}("
 
 
 def read_digests(conn: Any, status: ServerStatus, schema: str, top: int = 50) -> DigestReport:
