@@ -88,10 +88,10 @@ def recommend(
         title=f"{what.capitalize()} of {subject} rose {change} at {when}",
         description=(
             f"The {what} of {subject} went from {_value(series, chosen.before)} to "
-            f"{_value(series, chosen.after)} ({change}) at {when}, and stayed there: mean of "
-            f"{after_n} points after the change against the {before_n} before it. Welch's "
-            f"t-test between the two gives p = {chosen.p_value:.2g}, so a shift this size by "
-            "chance is unlikely."
+            f"{_value(series, chosen.after)} ({change}) at {when}, and stayed there: median of "
+            f"{after_n} points after the change against the {before_n} before it. The "
+            f"two-sample tests between the two give p = {chosen.p_value:.2g}, so a shift this "
+            "size by chance is unlikely."
         ),
         steps=tuple(steps),
         expected_improvement_ms=round(chosen.after - chosen.before, 3) if latency else None,

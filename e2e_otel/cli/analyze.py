@@ -50,12 +50,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="both backends at the URLs of the configuration's `backends` section",
     )
     source.add_argument(
-        "--window", default="1h", help="how far back to analyze, e.g. 15m, 1h (default: 1h)"
+        "--window", help="backends: how far back to analyze, e.g. 15m, 1h (default: 1h)"
     )
     source.add_argument(
         "--baseline",
-        default="24h",
-        help="history before the window the regression series compare with (default: 24h)",
+        help="backends: history before the window the regression series compare with "
+        "(default: 24h)",
     )
     source.add_argument(
         "--max-traces",

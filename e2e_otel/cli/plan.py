@@ -50,6 +50,7 @@ def plan_from_args(args: argparse.Namespace, progress: ProgressFactory) -> Plan:
         )
     config = load_config(args.config)
     if args.files:
+        _no_window_for_files(args)
         files: Sequence[str] = args.files
         quiet = bool(args.quiet) or every is not None
 
@@ -58,6 +59,21 @@ def plan_from_args(args: argparse.Namespace, progress: ProgressFactory) -> Plan:
 
         return Plan(config, ", ".join(files), from_files, every, listen)
     return _backends_plan(args, config, every, listen)
+
+
+# The backends' window and baseline when the command line gives none.
+WINDOW_DEFAULTS = {"window": "1h", "baseline": "24h"}
+
+
+def _no_window_for_files(args: argparse.Namespace) -> None:
+    """Files are analyzed whole (their own time range is the window): a --window or --baseline
+    there would be silently ignored, so it is refused instead."""
+    given = [f"--{name}" for name in WINDOW_DEFAULTS if getattr(args, name, None) is not None]
+    if given:
+        raise AnalyzeError(
+            f"{'/'.join(given)} apply to the backends (--prometheus/--tempo/--backends); OTLP "
+            "files are analyzed over their whole time range"
+        )
 
 
 def _schedule(args: argparse.Namespace) -> tuple[timedelta | None, tuple[str, int] | None]:
@@ -97,6 +113,8 @@ def _backends_plan(
     listen: tuple[str, int] | None,
 ) -> Plan:
     try:
+        args.window = args.window or WINDOW_DEFAULTS["window"]
+        args.baseline = args.baseline or WINDOW_DEFAULTS["baseline"]
         window, baseline = parse_duration(args.window), parse_duration(args.baseline)
     except ValueError as exc:
         raise AnalyzeError(f"--window/--baseline: {exc}") from exc
