@@ -30,11 +30,16 @@ def test_a_clean_step_is_found_at_its_index() -> None:
     assert step.relative_change == pytest.approx(0.5, abs=0.05) and step.p_value < 1e-10
 
 
-def test_flat_noisy_series_has_no_change_point() -> None:
-    # Seed 8 gives a 7-point edge segment 14 % low that the rank-sum test confirms (p 0.005):
-    # the known edge weakness of binary segmentation (docs/analyzers.md).
-    for seed in (*range(8), *range(9, 20)):
-        assert detect(_points(_noisy([(200, 300.0)], cv=0.1, seed=seed)), Gates()) == ()
+def test_flat_noisy_series_rarely_have_a_change_point() -> None:
+    # One of these 20 (seed 8) has a 7-point edge segment 14 % low that the rank-sum test
+    # confirms (p 0.005): the known edge weakness of binary segmentation (docs/analyzers.md).
+    # A minimum segment length would remove it; until then, at most one alarm in 20.
+    alarms = [
+        seed
+        for seed in range(20)
+        if detect(_points(_noisy([(200, 300.0)], cv=0.1, seed=seed)), Gates())
+    ]
+    assert len(alarms) <= 1, alarms
 
 
 def test_a_step_below_the_relative_minimum_is_not_reported() -> None:
