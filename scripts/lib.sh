@@ -28,3 +28,20 @@ ensure_venv() {
   fi
   .venv/bin/python -m pip install -q -e ".[$extras]"
 }
+
+# npm_ci_if_stale DIR: `npm ci` in DIR unless its node_modules is newer than its lockfile.
+npm_ci_if_stale() {
+  if [ ! "$1/node_modules/.package-lock.json" -nt "$1/package-lock.json" ]; then
+    (cd "$1" && npm ci --no-audit --no-fund)
+  fi
+}
+
+# build_storefront: the demo storefront (examples/shop-web) as `next start` serves it. It
+# links @e2e-otel/web with "file:../../js/web", which npm installs as a symlink without
+# building it, so js/web's dist/ is built first (tsc).
+build_storefront() {
+  npm_ci_if_stale js/web
+  (cd js/web && npm run build)
+  npm_ci_if_stale examples/shop-web
+  (cd examples/shop-web && NEXT_TELEMETRY_DISABLED=1 npm run build)
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything and runs the whole test suite: ruff, mypy, the browser package's tests
-# in Chromium, pytest on real MariaDB.
+# in Chromium, the demo storefront's build, pytest on real MariaDB (with the storefront in
+# Chromium).
 # This is exactly what CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,9 @@ export E2E_OTELCOL_BIN
 echo "== js/web" >&2
 # @e2e-otel/web: tsc build, then node --test in headless Chromium (about 30 s with the install).
 (cd js/web && npm ci --no-audit --no-fund && npm test)
+echo "== storefront" >&2
+# The demo storefront for tests/frontend: npm ci + next build (about 45 s).
+build_storefront
 echo "== pytest" >&2
 # The integration tests start MariaDB themselves through scripts/mariadb.sh.
 exec .venv/bin/pytest "$@"

@@ -36,8 +36,8 @@ def expand(expr: str) -> str:
 def fed_by_demo_traffic(query: DashboardQuery) -> bool:
     """Whether the demo shop's traffic alone must make this query return data.
 
-    Not fed: the analyzer's metrics (a later issue produces them), the frontend layer (the demo
-    has no browser), and alerts, which fire only when a threshold is crossed for 5 minutes.
+    Not fed: the analyzer's metrics (a later issue produces them), the frontend layer (this
+    traffic has no browser; tests/frontend/test_storefront_e2e.py feeds and checks it), and alerts, which fire only when a threshold is crossed for 5 minutes.
     """
     expr = query.expr
     return not (

@@ -37,6 +37,27 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
 ]
 
+# CORS for a browser frontend on another origin (the demo storefront, examples/shop-web):
+# SHOP_CORS_ORIGINS is a comma-separated list of origins, e.g. "http://127.0.0.1:3000". Empty
+# (the default) leaves django-cors-headers out entirely. The browser may then send the trace
+# and workflow headers, and read the correlation id and traceresponse of the answer.
+CORS_ALLOWED_ORIGINS = [o.strip() for o in _env("SHOP_CORS_ORIGINS", "").split(",") if o.strip()]
+if CORS_ALLOWED_ORIGINS:
+    from corsheaders.defaults import default_headers
+
+    INSTALLED_APPS.append("corsheaders")
+    # As high as possible: CORS headers go on every answer, errors and preflights included.
+    MIDDLEWARE.insert(0, "corsheaders.middleware.CorsMiddleware")
+    CORS_ALLOW_HEADERS = (
+        *default_headers,
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "x-correlation-id",
+        "x-workflow-type",
+    )
+    CORS_EXPOSE_HEADERS = ["x-correlation-id", "traceresponse"]
+
 ROOT_URLCONF = "shop_project.urls"
 WSGI_APPLICATION = "shop_project.wsgi.application"
 
