@@ -64,6 +64,8 @@ def test_exit_code_verdict_and_files(demo: tuple[subprocess.CompletedProcess[str
         assert str(out / name) in done.stdout
     # The deliberate 500s are in the traces, not dumped on the console.
     assert "Traceback" not in done.stderr
+    # No browser in this demo: it says so and names the one that has one.
+    assert "./scripts/storefront-demo.sh" in done.stderr
 
 
 def test_the_demo_analyzes_with_default_settings() -> None:

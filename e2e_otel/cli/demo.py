@@ -311,4 +311,8 @@ def _analyze(
     for path in written.values():
         print(path)
     say(f"demo: done in {time.perf_counter() - started:.1f}s")
+    say(
+        "demo: no browser in this one (the API, its database and the analysis only); with a "
+        "browser, the Next.js storefront and the collector: ./scripts/storefront-demo.sh"
+    )
     return written
