@@ -176,8 +176,10 @@ def two_sample(left: Floats, right: Floats) -> float:
     NaN)."""
     if np.ptp(left) == 0 and np.ptp(right) == 0:
         return 0.0 if left[0] != right[0] else 1.0
-    ranked = float(stats.mannwhitneyu(left, right, alternative="two-sided").pvalue)
-    welch = float(stats.ttest_ind(left, right, equal_var=False).pvalue)
+    # Variances of huge values overflow inside Welch's test: its p is then NaN, counted as 1.
+    with np.errstate(over="ignore", invalid="ignore"):
+        ranked = float(stats.mannwhitneyu(left, right, alternative="two-sided").pvalue)
+        welch = float(stats.ttest_ind(left, right, equal_var=False).pvalue)
     # Bonferroni over the two tests: the rank test where outliers sink Welch's, Welch's where
     # ties sink the rank test (a part that is half at the other part's level).
     p = 2 * min(q if np.isfinite(q) else 1.0 for q in (ranked, welch))
