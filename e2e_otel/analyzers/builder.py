@@ -19,6 +19,7 @@ from e2e_otel import attributes as attr
 from e2e_otel.analyzers.builder_merge import MASK as _MASK
 from e2e_otel.analyzers.builder_merge import Duplicate, longer, merge_into
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry, FingerprintInfo
+from e2e_otel.analyzers.frontend_spans import BrowserSpan, browser_span
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
@@ -58,6 +59,7 @@ class DatasetBuilder:
         self.entries: list[Entry] = []
         self.frontend: list[Entry] = []
         self.frontend_keys: list[int] = []  # span key of each frontend entry
+        self.browser: list[BrowserSpan] = []  # every frontend span, client ones too
         self.entry_keys: dict[int, int] = {}
         self.links: dict[int, int] = {}  # span key -> parent span id (0 = root)
         self.groups: dict[int, int] = {}  # parent span key -> group index
@@ -118,6 +120,8 @@ class DatasetBuilder:
             self._add_db(span, fp_id, statement, trace, key, parent)
             return True
         layer = _str(attributes.get(attr.LAYER))
+        if layer == attr.LAYER_FRONTEND:
+            self.browser.append(browser_span(span, trace, key & _MASK, parent & _MASK))
         if span.kind in ENTRY_KINDS or layer == attr.LAYER_FRONTEND:
             entry = self._entry(span, trace, layer)
             if layer == attr.LAYER_FRONTEND and span.kind != "client":
@@ -220,6 +224,7 @@ class DatasetBuilder:
             spans=self.spans,
             start_ns=self.start_ns,
             end_ns=self.end_ns,
+            browser=tuple(self.browser),
         )
 
     def _resolve_groups(self) -> array[int]:

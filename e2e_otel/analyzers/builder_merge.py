@@ -118,6 +118,9 @@ def _merge_entries(
         if key not in drop:
             target.frontend.append(moved(entry))
             target.frontend_keys.append(rekey(key))
+    for span in other.browser:
+        if (span.trace << 64) | span.span not in drop:
+            target.browser.append(span._replace(trace=traces[span.trace]))
 
 
 def _merge_db(

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import NamedTuple
 
+from e2e_otel.analyzers.frontend_spans import BrowserSpan
+
 NO_ENTRY = -1
 
 
@@ -82,6 +84,8 @@ class Dataset:
     spans: int
     start_ns: int | None
     end_ns: int | None
+    # Every frontend span with what the frontend rules read (fetch URL, component, vital).
+    browser: tuple[BrowserSpan, ...] = ()
 
     @property
     def db_count(self) -> int:

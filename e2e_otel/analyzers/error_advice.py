@@ -134,3 +134,24 @@ UNKNOWN = ErrorAdvice(
     "failures without a more specific category",
     ("Open an example trace to see the exception or status code",),
 )
+#: What a category means when a browser span carries it (a ``workflow``, fetch or page span of
+#: ``@e2e-otel/web``): the fix is in the frontend, or starts there.
+FRONTEND_ADVICE: Mapping[str, ErrorAdvice] = {
+    "network_timeout": ErrorAdvice(
+        "frontend",
+        "the browser gave up waiting for a response (timeout or network failure)",
+        (
+            "Open an example trace: if the API span behind the fetch is slow, fix that "
+            "endpoint first (see its slow-endpoint finding)",
+            "Give each fetch an explicit timeout that matches the endpoint's normal latency "
+            "(AbortSignal.timeout()), and show the user a retry instead of a hung page",
+            "Retry idempotent GETs once with backoff; never retry a POST blindly",
+        ),
+    ),
+}
+
+
+def advice_for(category: str, frontend: bool) -> ErrorAdvice:
+    """The advice for ``category``; on a frontend span the frontend's when it has its own."""
+    specific = FRONTEND_ADVICE.get(category) if frontend else None
+    return specific or ADVICE.get(category, UNKNOWN)

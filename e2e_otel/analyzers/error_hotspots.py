@@ -25,7 +25,7 @@ from e2e_otel.analyzers.common import (
     short,
 )
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry
-from e2e_otel.analyzers.error_advice import ADVICE, UNKNOWN
+from e2e_otel.analyzers.error_advice import ADVICE, UNKNOWN, advice_for
 from e2e_otel.analyzers.models import (
     AnalyzerResult,
     Evidence,
@@ -81,6 +81,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             spot = hotspots.setdefault((entry.category, entry.endpoint, 0, False), _Hotspot())
             _count(spot, entry.workflow, entry.duration_ns, entry.trace)
     requests = requests_per_endpoint([*ds.entries, *frontend])
+    pages = {entry.endpoint for entry in frontend}
     orphans = any(key[1] == NO_REQUEST for key in hotspots)
     calls = Counter(ds.db_fp) if orphans else Counter()  # the rate's base without a request
 
@@ -108,7 +109,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
                 ", ".join(traces),
             )
         )
-        recommendations.append(_recommend(ds, key, spot, total, traces, config))
+        recommendations.append(_recommend(ds, key, spot, total, traces, config, pages))
     section = Section(NAME, TITLE, COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
 
@@ -153,6 +154,7 @@ def _recommend(
     total: int,
     traces: tuple[str, ...],
     config: Config,
+    pages: set[Endpoint],
 ) -> Recommendation:
     category, endpoint, fp, handled = key
     return hotspot_recommendation(
@@ -166,6 +168,7 @@ def _recommend(
         workflow=dominant(spot.workflows),
         traces=traces,
         handled=handled,
+        frontend=endpoint in pages,
     )
 
 
@@ -181,12 +184,14 @@ def hotspot_recommendation(
     workflow: str | None,
     traces: tuple[str, ...] = (),
     handled: bool = False,
+    frontend: bool = False,
 ) -> Recommendation:
     """The finding of one hotspot, from spans or from span metrics alike (same id, priority
     and wording): ``failures`` of ``total`` requests to ``endpoint`` failed with ``category``;
-    the failing statement's text or id when known."""
+    the failing statement's text or id when known. ``frontend``: ``endpoint`` is a browser
+    span (its advice is the frontend's when the category has one)."""
     rate = pct(failures, total)
-    advice = ADVICE.get(category, UNKNOWN)
+    advice = advice_for(category, frontend)
     ratios = config.thresholds.errors
     priority: Priority = "low"
     if rate >= ratios.critical_ratio * 100:

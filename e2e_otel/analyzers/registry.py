@@ -112,6 +112,39 @@ class ErrorHotspotsSettings:
 
 
 @dataclass(frozen=True)
+class SlowRendersSettings:
+    min_renders: int = 1
+    """Renders a component needs before it can get a finding."""
+    examples: int = 3
+    """Example traces (slowest renders first)."""
+
+
+@dataclass(frozen=True)
+class FetchWaterfallsSettings:
+    max_gap_ms: float = 50.0
+    """Longest wait between one fetch's end and the next one's start that still makes them a
+    chain (a longer pause is the user, not the code)."""
+    min_saving_ms: float = 20.0
+    """Average saving worth a finding (smaller chains stay in the table)."""
+    examples: int = 3
+    """Example traces."""
+
+
+@dataclass(frozen=True)
+class WebVitalsSettings:
+    min_samples: int = 1
+    """Reports of a vital on a page before it can get a finding."""
+    examples: int = 3
+    """Example traces (worst values first)."""
+
+
+@dataclass(frozen=True)
+class WorkflowLayersSettings:
+    top: int = 50
+    """Rows in the table (workflows with the most requests first)."""
+
+
+@dataclass(frozen=True)
 class RegressionsSettings:
     p_value: float = 0.01
     """Two-sample test threshold (after the search correction)."""
@@ -200,6 +233,20 @@ ERROR_HOTSPOTS = Rule(
     f"{_A}backend_statements:analyze_errors",
     "population",
 )
+SLOW_RENDERS = Rule(
+    "slow_renders", SlowRendersSettings, f"{_A}frontend_renders:analyze", None, "traces"
+)
+FETCH_WATERFALLS = Rule(
+    "fetch_waterfalls",
+    FetchWaterfallsSettings,
+    f"{_A}frontend_waterfalls:analyze",
+    None,
+    "traces",
+)
+WEB_VITALS = Rule("web_vitals", WebVitalsSettings, f"{_A}frontend_vitals:analyze", None, "traces")
+WORKFLOW_LAYERS = Rule(
+    "workflow_layers", WorkflowLayersSettings, f"{_A}frontend_layers:analyze", None, "traces"
+)
 REGRESSIONS = Rule("regressions", RegressionsSettings, f"{_A}regressions:analyze", None, "series")
 #: Every rule, in the order their sections appear in the report.
 RULES: tuple[Rule[Any], ...] = (
@@ -210,6 +257,10 @@ RULES: tuple[Rule[Any], ...] = (
     CHATTY,
     PARALLELIZABLE,
     ERROR_HOTSPOTS,
+    SLOW_RENDERS,
+    FETCH_WATERFALLS,
+    WEB_VITALS,
+    WORKFLOW_LAYERS,
     REGRESSIONS,
 )
 BY_NAME: Mapping[str, Rule[Any]] = {rule.name: rule for rule in RULES}

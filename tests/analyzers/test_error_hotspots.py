@@ -3,6 +3,7 @@ from __future__ import annotations
 from e2e_otel.analyzers import error_hotspots
 from e2e_otel.analyzers.models import Recommendation, finding_id
 from e2e_otel.sql.fingerprint import fingerprint_id
+from tests.analyzers.browser import fetch, workflow
 from tests.analyzers.conftest import PRODUCTS, Trace, run
 
 INSERT = "INSERT INTO `shop_product` (`sku`, `name`) VALUES (%s, %s)"
@@ -73,3 +74,30 @@ def test_handled_database_errors_are_reported_apart() -> None:
 
 def test_no_failures_no_findings() -> None:
     assert _findings([_ok(), _ok("api/products/", "GET")]) == []
+
+
+def test_frontend_categories_on_browser_spans_get_frontend_advice() -> None:
+    traces = []
+    for kind, category in [
+        ("debug", "network_timeout"),
+        ("reporting", "response_parse"),
+        ("order_history", "auth_token_expired"),
+    ]:
+        trace = Trace()
+        root = workflow(trace, kind, duration=100, category=category)
+        fetch(trace, root, "/api/x/", start=1, duration=90, category=category)
+        traces.append(trace)
+    findings = {r.title.split(" ")[0]: r for r in _findings(traces)}
+    assert set(findings) == {"network_timeout", "response_parse", "auth_token_expired"}
+    assert {r.category for r in findings.values()} == {"frontend"}
+    timeout = findings["network_timeout"]
+    assert timeout.evidence.route == "workflow debug"
+    assert "browser gave up" in timeout.description
+    assert any("AbortSignal.timeout" in step for step in timeout.steps)
+
+
+def test_a_network_timeout_of_the_api_keeps_the_api_advice() -> None:
+    trace = Trace()
+    trace.request("api/pay/", category="network_timeout", error=True)
+    (rec,) = _findings([trace])
+    assert rec.category == "api" and "another service" in rec.description

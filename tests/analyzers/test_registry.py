@@ -23,7 +23,15 @@ def test_the_file_analyzers_are_the_registry_in_order() -> None:
 
 def test_the_backend_lists_derive_from_what_each_rule_needs() -> None:
     assert set(backends.TRACE_ONLY) == {r.name for r in RULES if r.needs == "traces"}
-    assert set(backends.TRACE_ONLY) == {"n_plus_one", "chatty", "parallelizable"}
+    assert set(backends.TRACE_ONLY) == {
+        "n_plus_one",
+        "chatty",
+        "parallelizable",
+        "slow_renders",
+        "fetch_waterfalls",
+        "web_vitals",
+        "workflow_layers",
+    }
     assert needing("population") == backend_merge.POPULATION
     assert {r.name for r in RULES if r.backend} == set(backend_merge.POPULATION)
 

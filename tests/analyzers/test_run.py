@@ -82,6 +82,10 @@ def test_report_names_the_planted_problems(tmp_path: Path) -> None:
         "chatty",
         "parallelizable",
         "error_hotspots",
+        "slow_renders",
+        "fetch_waterfalls",
+        "web_vitals",
+        "workflow_layers",
     ]
     keys = [r.sort_key() for r in report.recommendations]
     assert keys == sorted(keys)

@@ -7,6 +7,7 @@ wrote and on that Prometheus."""
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import re
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from e2e_otel.cli.main import main
 from e2e_otel.metrics import SPAN_CALLS
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.sources.otlp_files import read_spans
@@ -60,6 +62,7 @@ class BrowserRun:
     answered: dict[str, list[str | None]]  # "POST /api/checkout/" -> X-Correlation-ID answered
     shown: dict[str, str]  # workflow -> the correlation id the page displayed
     prometheus: Prometheus
+    traces_file: Path  # the collector's file exporter output
 
     def answer(self, workflow: str) -> str:
         pattern = re.compile(WORKFLOW_REQUESTS[workflow])
@@ -162,7 +165,7 @@ def browser_run(shop_db: MariaDB, tmp_path_factory: pytest.TempPathFactory) -> I
                 )
             finally:
                 browser.close()
-        yield BrowserRun(spans, answered, shown, prometheus)
+        yield BrowserRun(spans, answered, shown, prometheus, stack.traces_file)
     finally:
         storefront.stop()
         shop.stop()
@@ -280,3 +283,27 @@ def test_the_frontend_rule_and_panels_return_data(browser_run: BrowserRun) -> No
             return finite(expr)
 
         eventually(probe, f"{panel.dashboard} / {panel.panel}: {expr}", 60)
+
+
+def test_the_analyzer_names_the_planted_frontend_problems(
+    browser_run: BrowserRun, tmp_path: Path
+) -> None:
+    report = tmp_path / "report.json"
+    markdown = tmp_path / "report.md"
+    args = [str(browser_run.traces_file), "--json", str(report), "--markdown", str(markdown)]
+    assert main(["analyze", *args]) == 0
+    found = json.loads(report.read_text())["recommendations"]
+    by_rule: dict[str, list[dict[str, object]]] = {}
+    for rec in found:
+        by_rule.setdefault(str(rec["rule"]), []).append(rec)
+    (render,) = [r for r in by_rule["slow_render"] if "ProductGrid" in str(r["title"])]
+    assert render["category"] == "frontend"
+    waterfall = "GET /api/products/{id}/`, then `GET /api/products/with-reviews/`, then "
+    (chain,) = [r for r in by_rule["fetch_waterfall"] if waterfall in str(r["description"])]
+    assert chain["title"] == "3 browser requests in workflow product_fetch wait for each other"
+    categories = {str(r["title"]).split(" ")[0]: r["category"] for r in by_rule["error_hotspot"]}
+    for category in ("network_timeout", "response_parse", "auth_token_expired"):
+        assert categories.get(category) == "frontend", (category, categories)
+    text = markdown.read_text()
+    for name in ("ProductGrid", "product_fetch", "Workflow time by layer", "Web vitals by page"):
+        assert name in text, name
