@@ -48,6 +48,9 @@ COLUMNS = (
     "level",
 )
 
+#: Browser spans named after what they measure (no route), which rules of their own judge.
+_JUDGED_ELSEWHERE = ("render ", "web-vital ")
+
 
 @dataclass(frozen=True)
 class _Subject:
@@ -71,6 +74,8 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             workflows.setdefault(entry.workflow, []).append((index, entry))
     pages: dict[tuple[str, str], list[tuple[int, Entry]]] = {}
     for entry in ds.frontend:
+        if entry.route.startswith(_JUDGED_ELSEWHERE):
+            continue  # one problem, one finding: slow_renders and web_vitals judge these
         pages.setdefault((entry.service, entry.route), []).append((-1, entry))
     subjects = [
         *(_Subject("slow_endpoint", k, endpoint_title(k), v) for k, v in endpoints.items()),

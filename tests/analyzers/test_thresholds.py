@@ -104,3 +104,13 @@ def test_many_queries_per_request_point_at_batching_not_at_app_code() -> None:
     (few,) = _by_rule([_chatty("api/b/", 3)])["slow_endpoint"]
     assert "db_queries_median" not in few.evidence.figures
     assert "view code" in few.steps[0]
+
+
+def test_browser_renders_and_vitals_are_not_also_slow_pages() -> None:
+    from tests.analyzers.browser import render, vital
+
+    trace = Trace()
+    render(trace, "ProductGrid", duration=180)
+    vital(trace, "LCP", 5000)
+    result = run(thresholds.analyze, [trace])
+    assert [r for r in result.recommendations if r.rule == "slow_frontend"] == []
