@@ -80,6 +80,10 @@ class Storefront:
             **os.environ,
             "SHOP_API_URL": api_url,
             "OTEL_COLLECTOR_URL": collector_url,
+            # The Next.js server's spans (instrumentation.ts, @vercel/otel): same collector,
+            # exported every 500 ms rather than every 5 s.
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector_url,
+            "OTEL_BSP_SCHEDULE_DELAY": "500",
             "NEXT_TELEMETRY_DISABLED": "1",
         }
         command = ["node", str(NEXT_BIN), "start", "-H", "127.0.0.1", "-p", str(self.port)]
@@ -125,6 +129,9 @@ def click_through(page: Page, origin: str) -> dict[str, str]:
     page.get_by_test_id("product-link").first.click()
     expect(status).to_have_text(re.compile("^product loaded"))
     ids = {"product_fetch": shown.inner_text()}
+    page.get_by_role("button", name="Check stock").click()  # via the Next.js server
+    expect(status).to_contain_text("stock checked on the server")
+    ids["stock_check"] = shown.inner_text()
     page.get_by_role("button", name="Add to cart").click()
     expect(status).to_contain_text("added to cart")
     ids["cart_update"] = shown.inner_text()

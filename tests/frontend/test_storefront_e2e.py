@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # imported at run time only after require_browser() said it i
 pytestmark = pytest.mark.integration
 
 API = "shop-api"
+WEB_SERVER = "shop-web-server"  # the Next.js server: instrumentation.ts, @vercel/otel
 # The request that carries each workflow's click to the API, as "METHOD path-regex".
 WORKFLOW_REQUESTS = {
     "login": r"POST /api/auth/token/",
@@ -211,6 +212,59 @@ def test_one_trace_from_the_click_to_the_sql(workflow: str, browser_run: Browser
         browser_fetch = by_id[str(server.parent_span_id)]
         assert (server.service_name, server.attr("e2e.layer")) == (API, "api")
         assert (browser_fetch.service_name, browser_fetch.kind) == (WEB, "client")
+
+
+def test_one_trace_through_the_nextjs_server(browser_run: BrowserRun) -> None:
+    """Check stock: browser click -> browser fetch -> Next.js server spans (route handler,
+    @vercel/otel's fetch) -> Django -> SQL, one trace, one workflow id, layers in order."""
+    correlation_id = browser_run.shown["stock_check"]
+    (ids,) = [v for k, v in browser_run.answered.items() if re.fullmatch(r"GET /api/stock/\d+", k)]
+    assert ids == [correlation_id], (
+        "the route handler passes on the X-Correlation-ID Django answered"
+    )
+
+    def whole_trace() -> list[SpanRecord] | None:
+        spans = [
+            s
+            for s in read_spans([browser_run.traces_file])
+            if s.attr("e2e.workflow.id") == correlation_id
+        ]
+        services = {s.service_name for s in spans}
+        has_sql = any(s.attr("e2e.layer") == "database" for s in spans)
+        return spans if {WEB, WEB_SERVER, API} <= services and has_sql else None
+
+    tagged = eventually(whole_trace, "the stock check's trace in the collector's file", 30)
+    (trace_id,) = {s.trace_id for s in tagged}
+    trace = [s for s in read_spans([browser_run.traces_file]) if s.trace_id == trace_id]
+    assert sorted(s.span_id for s in trace) == sorted(s.span_id for s in tagged), [
+        (s.service_name, s.name) for s in trace if s.attr("e2e.workflow.id") != correlation_id
+    ]
+    assert {s.attr("e2e.workflow.type") for s in trace} == {"stock_check"}
+    server_side = [s for s in trace if s.service_name == WEB_SERVER]
+    assert {s.attr("e2e.layer") for s in server_side} == {"frontend"}
+    # The duplicate-span switch: @vercel/otel's fetch span only (Next's own is turned off).
+    (outgoing,) = [s for s in server_side if s.kind == "client"]
+    queries = [s for s in trace if s.attr("e2e.layer") == "database"]
+    assert queries
+    for query in queries:
+        chain = parents(query, trace)
+        services = [s.service_name for s in chain]
+        assert services == sorted(services, key=[WEB, WEB_SERVER, API].index), services
+        layers = [str(s.attr("e2e.layer")) for s in chain if s.attr("e2e.layer") in LAYER_ORDER]
+        assert layers == sorted(layers, key=LAYER_ORDER.__getitem__), layers
+        (root, browser_fetch) = [s for s in chain if s.service_name == WEB]
+        assert (root.name, browser_fetch.kind) == ("workflow stock_check", "client")
+        next_spans = [s for s in chain if s.service_name == WEB_SERVER]
+        assert (
+            next_spans[0].kind == "server" and next_spans[0].parent_span_id == browser_fetch.span_id
+        )
+        assert next_spans[-1] is outgoing
+        django = chain[chain.index(outgoing) + 1]  # the span the fetch called
+        assert (django.service_name, django.kind, django.attr("e2e.layer")) == (
+            API,
+            "server",
+            "api",
+        )
 
 
 def test_the_product_page_makes_a_request_waterfall(browser_run: BrowserRun) -> None:

@@ -32,9 +32,14 @@ export function workflowName(type: string): string {
   return repaired || "unnamed";
 }
 
+/** Whether Django accepts `candidate` as a correlation id as it is. */
+export function isCorrelationId(candidate: string | undefined): candidate is string {
+  return !!candidate && CORRELATION_ID.test(candidate);
+}
+
 /** The given id when Django would accept it, else a new UUID4 (as Django would do). */
 export function correlationId(candidate: string | undefined): string {
-  return candidate && CORRELATION_ID.test(candidate) ? candidate : newCorrelationId();
+  return isCorrelationId(candidate) ? candidate : newCorrelationId();
 }
 
 /** `base` with the workflow baggage set; entries not given keep the base's values. */

@@ -1,9 +1,9 @@
 "use client";
-import { withWorkflow } from "@e2e-otel/web";
+import { e2eJson, withWorkflow } from "@e2e-otel/web";
 import { useParams } from "next/navigation";
 import { useEffect, useState } from "react";
 import { Status } from "@/components/Status";
-import { call, describe } from "@/lib/api";
+import { ApiError, call, describe } from "@/lib/api";
 import type { CartItem, Page, Product, ProductWithReviews } from "@/lib/types";
 
 interface Details {
@@ -37,6 +37,25 @@ export default function ProductDetailPage() {
     );
   }, [id]);
 
+  // Server side: the storefront's own route handler (app/api/stock/[id]) asks Django, so the
+  // trace goes browser -> Next.js server -> Django -> SQL.
+  async function checkStock() {
+    setStatus("checking stock");
+    try {
+      const result = await withWorkflow("stock_check", async (wf) => {
+        const response = await wf.fetch(`/api/stock/${encodeURIComponent(id)}`, { headers: { Accept: "application/json" } }, { parse: "json" });
+        const correlationId = response.headers.get("x-correlation-id");
+        const data = await e2eJson<{ name: string; stock: number }>(response, { parent: wf });
+        if (!response.ok) throw new ApiError(response.status, correlationId, data);
+        return { data, correlationId };
+      });
+      setCorrelationId(result.correlationId);
+      setStatus(`stock checked on the server: ${result.data.stock} x ${result.data.name}`);
+    } catch (error) {
+      setStatus(`stock check ${describe(error)}`);
+    }
+  }
+
   async function addToCart() {
     if (!details) return;
     setStatus("adding to cart");
@@ -62,6 +81,9 @@ export default function ProductDetailPage() {
           </p>
           <button type="button" onClick={addToCart}>
             Add to cart
+          </button>{" "}
+          <button type="button" onClick={checkStock}>
+            Check stock
           </button>
           <h2>More products</h2>
           <ul>
