@@ -5,7 +5,8 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import TypeVar
 
 from e2e_otel.analyzers.dataset import Dataset, Entry
 
@@ -93,6 +94,38 @@ def examples(ds: Dataset, samples: Iterable[tuple[int, int]], count: int) -> tup
     trace_ids = ds.trace_ids
     ranked = heapq.nsmallest(count, best.items(), key=lambda kv: (-kv[1], trace_ids[kv[0]]))
     return tuple(trace_ids[trace] for trace, _ in ranked)
+
+
+T = TypeVar("T")
+
+
+def sequential_runs(
+    items: Iterable[T],
+    *,
+    start: Callable[[T], int],
+    end: Callable[[T], int],
+    key: Callable[[T], Hashable],
+    qualifies: Callable[[T], bool],
+    max_gap_ns: float = math.inf,
+) -> list[list[T]]:
+    """Maximal runs (2+ items, in the order given) of qualifying items, each starting at or
+    after the previous one ended, at most ``max_gap_ns`` later, with a ``key`` no earlier item
+    of the run has: work done one after the other that could have run concurrently (SQL reads
+    under one parent, browser fetches under one page)."""
+    runs: list[list[T]] = []
+    run: list[T] = []
+    for item in items:
+        ok = qualifies(item)
+        follows = bool(run) and 0 <= start(item) - end(run[-1]) <= max_gap_ns
+        if ok and follows and all(key(other) != key(item) for other in run):
+            run.append(item)
+            continue
+        if len(run) >= 2:
+            runs.append(run)
+        run = [item] if ok else []
+    if len(run) >= 2:
+        runs.append(run)
+    return runs
 
 
 def dominant(counts: dict[str, int]) -> str | None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from e2e_otel.analyzers.common import dominant, examples, ms, pct
+from e2e_otel.analyzers.common import dominant, examples, ms, pct, sequential_runs
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.frontend_spans import BrowserSpan, url_template
 from e2e_otel.analyzers.models import (
@@ -50,20 +50,14 @@ class _Chain:
 def find_chains(fetches: Sequence[BrowserSpan], max_gap_ns: float) -> list[list[BrowserSpan]]:
     """Maximal chains (2+ reads, in start order) in which each fetch starts after the
     previous one ended, within ``max_gap_ns``, and asks another URL template."""
-    chains: list[list[BrowserSpan]] = []
-    chain: list[BrowserSpan] = []
-    for fetch in sorted(fetches, key=lambda f: (f.start_ns, f.end_ns, f.span)):
-        reads = fetch.method in _READS
-        follows = bool(chain) and 0 <= fetch.start_ns - chain[-1].end_ns <= max_gap_ns
-        if reads and follows and all(_request(f) != _request(fetch) for f in chain):
-            chain.append(fetch)
-            continue
-        if len(chain) >= 2:
-            chains.append(chain)
-        chain = [fetch] if reads else []
-    if len(chain) >= 2:
-        chains.append(chain)
-    return chains
+    return sequential_runs(
+        sorted(fetches, key=lambda f: (f.start_ns, f.end_ns, f.span)),
+        start=lambda f: f.start_ns,
+        end=lambda f: f.end_ns,
+        key=_request,
+        qualifies=lambda f: f.method in _READS,
+        max_gap_ns=max_gap_ns,
+    )
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:

@@ -20,6 +20,7 @@ from e2e_otel.analyzers.common import (
     examples,
     ms,
     pct,
+    sequential_runs,
     short,
 )
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset
@@ -58,23 +59,16 @@ class _Run:
 def find_runs(ds: Dataset, positions: array[int], min_query_ns: float) -> list[list[int]]:
     """Maximal runs (2+ database span positions) of sequential reads with distinct
     fingerprints, each at least ``min_query_ns`` long, in one group's start order."""
-    runs: list[list[int]] = []
-    run: list[int] = []
-    for p in positions:
-        fp = ds.db_fp[p]
-        qualifies = ds.db_duration_ns(p) >= min_query_ns and ds.fingerprint_text(fp).startswith(
-            ("select", "(select", "with")
-        )
-        follows = bool(run) and ds.db_start[p] >= ds.db_end[run[-1]]
-        if qualifies and follows and all(ds.db_fp[q] != fp for q in run):
-            run.append(p)
-            continue
-        if len(run) >= 2:
-            runs.append(run)
-        run = [p] if qualifies else []
-    if len(run) >= 2:
-        runs.append(run)
-    return runs
+    return sequential_runs(
+        positions,
+        start=ds.db_start.__getitem__,
+        end=ds.db_end.__getitem__,
+        key=ds.db_fp.__getitem__,
+        qualifies=lambda p: (
+            ds.db_duration_ns(p) >= min_query_ns
+            and ds.fingerprint_text(ds.db_fp[p]).startswith(("select", "(select", "with"))
+        ),
+    )
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
