@@ -19,7 +19,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import astuple, dataclass, fields
+from typing import Any
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
@@ -49,7 +50,7 @@ class DeliverySnapshot:
     @staticmethod
     def total(parts: Iterable[DeliverySnapshot]) -> DeliverySnapshot:
         """The sum of ``parts``, field by field (zeros for none)."""
-        sums = [0, 0, 0, 0, 0]
+        sums = [0] * len(fields(DeliverySnapshot))
         for part in parts:
             sums = [a + b for a, b in zip(sums, astuple(part), strict=True)]
         return DeliverySnapshot(*sums)
@@ -170,10 +171,11 @@ class BudgetedBatchSpanProcessor(BatchSpanProcessor):
         self._done = False
         super().__init__(self._counting)
         self._count_ended = self.stats.tick_ended
-        batch = getattr(self, "_batch_processor", None)
-        # The SDK's on_end ends with _batch_processor.emit(span); an SDK without it gets its own.
+        # The SDK's shared batch processor: its emit() is what on_end ends with, and its
+        # shutdown takes a time limit. An SDK without it gets the public methods.
+        self._batch: Any = getattr(self, "_batch_processor", None)
         self._emit: Callable[[ReadableSpan], None] = (
-            batch.emit if batch is not None else super().on_end
+            self._batch.emit if self._batch is not None else super().on_end
         )
 
     def on_end(self, span: ReadableSpan) -> None:
@@ -191,10 +193,9 @@ class BudgetedBatchSpanProcessor(BatchSpanProcessor):
         self._done = True
         started = time.monotonic()
         self._counting.close_by(started + self._shutdown_timeout)
-        batch = getattr(self, "_batch_processor", None)
-        if batch is not None:
+        if self._batch is not None:
             # The SDK's public shutdown() always waits 30 s; its batch processor takes a limit.
-            batch.shutdown(timeout_millis=int(self._shutdown_timeout * 1000))
+            self._batch.shutdown(timeout_millis=int(self._shutdown_timeout * 1000))
         else:  # an SDK without the shared batch processor
             super().shutdown()  # type: ignore[no-untyped-call]
         self._summarize(time.monotonic() - started)
