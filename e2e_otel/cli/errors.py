@@ -66,7 +66,7 @@ def missing_extra(exc: ImportError, extra: str, note: str = "") -> CommandError:
     return CommandError(f"{exc}; install it with: pip install 'e2e-otel[{extra}]'{note}")
 
 
-def extra_missing(exc: ModuleNotFoundError) -> CommandError | None:
+def install_hint(exc: ModuleNotFoundError) -> CommandError | None:
     """The install hint for a module of one of our extras, or None for any other module."""
     top = (exc.name or "").partition(".")[0]
     extra = EXTRA_OF_MODULE.get(top)

@@ -12,7 +12,7 @@ import traceback
 from collections.abc import Sequence
 
 from e2e_otel import __version__
-from e2e_otel.cli.errors import EXIT_OK, Handler, extra_missing, report
+from e2e_otel.cli.errors import EXIT_OK, Handler, install_hint, report
 from e2e_otel.environment_variables import E2E_OTEL_DEBUG
 from e2e_otel.errors import UserError
 
@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         return report(exc)
     except ModuleNotFoundError as exc:  # an optional extra is not installed: say which
-        hint = extra_missing(exc)
+        hint = install_hint(exc)
         return report(hint) if hint is not None else _internal_error(exc)
     except KeyboardInterrupt:
         return 130
