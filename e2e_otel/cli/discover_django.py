@@ -1,4 +1,5 @@
-"""``e2e-otel discover django``: list a Django/DRF project's endpoints (text, or ``--json``).
+"""``e2e-otel discover django``: list a Django/DRF project's endpoints (a table on stdout, or
+the JSON in ``--json``'s file, ``-`` for stdout).
 
 Exit codes: 0 scanned; 2 one readable error line (the project could not be loaded, it
 touched the database while being scanned, or the output could not be written).
@@ -53,19 +54,19 @@ def add_project_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command
 def run(args: argparse.Namespace) -> int:
-    """Scan, print the endpoint table (unless ``--json`` is ``-``), write ``--json``."""
+    """Scan; print the endpoint table, or write the JSON to ``--json`` (``-``: stdout)."""
     from e2e_otel.discovery.django import discover_django
 
     discovery = discover_django(
         args.settings, pythonpath=args.pythonpath or ["."], python=args.python
     )
     text = json.dumps(discovery_to_json(discovery), indent=2, sort_keys=True) + "\n"
-    if args.json == "-":
-        sys.stdout.write(text)
-    else:
+    if args.json is None:
         sys.stdout.write(render_text(discovery))
-        if args.json:
-            write_text(args.json, text)
+    elif args.json == "-":
+        sys.stdout.write(text)
+    else:  # the file only, as discover nextjs does: stdout stays free for a pipe
+        write_text(args.json, text)
     for warning in discovery.warnings:
         print(f"e2e-otel: warning: {warning}", file=sys.stderr)
     return 0

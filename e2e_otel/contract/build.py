@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 from e2e_otel.contract.match import Matcher, methods_not_in
 from e2e_otel.contract.models import CallMatch, ContractMap, Traffic
@@ -24,7 +26,7 @@ def build_map(
     ``api_bases``: the environment variables (``NEXT_PUBLIC_API_URL``) or origins that are
     the Django API; empty means every base is (see :mod:`e2e_otel.contract.match`).
     """
-    matcher = Matcher(discovery.endpoints, app.routes, api_bases)
+    matcher = Matcher(discovery.endpoints, app.routes, api_bases, public_files(app.root))
     calls = tuple(
         sorted(
             (matcher.match(call) for call in app.calls),
@@ -38,6 +40,15 @@ def build_map(
         uncalled=methods_not_in(discovery.endpoints, _reached(calls)),
         traffic=None if traffic is None else join_traffic(discovery.endpoints, traffic),
     )
+
+
+def public_files(root: str | os.PathLike[str]) -> tuple[str, ...]:
+    """The files of the Next.js app's ``public/`` folder (POSIX paths inside it), which it
+    serves at ``/`` + that path; hidden files included, as Next.js serves them."""
+    public = Path(root) / "public"
+    if not public.is_dir():
+        return ()
+    return tuple(sorted(p.relative_to(public).as_posix() for p in public.rglob("*") if p.is_file()))
 
 
 def _reached(calls: Iterable[CallMatch]) -> set[tuple[str, str]]:

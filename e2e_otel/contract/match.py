@@ -5,10 +5,12 @@ Who serves a call is decided by its base:
 - a base (an environment variable like ``NEXT_PUBLIC_API_URL``, a literal origin, another
   expression) is the Django API, unless ``api_bases`` names the API's bases and this one is
   not among them: then the call is ``external`` and not checked;
-- no base (a relative URL ``/api/...``) goes to the Next.js app's own origin: when a Next.js
-  API route (``app/**/route.ts``, ``pages/api/**``) matches the path, the call is
-  Next.js-internal and checked against that route's methods; otherwise it is assumed to
-  reach Django through the app's rewrites or proxy and checked like any API call.
+- no base (a relative URL ``/api/...``) goes to the Next.js app's own origin: a file of its
+  ``public/`` folder (``/pwa/manifest.json``) is served as is; when a Next.js API route
+  (``app/**/route.ts``, ``pages/api/**``; static segments before dynamic ones, before
+  catch-alls, as Next.js ranks them) matches the path, the call is Next.js-internal and
+  checked against that route's methods; otherwise it is assumed to reach Django through the
+  app's rewrites or proxy and checked like any API call.
 
 A Django path resolves as Django's URL resolver would (:mod:`e2e_otel.contract.patterns`):
 the endpoints in URL order, the first whose pattern (converters, or a ``re_path()``'s own
@@ -46,6 +48,7 @@ class Matcher:
         endpoints: Sequence[DjangoEndpoint],
         nextjs_routes: Iterable[Route] = (),
         api_bases: Iterable[str] = (),
+        public_files: Iterable[str] = (),
     ) -> None:
         self._endpoints: list[EndpointPattern] = []
         # Patterns whose regex does not compile here, with the error and the literal start
@@ -56,11 +59,15 @@ class Matcher:
                 self._endpoints.append(endpoint_pattern(endpoint))
             except re.error as exc:
                 self._unevaluable.append((endpoint, str(exc), reach_prefix(endpoint)))
+        # Most specific first, as Next.js resolves them: /api/users/stripe before
+        # /api/users/[userId], which goes before /api/[...slug] and /api/[[...slug]].
+        api_routes = [r for r in nextjs_routes if r.kind == "api" and r.intercepts is None]
         self._nextjs = tuple(
             (route, paths.nextjs_regex(route))
-            for route in nextjs_routes
-            if route.kind == "api" and route.intercepts is None
+            for route in sorted(api_routes, key=paths.nextjs_rank)
         )
+        # public/ files by URL path: Next.js serves them before any dynamic route.
+        self._public = {"/" + f.strip("/"): f for f in public_files}
         self._api_bases = frozenset(api_bases)
 
     def match(self, call: ApiCall) -> CallMatch:
@@ -112,6 +119,10 @@ class Matcher:
         return None
 
     def _match_nextjs(self, call: ApiCall, path: paths.CallPath) -> CallMatch | None:
+        static = self._public.get("/" + path.probe.strip("/"))
+        if static is not None:
+            note = f"a static file of the Next.js app: public/{static}"
+            return CallMatch(call, "ok", "nextjs", path.text, notes=(note,))
         probe = "/" + path.probe.rstrip("/")
         for route, regex in self._nextjs:
             if regex.fullmatch(probe) is None:

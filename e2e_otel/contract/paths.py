@@ -109,6 +109,17 @@ def nextjs_regex(route: Route) -> re.Pattern[str]:
     return re.compile("".join(out) or "/")
 
 
+# How Next.js ranks a segment when several routes match one URL: literal text first.
+_SEGMENT_RANK = {"static": 0, "dynamic": 1, "catch_all": 2, "optional_catch_all": 3}
+
+
+def nextjs_rank(route: Route) -> tuple[int, ...]:
+    """A sort key putting the route Next.js would pick for a URL first: segment by segment,
+    static before ``[param]`` before ``[...slug]`` before ``[[...slug]]``; a route that
+    ends (``/api/users``) before one going deeper from there (``/api/users/[[...slug]]``)."""
+    return tuple(_SEGMENT_RANK[segment.kind] for segment in route.segments)
+
+
 def route_key(route: str) -> str:
     """A Django route pattern (``http.route`` or ``DjangoEndpoint.route``) in one comparable
     form: ``<int:pk>`` -> ``{pk}``, regex anchors and a leading slash dropped. Django joins

@@ -125,6 +125,8 @@ def _served_by(match: CallMatch) -> str:
         return f"{served}; {params}" if params else served
     if match.nextjs_route is not None:
         return f"Next.js `{match.nextjs_route.path}`"
+    if match.target == "nextjs":
+        return "Next.js `public/`"
     return ""
 
 

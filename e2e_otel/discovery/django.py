@@ -7,7 +7,9 @@ and refuses every database connection; this side only reads its JSON into typed 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from e2e_otel.discovery.django_child import DEFAULT_TIMEOUT_S, DjangoChildError, run_django_task
@@ -38,18 +40,16 @@ def discover_django(
     if not isinstance(result, dict):
         raise DjangoChildError("crash", f"{settings}: the scanner answered {type(result).__name__}")
     discovery = discovery_from_json(result)
-    if not database_access:
-        return discovery
-    notes = tuple(
+    notes = [
         f"import-time code tried to reach the database at {where} (refused; the project "
         "caught the error and went on)"
         for where in database_access
-    )
-    return DjangoDiscovery(
-        settings=discovery.settings,
-        django_version=discovery.django_version,
-        drf_version=discovery.drf_version,
-        endpoints=discovery.endpoints,
-        serializers=discovery.serializers,
-        warnings=(*discovery.warnings, *notes),
-    )
+    ]
+    return replace(discovery, warnings=once_each((*discovery.warnings, *notes)))
+
+
+def once_each(warnings: Iterable[str]) -> tuple[str, ...]:
+    """Each distinct warning once, in first-seen order, with how often it came when more
+    than once (a query in a loop at import time is one problem, not twenty lines)."""
+    counts = Counter(warnings)
+    return tuple(w if n == 1 else f"{w} ({n} times)" for w, n in counts.items())

@@ -70,6 +70,9 @@ class Operation:
     throttles: tuple[str, ...] = ()
     # Which of "authentication", "permissions", "throttles" come from REST_FRAMEWORK defaults.
     from_settings: tuple[str, ...] = ()
+    # The login page an anonymous request is redirected to (302): ``@login_required`` and
+    # other ``user_passes_test`` decorators, ``LoginRequiredMixin``; None when there is none.
+    login_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ def _operation(data: Mapping[str, Any]) -> Operation:
         permissions=tuple(data.get("permissions", ())),
         throttles=tuple(data.get("throttles", ())),
         from_settings=tuple(data.get("from_settings", ())),
+        login_url=data.get("login_url"),
     )
 
 

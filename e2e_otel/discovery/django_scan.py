@@ -18,6 +18,7 @@ from typing import Any
 
 _FIELDS = runpy.run_path(str(Path(__file__).with_name("django_scan_fields.py")))
 _REGEX = runpy.run_path(str(Path(__file__).with_name("django_regex.py")))
+_ACCESS = runpy.run_path(str(Path(__file__).with_name("django_scan_access.py")))
 dotted = _FIELDS["dotted"]
 _METHOD_ORDER = ("get", "post", "put", "patch", "delete", "head", "options", "trace")
 _ROUTE_PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
@@ -123,8 +124,10 @@ def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> d
     cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
     if cls is None:
         name = getattr(callback, "__name__", type(callback).__name__)
+        login_url = _ACCESS["function_login_url"](callback)
         operations = [
-            {"method": m.upper(), "handler": name} for m in _ordered(_function_methods(callback))
+            {"method": m.upper(), "handler": name, "login_url": login_url}
+            for m in _ordered(_function_methods(callback))
         ]
         return {"view": dotted(callback), "kind": "function", "operations": operations}
     actions = getattr(callback, "actions", None)
@@ -135,6 +138,9 @@ def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> d
     else:
         kind = "api_view" if wrapped else ("apiview" if _is_drf(cls) else "django")
         handlers = {m: m for m in cls.http_method_names if _handles(cls, m)}
+    if kind != "django":  # DRF answers 405 before the handler for these
+        refused = _ACCESS["refused_methods"](cls, initkwargs, list(handlers))
+        handlers = {m: h for m, h in handlers.items() if m not in refused}
     implicit = [m for m in ("head", "options") if m not in handlers and _implicit(cls, m, handlers)]
     if not handlers and _own_dispatch(cls):
         # graphene-django's and strawberry's GraphQLView: dispatch() answers every method
@@ -142,7 +148,11 @@ def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> d
         handlers, implicit = {"*": "dispatch"}, []
     operations = []
     for method in _ordered(handlers):
-        op: dict[str, Any] = {"method": method.upper(), "handler": handlers[method]}
+        op: dict[str, Any] = {
+            "method": method.upper(),
+            "handler": handlers[method],
+            "login_url": _ACCESS["class_login_url"](cls, handlers[method]),
+        }
         if kind != "django":
             policy, serializer = _drf_policy(cls, initkwargs, actions, method, warnings)
             op.update(policy)
@@ -162,12 +172,19 @@ def _view(callback: Any, warnings: list[str], serializers: dict[str, type]) -> d
 
 
 def _function_methods(callback: Any) -> list[str]:
-    """What ``require_http_methods`` (and ``require_GET`` ...) allow; ``*`` otherwise."""
-    try:
-        allowed = inspect.getclosurevars(callback).nonlocals.get("request_method_list")
-    except TypeError:  # not a Python function (a callable object, a builtin)
-        allowed = None
-    return [str(m).lower() for m in allowed] if allowed else ["*"]
+    """What ``require_http_methods`` (and ``require_GET`` ...) allow, found through other
+    decorators (``@login_required`` above it); ``*`` otherwise."""
+    current, seen = callback, set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        try:
+            allowed = inspect.getclosurevars(current).nonlocals.get("request_method_list")
+        except TypeError:  # not a Python function (a callable object, a builtin)
+            allowed = None
+        if allowed:
+            return [str(m).lower() for m in allowed]
+        current = getattr(current, "__wrapped__", None)
+    return ["*"]
 
 
 def _ordered(methods: Any) -> list[str]:

@@ -1,10 +1,12 @@
 """Logging in the way a browser app does, once per mode, each login step a check of its own.
 
-Session: optionally GET a page that sets the CSRF cookie, POST the credentials keeping the
-cookies, then echo the ``csrftoken`` cookie in ``X-CSRFToken`` on unsafe requests. JWT: obtain
-the token pair, refresh it, send the refreshed access token as ``Authorization: Bearer``.
-Expired JWT: the access token's own claims, expired, signed with the server's key — so the
-server sees a token it would accept but for its age.
+Session: see :mod:`e2e_otel.validation.session_login` (a JSON login view or Django's form
+``LoginView``); unsafe requests then echo the ``csrftoken`` cookie in ``X-CSRFToken``. JWT:
+obtain the token pair, refresh it, send the refreshed access token as ``Authorization:
+Bearer``. Expired JWT: the access token's own claims, expired, signed with the server's key —
+so the server sees a token it would accept but for its age. Token: ``Authorization: Token
+...`` (DRF's ``TokenAuthentication``) from the environment or an obtain endpoint. Header: a
+custom header (``X-Api-Key``) whose value comes from the environment.
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from e2e_otel.validation.models import (
     AuthSettings,
     CheckResult,
     TestRequest,
+    TokenLogin,
 )
+from e2e_otel.validation.session_login import Check, csrf_headers, session_login
 
-CSRF_COOKIE = "csrftoken"
-CSRF_HEADER = "X-CSRFToken"
 _DIGESTS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
 
 Send = Callable[
@@ -45,21 +47,23 @@ class LoginError(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """A client (with its cookie jar) and the bearer token it sends, if any."""
+    """A client (with its cookie jar) and the credential header it sends, if any."""
 
     client: httpx.Client
-    bearer: str | None = None
+    header: tuple[str, str] | None = None
+
+    @property
+    def bearer(self) -> str | None:
+        """The JWT access token sent, if this caller sends one."""
+        if self.header is None or not self.header[1].startswith("Bearer "):
+            return None
+        return self.header[1].removeprefix("Bearer ")
 
     def headers(self, method: str) -> dict[str, str]:
-        """Credentials for one request: the bearer, and the CSRF token on unsafe methods."""
-        headers = {}
-        if self.bearer is not None:
-            headers["Authorization"] = f"Bearer {self.bearer}"
-        csrf = self.client.cookies.get(CSRF_COOKIE)
-        if csrf and method.upper() not in SAFE_METHODS:
-            headers[CSRF_HEADER] = csrf
-            # Django's CSRF check wants a same-origin Referer on HTTPS.
-            headers["Referer"] = str(self.client.base_url)
+        """Credentials for one request: the header, and the CSRF token on unsafe methods."""
+        headers = dict([self.header]) if self.header is not None else {}
+        if method.upper() not in SAFE_METHODS:
+            headers.update(csrf_headers(self.client))
         return headers
 
 
@@ -116,61 +120,81 @@ class Authenticator:
             if settings.session is None:
                 raise LoginError("auth 'session' needs auth.session in the requests file")
             client = self._new_client()
-            login = settings.session
-            if login.csrf_path is not None:
-                self._step(client, "login: session CSRF cookie", "GET", login.csrf_path, None, ())
-            self._step(client, "login: session", "POST", login.login_path, credentials, ())
+            session_login(client, settings.session, credentials, self._step)
             return Caller(client)
+        if mode in ("token", "header"):
+            login = settings.token if mode == "token" else settings.header
+            if login is None:
+                raise LoginError(f"auth {mode!r} needs auth.{mode} in the requests file")
+            return self._token_caller(login, credentials)
         if settings.jwt is None:
             raise LoginError(f"auth {mode!r} needs auth.jwt in the requests file")
         if mode == "jwt":
             client = self._new_client()
             jwt = settings.jwt
-            pair = self._step(
-                client,
-                "login: jwt obtain",
-                "POST",
-                jwt.obtain_path,
-                credentials,
-                ("access", "refresh"),
+            obtain = TestRequest(
+                "login: jwt obtain", "POST", jwt.obtain_path, (200,), json=credentials
             )
-            access = pair["access"]
+            access = self._tokens(client, obtain, ("access", "refresh"))
             if jwt.refresh_path is not None:
-                body = {"refresh": pair["refresh"]}
-                access = self._step(
-                    client, "login: jwt refresh", "POST", jwt.refresh_path, body, ("access",)
-                )["access"]
-            return Caller(client, bearer=access)
+                body = {"refresh": access["refresh"]}
+                refresh = TestRequest(
+                    "login: jwt refresh", "POST", jwt.refresh_path, (200,), json=body
+                )
+                access = self._tokens(client, refresh, ("access",))
+            return Caller(client, ("Authorization", f"Bearer {access['access']}"))
         if settings.signing_key is None:
             raise LoginError("auth 'expired_jwt' needs auth.jwt.signing_key_env")
         valid = self.caller("jwt").bearer or ""
         token = expired_token(valid, settings.signing_key, settings.jwt.algorithm, self._now())
-        return Caller(self._new_client(), bearer=token)
+        return Caller(self._new_client(), ("Authorization", f"Bearer {token}"))
+
+    def _token_caller(self, login: TokenLogin, credentials: Mapping[str, str]) -> Caller:
+        client = self._new_client()
+        token = login.token
+        if token is None and login.obtain_path is not None:
+            obtain = TestRequest(
+                "login: token obtain", "POST", login.obtain_path, (200,), json=credentials
+            )
+            token = self._tokens(client, obtain, ("token",))["token"]
+        return Caller(client, (login.header, login.value(token or "")))
+
+    def _tokens(
+        self, client: httpx.Client, request: TestRequest, names: tuple[str, ...]
+    ) -> dict[str, str]:
+        """One login step whose JSON answer must hold the string fields ``names``."""
+        found: dict[str, str] = {}
+
+        def has_tokens(response: httpx.Response) -> str | None:
+            data = _json(response)
+            found.update((k, v) for k in names if isinstance(v := data.get(k), str))
+            missing = [k for k in names if k not in found]
+            return f"the answer has no {missing[0]!r} token" if missing else None
+
+        self._step(client, request, {}, has_tokens)
+        return found
 
     def _step(
         self,
         client: httpx.Client,
-        name: str,
-        method: str,
-        path: str,
-        body: Mapping[str, str] | None,
-        tokens: tuple[str, ...],
-    ) -> dict[str, str]:
-        """One login request; returns the named string fields of its JSON answer."""
-        step = TestRequest(name=name, method=method, path=path, expected_status=(200,), json=body)
-        result, response = self._send(client, step, Caller(client).headers(method))
-        found: dict[str, str] = {}
-        if response is not None and result.status != "fail" and tokens:
-            data = _json(response)
-            found = {k: v for k in tokens if isinstance(v := data.get(k), str)}
-            missing = [k for k in tokens if k not in found]
-            if missing:
-                error = f"the answer has no {missing[0]!r} token"
+        request: TestRequest,
+        headers: Mapping[str, str],
+        check: Check,
+        *,
+        fatal: bool = True,
+    ) -> httpx.Response | None:
+        """Send one login step, judge it (and ``check`` its answer), record it."""
+        result, response = self._send(
+            client, request, {**Caller(client).headers(request.method), **headers}
+        )
+        if response is not None and result.status != "fail":
+            error = check(response)
+            if error is not None:
                 result = replace(result, status="fail", errors=(*result.errors, error))
         self._record(result)
-        if result.status == "fail":
-            raise LoginError(f"{name} failed: {'; '.join(result.errors)}")
-        return found
+        if result.status == "fail" and fatal:
+            raise LoginError(f"{request.name} failed: {'; '.join(result.errors)}")
+        return response
 
 
 def _json(response: httpx.Response) -> dict[str, Any]:

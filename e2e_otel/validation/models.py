@@ -8,9 +8,11 @@ from typing import ClassVar, Literal
 
 #: ``none``: anonymous; ``session``: Django session cookie (+ X-CSRFToken on unsafe methods);
 #: ``jwt``: ``Authorization: Bearer`` with the access token obtained (and refreshed) at login;
-#: ``expired_jwt``: a bearer token that is valid in every way except that it has expired.
-AuthMode = Literal["none", "session", "jwt", "expired_jwt"]
-AUTH_MODES: tuple[AuthMode, ...] = ("none", "session", "jwt", "expired_jwt")
+#: ``expired_jwt``: a bearer token that is valid in every way except that it has expired;
+#: ``token``: ``Authorization: Token ...`` (DRF ``TokenAuthentication``, or another prefix);
+#: ``header``: a custom header (``X-Api-Key: ...``) a project's own authentication reads.
+AuthMode = Literal["none", "session", "jwt", "expired_jwt", "token", "header"]
+AUTH_MODES: tuple[AuthMode, ...] = ("none", "session", "jwt", "expired_jwt", "token", "header")
 CheckStatus = Literal["pass", "warning", "fail"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -33,14 +35,33 @@ class TestRequest:
     json: object | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     template: str | None = None  # the discovered endpoint's URL template, if any
+    form: Mapping[str, str] | None = None  # a form-encoded body (a login form), instead of json
+    # A redirect must go to this path (the login page an anonymous request is sent to).
+    redirect_to: str | None = None
 
 
 @dataclass(frozen=True)
 class SessionLogin:
-    """Django session login: optional GET for a CSRF cookie, then POST the credentials."""
+    """Django session login: optional GET for a CSRF cookie, then POST the credentials as
+    JSON; with ``form``, Django's ``LoginView``: GET the form, POST it form-encoded."""
 
     login_path: str
     csrf_path: str | None = None
+    form: bool = False
+
+
+@dataclass(frozen=True)
+class TokenLogin:
+    """A token sent as ``{header}: {prefix} {token}``: from ``token_env``, or obtained by
+    POSTing the credentials to ``obtain_path`` (DRF's ``obtain_auth_token``: ``{"token"}``)."""
+
+    header: str = "Authorization"
+    prefix: str = "Token"
+    token: str | None = field(default=None, repr=False)
+    obtain_path: str | None = None
+
+    def value(self, token: str) -> str:
+        return f"{self.prefix} {token}" if self.prefix else token
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,8 @@ class AuthSettings:
     session: SessionLogin | None = None
     jwt: JwtLogin | None = None
     signing_key: str | None = field(default=None, repr=False)
+    token: TokenLogin | None = None
+    header: TokenLogin | None = None  # a custom header, its value from the environment
 
     @property
     def default(self) -> AuthMode:

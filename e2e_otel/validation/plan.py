@@ -1,7 +1,9 @@
 """Which requests a run sends: the default safe plan from discovery, then the file's requests.
 
 The default plan only ever reads: one GET (HEAD if the view has no GET) per discovered
-endpoint, parameterized ones only when the requests file gives their values. Unsafe methods
+endpoint, parameterized ones only when the requests file gives their values. A page behind
+``@login_required`` is expected to redirect an anonymous caller to its login page, and is
+read again logged in (session) when the file configures a session login. Unsafe methods
 are sent only when the file lists them. A view that takes any method (a plain function, or a
 class answering in its own ``dispatch()``, like a GraphQL endpoint) may well refuse a bare GET
 with 400 or 405: its check only asks that it answers, without a server error or a 404.
@@ -9,7 +11,6 @@ with 400 or 405: its check only asks that it answers, without a server error or 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 
 from e2e_otel.discovery.django_models import ANY_METHOD, DjangoDiscovery, DjangoEndpoint, Operation
@@ -32,6 +33,18 @@ _PRIVILEGED = frozenset(
 OK = (200,)
 DENIED = (401, 403)
 UNKNOWN = (200, 401, 403)
+#: What Django's login_required answers an anonymous request: a redirect to the login page.
+LOGIN_REDIRECT = (302,)
+# DRF's own authentication classes; any other is the project's (a custom header, say).
+_DRF_AUTHENTICATION = frozenset(
+    "rest_framework.authentication." + name
+    for name in (
+        "BasicAuthentication",
+        "SessionAuthentication",
+        "TokenAuthentication",
+        "RemoteUserAuthentication",
+    )
+)
 #: A view of unknown methods answered a GET: anything but a server error or a 404.
 ANSWERED = (200, 204, 301, 302, 304, 400, 401, 403, 405)
 
@@ -94,7 +107,15 @@ def _endpoint_checks(endpoint: DjangoEndpoint, requests: RequestsFile) -> list[T
         expected_status=OK,
         template=endpoint.template,
     )
-    if operation.method == ANY_METHOD:
+    any_method = operation.method == ANY_METHOD
+    if operation.login_url is not None:  # @login_required, LoginRequiredMixin
+        anonymous = _variant(base, "anonymous: to the login page", LOGIN_REDIRECT, "none")
+        checks = [replace(anonymous, redirect_to=operation.login_url)]
+        if requests.auth is not None and requests.auth.session is not None:
+            # Logged in, the page itself answers (a view of any method: anything but a 5xx/404).
+            checks.append(_variant(base, "session", ANSWERED if any_method else OK, "session"))
+        return checks
+    if any_method:
         return [_variant(base, "any method: it answers", ANSWERED, "none")]
     permissions = set(operation.permissions)
     if permissions <= _OPEN:
@@ -117,17 +138,27 @@ def _safe_operation(endpoint: DjangoEndpoint) -> Operation | None:
 
 
 def _login_mode(operation: Operation, auth: AuthSettings | None) -> AuthMode | None:
-    """The configured login the endpoint accepts, JWT first (DRF tries classes in order)."""
+    """The configured login the endpoint accepts: JWT, then a token, then the session, then
+    a custom header (a class that is neither DRF's own nor a JWT one)."""
     if auth is None:
         return None
-    accepted: Sequence[str] = operation.authentication
-    if auth.jwt is not None and any("JWT" in name.rpartition(".")[2] for name in accepted):
-        return "jwt"
-    if auth.session is not None and any(
-        name.endswith(".SessionAuthentication") for name in accepted
-    ):
-        return "session"
-    return None
+    names = [name.rpartition(".")[2] for name in operation.authentication]
+    custom = [
+        name
+        for name in operation.authentication
+        if name not in _DRF_AUTHENTICATION and "JWT" not in name.rpartition(".")[2]
+    ]
+    wanted: list[tuple[AuthMode, bool]] = [
+        ("jwt", auth.jwt is not None and any("JWT" in name for name in names)),
+        (
+            "token",
+            auth.token is not None
+            and any(n.endswith("TokenAuthentication") and "JWT" not in n for n in names),
+        ),
+        ("session", auth.session is not None and "SessionAuthentication" in names),
+        ("header", auth.header is not None and bool(custom)),
+    ]
+    return next((mode for mode, accepted in wanted if accepted), None)
 
 
 def _variant(

@@ -1,4 +1,6 @@
-"""The validation report: JSON for machines, a table for people."""
+"""The validation report: JSON for machines (checks in the order sent), a table for people
+(worst first: server errors, then the other failures, warnings, passes; each in the order
+sent), so a real 500 is the first line, not the 40th."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import dataclasses
 import json
 from typing import Any
 
-from e2e_otel.validation.models import ValidationReport
+from e2e_otel.validation.models import CheckResult, ValidationReport
 
 _MARK = {"pass": "PASS", "warning": "WARN", "fail": "FAIL"}
 
@@ -26,9 +28,10 @@ def render_json(report: ValidationReport) -> str:
 
 
 def render_table(report: ValidationReport) -> str:
-    """One line per check (status, HTTP status, time, trace id, name), reasons indented below."""
+    """One line per check (status, HTTP status, time, trace id, name), reasons indented below,
+    worst first (:func:`severity`)."""
     lines = [f"{'':4} {'code':>4} {'ms':>7}  {'trace id':<32}  check"]
-    for check in report.checks:
+    for check in sorted(report.checks, key=severity):
         code = str(check.status_code) if check.status_code is not None else "-"
         millis = f"{check.response_ms:.1f}" if check.response_ms is not None else "-"
         lines.append(
@@ -43,3 +46,10 @@ def render_table(report: ValidationReport) -> str:
         f"(response time warning {report.warning_ms:g} ms, critical {report.critical_ms:g} ms)"
     )
     return "\n".join(lines) + "\n"
+
+
+def severity(check: CheckResult) -> int:
+    """0 a server error (5xx), 1 another failure, 2 a warning, 3 a pass."""
+    if check.status == "fail":
+        return 0 if check.status_code is not None and check.status_code >= 500 else 1
+    return 2 if check.status == "warning" else 3

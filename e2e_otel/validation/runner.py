@@ -104,7 +104,8 @@ class Runner:
             request.method,
             request.path,
             params=dict(request.params),
-            json=request.json,
+            json=request.json if request.form is None else None,
+            data=dict(request.form) if request.form is not None else None,
             headers={**request.headers, **auth_headers},
         )
         with self._tracing.client_span(request.method, prepared.url, request.template) as call:
@@ -197,6 +198,10 @@ def judge(
     # Expectations never include a 5xx (the file refuses them), so any 5xx lands here.
     if code not in request.expected_status:
         errors.append(f"expected {expected}, got {code}{_body(response)}")
+    elif request.redirect_to is not None and response.is_redirect:
+        location = response.headers.get("Location", "")
+        if httpx.URL(location).path != httpx.URL(request.redirect_to).path:
+            errors.append(f"redirected to {location or 'nowhere'}, not to {request.redirect_to}")
     if elapsed_ms > threshold.critical_ms:
         errors.append(f"took {elapsed_ms:.0f} ms, over the critical {threshold.critical_ms:g} ms")
     elif elapsed_ms > threshold.warning_ms:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,3 +96,33 @@ def test_errors_are_one_line_and_exit_2(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("e2e-otel: error: ") and message in err
+
+
+# The analyzer extra's modules made unimportable, as in an install of the discovery and
+# django extras only; then the command line runs as `e2e-otel` does.
+WITHOUT_ANALYZER = """
+import sys
+for name in ("httpx", "numpy", "scipy", "sqlglot", "jsonschema", "prometheus_client",
+             "grafana_client", "pymysql"):
+    sys.modules[name] = None
+from e2e_otel.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_map_needs_no_analyzer_extra_and_prometheus_names_it(tmp_path: Path) -> None:
+    traces = write_requests(tmp_path / "t.jsonl", "shop-api", SHOP_REQUESTS)
+    argv = ["map", "--nextjs", str(FRONTEND), "--django-settings", SETTINGS,
+            "--pythonpath", str(SHOP), "--traces", str(traces)]  # fmt: skip
+    env = {**os.environ, "SHOP_DB_ENGINE": "sqlite"}
+    python = [sys.executable, "-c", WITHOUT_ANALYZER]
+    mapped = subprocess.run([*python, *argv], capture_output=True, text=True, env=env)
+    assert mapped.returncode == 1, mapped.stderr  # the gate: the fixture's planted 404 ...
+    assert mapped.stdout.startswith("### e2e-otel contract map")
+    assert "Traffic to undiscovered routes (1):" in mapped.stdout
+    remote = [*argv[:-2], "--prometheus", "http://127.0.0.1:9"]
+    refused = subprocess.run([*python, *remote], capture_output=True, text=True, env=env)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1, refused.stderr
+    assert refused.stderr.startswith("e2e-otel: error: ")
+    assert "pip install 'e2e-otel[analyzer]'" in refused.stderr

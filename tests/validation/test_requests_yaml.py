@@ -55,7 +55,17 @@ def test_the_example_file_reads_with_credentials_from_the_environment() -> None:
          "unknown key"),
         ("endpoints:\n  api/x/: {skip: maybe}\n", "endpoints.api/x/.skip", "expected true or false"),
         ("auth: {username_env: SHOP_USER, password_env: SHOP_PASSWORD}\n", "auth",
-         "give a session or a jwt login"),
+         "give a session, jwt, token or header login"),
+        ("auth:\n  token: {token: abc}\n", "auth.token.token",
+         "secrets are never written in the file; name an environment variable with token_env"),
+        ("auth:\n  header: {name: X-Key, value: abc}\n", "auth.header.value",
+         "secrets are never written in the file"),
+        ("auth:\n  token: {prefix: Token}\n", "auth.token", "give one of token_env and obtain_path"),
+        ("auth:\n  header: {name: 'X Key', value_env: SHOP_USER}\n", "auth.header.name",
+         "is not an HTTP header name"),
+        ("auth:\n  username_env: SHOP_USER\n  password_env: SHOP_PASSWORD\n"
+         "  session: {login_path: /login/, form: sometimes}\n", "auth.session.form",
+         "expected true or false"),
         ("auth:\n  username_env: SHOP_USER\n  password_env: NOT_SET_ANYWHERE\n  jwt: {obtain_path: /t/}\n",
          "auth.password_env", "environment variable NOT_SET_ANYWHERE is not set"),
         ("auth:\n  username_env: U\n  password_env: P\n  jwt: {obtain_path: /t/, signing_key: k}\n",
@@ -83,3 +93,30 @@ def test_a_missing_file_is_one_error(tmp_path: Path) -> None:
         "<file>",
         "cannot read: No such file or directory",
     )
+
+
+def test_token_and_header_logins_take_their_secrets_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "requests.yaml"
+    path.write_text(
+        "auth:\n"
+        "  token: {token_env: API_TOKEN}\n"
+        "  header: {name: X-Partner-Key, value_env: PARTNER_KEY}\n"
+        "  session: {login_path: /accounts/login/, form: true}\n"
+        "  username_env: U\n  password_env: P\n"
+    )
+    environ = {"API_TOKEN": "tok-1", "PARTNER_KEY": "key-2", "U": "u", "P": "p"}
+    auth = load_requests(path, environ).auth
+    assert auth is not None and auth.token is not None and auth.header is not None
+    assert (auth.token.header, auth.token.value(auth.token.token or "")) == (
+        "Authorization",
+        "Token tok-1",
+    )
+    assert (auth.header.header, auth.header.value(auth.header.token or "")) == (
+        "X-Partner-Key",
+        "key-2",
+    )
+    assert auth.session is not None and auth.session.form
+    assert "tok-1" not in repr(auth) and "key-2" not in repr(auth)
+    # A token alone needs no username nor password.
+    path.write_text("auth:\n  token: {token_env: API_TOKEN}\n")
+    assert load_requests(path, {"API_TOKEN": "t"}).auth is not None
