@@ -145,6 +145,7 @@ def test_the_app_install_runs_its_commands_and_names_the_missing_extra(
     assert "\t" in _ok(app_env.run("e2e-otel", "fingerprint", "SELECT 1"))
     assert "product_fetch" in _ok(app_env.run("e2e-otel", "summary", str(traces)))
     assert "groups:" in _ok(app_env.run("e2e-otel", "rules"))
+    assert "tail_sampling:" in _ok(app_env.run("e2e-otel", "sampling"))
     line = _one_line_error(app_env.run("e2e-otel", "analyze", str(traces)))
     assert "pip install 'e2e-otel[analyzer]'" in line
 

@@ -30,6 +30,7 @@ COMMANDS = (
     "summary",
     "rules",
     "dashboards",
+    "sampling",
 )
 
 

@@ -1,0 +1,180 @@
+"""The scaled-out stack on loopback: one gateway collector, N sampling collectors, Prometheus.
+
+The same files as the compose ``scale`` profile (docs/scaling.md): the gateway runs
+``collector-config/otelcol.yaml`` with ``collector-config/scale/gateway.yaml`` merged on top,
+each sampler runs ``collector-config/scale/sampler.yaml``; only ``E2E_OTELCOL_*`` variables
+differ (loopback ports, a traces file per sampler instead of Tempo)::
+
+    with ScaledStack(Path("/tmp/scale"), samplers=2) as stack:
+        ...  # OTLP to stack.otlp_http_endpoint; kept traces in stack.sampler_files
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import yaml
+
+from e2e_otel.stack.native import _Program
+from e2e_otel.stack.native_config import (
+    COLLECTOR_CONFIG,
+    LOOPBACK,
+    Ports,
+    collector_env,
+    find_collector,
+    find_prometheus,
+    prometheus_config,
+)
+
+SCALE_DIR = COLLECTOR_CONFIG.parent / "scale"
+GATEWAY_OVERLAY = SCALE_DIR / "gateway.yaml"
+SAMPLER_CONFIG = SCALE_DIR / "sampler.yaml"
+
+
+def sampler_env(
+    ports: Ports, traces_file: Path, percent: float, decision_wait: str
+) -> dict[str, str]:
+    """The E2E_OTELCOL_* values of one native sampler: loopback ports, kept traces to a file."""
+    return {
+        "E2E_OTELCOL_OTLP_GRPC_ENDPOINT": f"{LOOPBACK}:{ports.otlp_grpc}",
+        "E2E_OTELCOL_HEALTH_ENDPOINT": f"{LOOPBACK}:{ports.health}",
+        "E2E_OTELCOL_TELEMETRY_HOST": LOOPBACK,
+        "E2E_OTELCOL_TELEMETRY_PORT": str(ports.telemetry),
+        "E2E_OTELCOL_TRACES_EXPORTERS": "[file/traces]",
+        "E2E_OTELCOL_TRACES_FILE": str(traces_file),
+        "E2E_OTELCOL_SAMPLING_PERCENT": f"{percent:g}",
+        "E2E_OTELCOL_SAMPLING_DECISION_WAIT": decision_wait,
+    }
+
+
+@dataclass
+class ScaledStack:
+    """Prometheus, ``samplers`` sampling collectors, then the gateway in front of them."""
+
+    workdir: Path
+    samplers: int = 2
+    sampling_percent: float = 10.0
+    decision_wait: str = "2s"
+    sampler_config: Path = SAMPLER_CONFIG
+    interval: str = "5s"
+    metrics_flush_interval: str = "2s"
+    startup_timeout: float = 60.0
+    route_prefix: str = ""
+    """Serve Prometheus under a path (e.g. ``/prometheus``, where Mimir serves its Prometheus
+    API), so remote write and queries are tested through a base URL with a path."""
+    ports: Ports = field(default_factory=Ports.free)
+    sampler_ports: list[Ports] = field(default_factory=list)
+    _programs: list[_Program] = field(default_factory=list, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.sampler_ports:
+            self.sampler_ports = [Ports.free() for _ in range(self.samplers)]
+
+    @property
+    def otlp_http_endpoint(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.otlp_http}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.prometheus}{self.route_prefix}"
+
+    @property
+    def gateway_telemetry_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.ports.telemetry}/metrics"
+
+    @property
+    def sampler_files(self) -> list[Path]:
+        return [self.workdir / f"sampler-{i}.jsonl" for i in range(len(self.sampler_ports))]
+
+    def sampler_telemetry_urls(self) -> list[str]:
+        return [f"http://{LOOPBACK}:{p.telemetry}/metrics" for p in self.sampler_ports]
+
+    def start(self) -> None:
+        collector = find_collector()
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._launch(self._prometheus(), f"{self.prometheus_url}/-/ready")
+            for index, ports in enumerate(self.sampler_ports):
+                self._launch(self._sampler(collector, index, ports), _health(ports))
+            self._launch(self._gateway(collector), _health(self.ports))
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        """The gateway first (it flushes to the samplers), then the samplers, then Prometheus."""
+        while self._programs:
+            self._programs.pop().stop()
+
+    def pids(self) -> dict[str, int]:
+        """Process id of each running program by name (prometheus, sampler-N, gateway)."""
+        return {p.name: p.process.pid for p in self._programs if p.process is not None}
+
+    def check_alive(self) -> None:
+        for program in self._programs:
+            program.check_alive()
+
+    def __enter__(self) -> ScaledStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _launch(self, program: _Program, ready_url: str) -> None:
+        self._programs.append(program)
+        program.start(ready_url, self.startup_timeout)
+
+    def _prometheus(self) -> _Program:
+        targets = {
+            "prometheus": f"{LOOPBACK}:{self.ports.prometheus}",
+            "otel-collector": f"{LOOPBACK}:{self.ports.telemetry}",
+            "e2e-otel-analyzer": f"{LOOPBACK}:9",  # no analyzer in this harness
+        }
+        config = self.workdir / "prometheus.yml"
+        config.write_text(yaml.safe_dump(prometheus_config(targets, self.interval)), "utf-8")
+        command = [
+            str(find_prometheus()),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={self.workdir / 'prometheus-data'}",
+            f"--web.listen-address={LOOPBACK}:{self.ports.prometheus}",
+            "--web.enable-remote-write-receiver",
+        ]
+        if self.route_prefix:
+            command += [
+                f"--web.route-prefix={self.route_prefix}",
+                f"--web.external-url={self.prometheus_url}",
+            ]
+        return _Program("prometheus", command, self.workdir / "prometheus.log", dict(os.environ))
+
+    def _sampler(self, binary: Path, index: int, ports: Ports) -> _Program:
+        env = sampler_env(
+            ports, self.sampler_files[index], self.sampling_percent, self.decision_wait
+        )
+        command = [str(binary), "--config", str(self.sampler_config)]
+        log = self.workdir / f"sampler-{index}.log"
+        return _Program(f"sampler-{index}", command, log, {**os.environ, **env})
+
+    def _gateway(self, binary: Path) -> _Program:
+        env = collector_env(self.ports, self.workdir / "unused.jsonl", self.metrics_flush_interval)
+        env["E2E_OTELCOL_PROMETHEUS_REMOTE_WRITE_URL"] = f"{self.prometheus_url}/api/v1/write"
+        hosts = ", ".join(f"{LOOPBACK}:{p.otlp_grpc}" for p in self.sampler_ports)
+        env["E2E_OTELCOL_SAMPLERS"] = f"[{hosts}]"
+        command = [
+            str(binary),
+            "--config",
+            str(COLLECTOR_CONFIG),
+            "--config",
+            str(GATEWAY_OVERLAY),
+        ]
+        log = self.workdir / "gateway.log"
+        return _Program("gateway", command, log, {**os.environ, **env})
+
+
+def _health(ports: Ports) -> str:
+    return f"http://{LOOPBACK}:{ports.health}/"
