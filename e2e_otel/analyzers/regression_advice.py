@@ -10,6 +10,7 @@ warning threshold; low otherwise. An error-ratio rise is high when the ratio now
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -56,7 +57,7 @@ def recommend(
     ratio = chosen.after / chosen.before if chosen.before else math.inf
     change = f"{chosen.relative_change:+.0%}" if math.isfinite(ratio) else "up from zero"
     subject = _subject(series)
-    what = "p95 latency" if latency else "error ratio"
+    what = _latency_statistic(series) if latency else "error ratio"
     steps = [
         f"Compare deploys, configuration, data and traffic changes between {since} and "
         f"{when} (the last point before the change and the first after it)",
@@ -91,7 +92,7 @@ def recommend(
             f"{_value(series, chosen.after)} ({change}) at {when}, and stayed there: median of "
             f"{after_n} points after the change against the {before_n} before it. The "
             f"two-sample tests between the two give p = {chosen.p_value:.2g}, so a shift this "
-            "size by chance is unlikely."
+            f"size by chance is unlikely.{_statistic_note(series)}"
         ),
         steps=tuple(steps),
         expected_improvement_ms=round(chosen.after - chosen.before, 3) if latency else None,
@@ -101,6 +102,31 @@ def recommend(
             else None
         ),
         evidence=_evidence(series, chosen, ratio, before_n, after_n),
+    )
+
+
+# The nearest-rank p95 of n < 20 values is the largest of them: below this many requests per
+# point, a "p95" series is each point's slowest request, and the finding says so.
+TRUE_P95_MIN_SAMPLES = 20
+
+
+def _latency_statistic(series: Series) -> str:
+    """What a latency series' points are: a p95 when its points hold enough requests (median
+    of the counts; files and backends that do not count are taken at their word)."""
+    if series.counts and statistics.median(series.counts) < TRUE_P95_MIN_SAMPLES:
+        return "slowest-request latency"
+    return "p95 latency"
+
+
+def _statistic_note(series: Series) -> str:
+    if series.metric != "p95_ms" or _latency_statistic(series) == "p95 latency":
+        return ""
+    return (
+        f" Each point is the slowest request of its time step: with a median of "
+        f"{statistics.median(series.counts):g} requests per point (under "
+        f"{TRUE_P95_MIN_SAMPLES}) the nearest-rank p95 is the maximum. Set "
+        f"analyzers.regressions.min_requests_per_point to {TRUE_P95_MIN_SAMPLES} for a true p95 "
+        "where traffic allows."
     )
 
 

@@ -181,3 +181,29 @@ def test_long_series_without_request_counts_are_coarsened_too() -> None:
     result = regressions.analyze_series([series], Config(), NOW)
     (finding,) = result.recommendations
     assert finding.evidence.figures["changed_at_unix_s"] == BASE_S + 900 * 60
+
+
+def test_the_finding_names_the_statistic_its_points_are() -> None:
+    # 6 requests a minute: each point's nearest-rank p95 is its slowest request, and the
+    # finding says so (and how to get a true p95); with 25 a minute it is a p95.
+    sparse = only(
+        [
+            r
+            for r in run(regressions.analyze, _traffic(40, _step(40, 100, 200, 20))).recommendations
+            if r.evidence.route
+        ]
+    )
+    assert sparse.title.startswith("Slowest-request latency of ")
+    assert "nearest-rank p95 is the maximum" in sparse.description
+    assert "min_requests_per_point to 20" in sparse.description
+    dense = only(
+        [
+            r
+            for r in run(
+                regressions.analyze, _traffic(40, _step(40, 100, 200, 20), per_minute=25)
+            ).recommendations
+            if r.evidence.route
+        ]
+    )
+    assert dense.title.startswith("P95 latency of ")
+    assert "nearest-rank" not in dense.description
