@@ -1,6 +1,7 @@
 # The e2e-otel analyzer image (docker compose service "analyzer"): the e2e-otel package and
 # its `e2e-otel` command on a slim Python. Build context: the repository root.
-FROM python:3.12-slim-bookworm
+# An exact patch release: a floating tag (3.12-slim-bookworm) changes under the same name.
+FROM python:3.12.12-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

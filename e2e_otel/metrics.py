@@ -70,7 +70,38 @@ CLIENT: Final = "client"
 SERVER: Final = "server"
 CONNECTION_TYPE: Final = "connection_type"
 
+# --- the collector's own telemetry (scrape job "otel-collector", :8888) ---------------------
+# As otelcol v0.161.0 exposes them: counters WITHOUT a _total suffix. The send_failed series
+# appear only once an export has failed (queries fall back to 0 through the sent series).
+
+#: Counters of spans by receiver (labels ``receiver``, ``transport``): accepted, refused by the
+#: pipeline (memory_limiter: the sender should retry), failed (malformed or internal error).
+OTELCOL_ACCEPTED_SPANS: Final = "otelcol_receiver_accepted_spans"
+OTELCOL_REFUSED_SPANS: Final = "otelcol_receiver_refused_spans"
+OTELCOL_FAILED_SPANS: Final = "otelcol_receiver_failed_spans"
+#: Counters by exporter (label ``exporter``): items sent, and dropped after the retries.
+OTELCOL_SENT_SPANS: Final = "otelcol_exporter_sent_spans"
+OTELCOL_SEND_FAILED_SPANS: Final = "otelcol_exporter_send_failed_spans"
+OTELCOL_SENT_METRIC_POINTS: Final = "otelcol_exporter_sent_metric_points"
+OTELCOL_SEND_FAILED_METRIC_POINTS: Final = "otelcol_exporter_send_failed_metric_points"
+#: Gauges of an exporter's sending queue (labels ``exporter``, ``data_type``).
+OTELCOL_QUEUE_SIZE: Final = "otelcol_exporter_queue_size"
+OTELCOL_QUEUE_CAPACITY: Final = "otelcol_exporter_queue_capacity"
+#: Gauge, resident memory of the collector process in bytes.
+OTELCOL_MEMORY_RSS: Final = "otelcol_process_memory_rss"
+RECEIVER: Final = "receiver"
+EXPORTER: Final = "exporter"
+DATA_TYPE: Final = "data_type"
+
 # --- Prometheus itself ----------------------------------------------------------------------
+
+#: 1 when the last scrape of a target succeeded (labels ``job``, ``instance``).
+UP: Final = "up"
+JOB: Final = "job"
+INSTANCE: Final = "instance"
+#: Scrape jobs of prometheus/prometheus.yml.
+JOB_COLLECTOR: Final = "otel-collector"
+JOB_ANALYZER: Final = "e2e-otel-analyzer"
 
 #: Built-in series of pending/firing alerts (labels ``alertname``, ``alertstate`` + the rule's).
 ALERTS: Final = "ALERTS"
@@ -89,6 +120,10 @@ FINDING_PRIORITY: Final = "priority"
 FINDING_ROUTE: Final = "route"
 FINDING_WORKFLOW: Final = "workflow"
 FINDING_FINGERPRINT_ID: Final = "fingerprint_id"
+#: The finding's one-line title (one value per finding id: no extra series).
+FINDING_TITLE: Final = "title"
+#: The first example trace of the finding's evidence (one per finding id), for a Tempo link.
+FINDING_TRACE_ID: Final = "trace_id"
 #: Gauge, p95 duration in seconds (base unit, as Prometheus names want) of a slow statement
 #: shape (label ``fingerprint_id``).
 SLOW_QUERY_P95: Final = "e2e_otel_slow_query_p95_seconds"
@@ -175,6 +210,17 @@ METRIC_NAMES: Final = frozenset(
         f"{SERVICE_GRAPH_CLIENT_SECONDS}_sum",
         f"{SERVICE_GRAPH_CLIENT_SECONDS}_count",
         ALERTS,
+        UP,
+        OTELCOL_ACCEPTED_SPANS,
+        OTELCOL_REFUSED_SPANS,
+        OTELCOL_FAILED_SPANS,
+        OTELCOL_SENT_SPANS,
+        OTELCOL_SEND_FAILED_SPANS,
+        OTELCOL_SENT_METRIC_POINTS,
+        OTELCOL_SEND_FAILED_METRIC_POINTS,
+        OTELCOL_QUEUE_SIZE,
+        OTELCOL_QUEUE_CAPACITY,
+        OTELCOL_MEMORY_RSS,
         FINDING_INFO,
         SLOW_QUERY_P95,
         REGRESSION_CHANGE_RATIO,
@@ -209,12 +255,19 @@ LABEL_NAMES: Final = frozenset(
         ALERT_NAME,
         ALERT_STATE,
         SEVERITY,
+        JOB,
+        INSTANCE,
+        RECEIVER,
+        EXPORTER,
+        DATA_TYPE,
         FINDING_ID,
         FINDING_CATEGORY,
         FINDING_PRIORITY,
         FINDING_ROUTE,
         FINDING_WORKFLOW,
         FINDING_FINGERPRINT_ID,
+        FINDING_TITLE,
+        FINDING_TRACE_ID,
         REGRESSION_KIND,
         REGRESSION_TARGET,
         REGRESSION_RULE,

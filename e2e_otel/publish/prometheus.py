@@ -9,7 +9,8 @@ Two custom collectors, so a scrape always describes the report being served and 
 
 Label values the report does not know are empty strings, which PromQL treats like an absent
 label. Health rows: a service row (API or frontend) is ``{service=NAME, workflow=""}``, a
-workflow row ``{service="", workflow=NAME}``; the dashboards' "All" (``.*``) matches both.
+workflow row ``{service="", workflow=NAME}`` (a workflow's score covers all of its services);
+the dashboards select one kind or the other with the empty label (``service=""``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ FINDING_LABELS = (
     m.FINDING_ROUTE,
     m.FINDING_WORKFLOW,
     m.FINDING_FINGERPRINT_ID,
+    m.FINDING_TITLE,
+    m.FINDING_TRACE_ID,
 )
 _HEALTH_WORKFLOW_KIND = "workflow"  # health rows of any other kind are about a service
 
@@ -166,7 +169,11 @@ def _findings(report: Report) -> Iterator[tuple[tuple[str, ...], float]]:
             continue
         seen.add(rec.id)
         e = rec.evidence
-        labels = (rec.id, rec.category, rec.priority, e.route, e.workflow, e.fingerprint_id)
+        labels = (
+            *(rec.id, rec.category, rec.priority, e.route, e.workflow, e.fingerprint_id),
+            rec.title,
+            e.trace_ids[0] if e.trace_ids else "",  # the most telling example, for a link
+        )
         yield tuple(label or "" for label in labels), 1.0
 
 

@@ -16,6 +16,7 @@ import yaml
 
 from e2e_otel import metrics as m
 from e2e_otel.config import Config, Threshold
+from e2e_otel.stack.pipeline_rules import pipeline_group
 
 #: Rate window of every rule, and how long a condition must hold before an alert fires.
 WINDOW: Final = "5m"
@@ -151,7 +152,7 @@ def error_ratio_alert(severity: str, ratio: float) -> dict[str, Any]:
 
 
 def build_rules(config: Config) -> dict[str, Any]:
-    """The rule file as a mapping: one latency group and one error group."""
+    """The rule file as a mapping: latency, error and pipeline-health groups."""
     latency: list[dict[str, Any]] = [latency_recording(spec) for spec in LAYERS]
     for spec in LAYERS:
         threshold: Threshold = getattr(config.thresholds, spec.layer)
@@ -166,6 +167,7 @@ def build_rules(config: Config) -> dict[str, Any]:
         "groups": [
             {"name": "e2e-otel-latency", "rules": latency},
             {"name": "e2e-otel-errors", "rules": errors},
+            pipeline_group(),
         ]
     }
 

@@ -20,6 +20,7 @@ from e2e_otel.publish.prometheus import FINDING_LABELS, ReportCollector, render_
 from tests.publish.reports import T0
 
 FP_SLOW = "a1b2c3d4e5f60718"
+TRACE_SLOW = "4bf92f3577b34da6a3ce929d0e0e4736"
 FP_FAST = "0f1e2d3c4b5a6978"
 
 
@@ -74,6 +75,7 @@ SLOW = finding(
     route="api/orders/",
     method="POST",
     fingerprint_id=FP_SLOW,
+    trace_ids=(TRACE_SLOW, "00f067aa0ba902b700f067aa0ba902b7"),
 )
 N_PLUS_ONE = finding("n_plus_one", category="database", fingerprint_id=FP_FAST, workflow="browse")
 LATENCY = regression(
@@ -152,11 +154,23 @@ def test_exposition_passes_promtool() -> None:
 def test_one_finding_info_per_recommendation_with_its_evidence() -> None:
     text = render_exposition(findings_report())
     found = series(text, m.FINDING_INFO, *FINDING_LABELS)
-    assert FINDING_LABELS == ("id", "category", "priority", "route", "workflow", "fingerprint_id")
-    assert found[(SLOW.id, "database", "high", "api/orders/", "checkout", FP_SLOW)] == 1.0
+    assert FINDING_LABELS == (
+        "id",
+        "category",
+        "priority",
+        "route",
+        "workflow",
+        "fingerprint_id",
+        "title",
+        "trace_id",
+    )
+    # The title, and the first (most telling) example trace for the dashboard's Tempo link.
+    slow = (SLOW.id, "database", "high", "api/orders/", "checkout", FP_SLOW, SLOW.title)
+    assert found[(*slow, TRACE_SLOW)] == 1.0
     # Absent evidence is an empty label, which `fingerprint_id!=""` selectors rely on.
-    assert found[(N_PLUS_ONE.id, "database", "medium", "", "browse", FP_FAST)] == 1.0
-    assert found[(WORKFLOW.id, "api", "high", "", "checkout", "")] == 1.0
+    n_plus_one = (N_PLUS_ONE.id, "database", "medium", "", "browse", FP_FAST, N_PLUS_ONE.title)
+    assert found[(*n_plus_one, "")] == 1.0
+    assert found[(WORKFLOW.id, "api", "high", "", "checkout", "", WORKFLOW.title, "")] == 1.0
     assert len(found) == 5
 
 

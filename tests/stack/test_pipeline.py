@@ -212,10 +212,13 @@ def test_config_validates_for_compose_and_native(collector_bin: Path, tmp_path: 
 
 
 def test_collector_has_exactly_the_components_the_config_uses(collector_bin: Path) -> None:
+    """The single-box config and the scaled-out tiers' (collector-config/scale/) together use
+    every component built, and nothing else."""
     built = yaml.safe_load(subprocess.check_output([str(collector_bin), "components"], text=True))
-    config = yaml.safe_load(COLLECTOR_CONFIG.read_text())
+    scale = COLLECTOR_CONFIG.parent / "scale"
+    configs = [yaml.safe_load(p.read_text()) for p in [COLLECTOR_CONFIG, *scale.glob("*.yaml")]]
     for kind in ("receivers", "processors", "exporters", "connectors", "extensions"):
-        used = {name.split("/")[0] for name in config[kind]}
+        used = {name.split("/")[0] for config in configs for name in config.get(kind) or {}}
         assert {c["name"] for c in built[kind]} == used, kind
         versions = {c["module"].split()[-1] for c in built[kind]}
         assert versions == {"v0.161.0"}, f"{kind}: one release, got {versions}"

@@ -15,7 +15,14 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from e2e_otel.config import Config
-from e2e_otel.stack.dashboards import database, findings, overview, service_graph, workflow
+from e2e_otel.stack.dashboards import (
+    database,
+    findings,
+    overview,
+    pipeline,
+    service_graph,
+    workflow,
+)
 from e2e_otel.stack.dashboards._kit import PROMETHEUS_UID, TEMPO_UID
 
 __all__ = [
@@ -35,6 +42,7 @@ DASHBOARDS: Final[Mapping[str, Callable[[Config], Dashboard]]] = {
     "database.json": database.build,
     "findings.json": findings.build,
     "service-graph.json": service_graph.build,
+    "pipeline.json": pipeline.build,
 }
 
 

@@ -45,8 +45,8 @@ def legend(*labels: str, sep: str = " ") -> str:
 
 
 def selector(metric: str, matchers: Sequence[str]) -> str:
-    """``metric{m1, m2}``."""
-    return f"{metric}{{{', '.join(matchers)}}}"
+    """``metric{m1, m2}``, or ``metric`` without matchers."""
+    return f"{metric}{{{', '.join(matchers)}}}" if matchers else metric
 
 
 def total(labels: Sequence[str], inner: str) -> str:
@@ -107,6 +107,16 @@ def queries_per_request(labels: Sequence[str]) -> str:
     return f"{queries} / {requests}"
 
 
+def busy_share(matchers: Sequence[str], labels: Sequence[str]) -> str:
+    """Seconds in spans per second of wall time (the span-duration sum is in milliseconds)."""
+    return f"{rate_sum(m.SPAN_DURATION_SUM, matchers, labels)} / 1000"
+
+
+#: Health rows of the analyzer: a workflow row has no service, a service row no workflow.
+WORKFLOW_HEALTH: Final = (f'{m.HEALTH_SERVICE}=""', f'{m.HEALTH_WORKFLOW}=~"$workflow"')
+SERVICE_HEALTH: Final = (f'{m.HEALTH_SERVICE}=~"$service"', f'{m.HEALTH_WORKFLOW}=""')
+
+
 def prom(
     expr: str,
     legend: str = "",
@@ -155,13 +165,38 @@ def workflow_variable() -> QueryVariable:
     )
 
 
+#: Our alerts (rules.py), as the built-in ``ALERTS`` series shows them.
+_FIRING = [f'{m.ALERT_STATE}="firing"', f'{m.ALERT_NAME}=~"E2E.+"']
+FIRING_ALERTS: Final = selector(m.ALERTS, _FIRING)
+_CRITICAL = selector(m.ALERTS, [*_FIRING, f'{m.SEVERITY}="critical"'])
+_BELOW_CRITICAL = selector(m.ALERTS, [*_FIRING, f'{m.SEVERITY}!="critical"'])
+#: One series per firing alert subject, at its highest severity: above the critical threshold
+#: the warning rule fires too, and would otherwise be counted (and listed) twice.
+FIRING_ONCE: Final = f"{_CRITICAL} or ignoring({m.SEVERITY}) {_BELOW_CRITICAL}"
+
+
+ROUTE_VAR: Final = f'{m.HTTP_ROUTE}=~"$route"'
+
+
+def route_variable() -> QueryVariable:
+    """``$route``: API routes of the selected services and workflows; "All" matches every span."""
+    api = [SERVICE_VAR, WORKFLOW_VAR, layer(m.LAYER_API)]
+    return (
+        QueryVariable("route")
+        .label("Route")
+        .datasource(PROMETHEUS)
+        .query(f"label_values({selector(m.SPAN_CALLS, api)}, {m.HTTP_ROUTE})")
+        .refresh(dm.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(dm.VariableSort.ALPHABETICAL_ASC)
+        .multi(True)
+        .include_all(True)
+        .all_value(".*")
+    )
+
+
 def variables(board: Dashboard) -> Dashboard:
     """Adds ``$service`` and ``$workflow``."""
     return board.with_variable(service_variable()).with_variable(workflow_variable())
-
-
-#: Our alerts (rules.py), as the built-in ``ALERTS`` series shows them.
-FIRING_ALERTS: Final = selector(m.ALERTS, [f'{m.ALERT_STATE}="firing"', f'{m.ALERT_NAME}=~"E2E.+"'])
 
 
 def new_dashboard(uid: str, title: str, description: str) -> Dashboard:
@@ -176,6 +211,7 @@ def new_dashboard(uid: str, title: str, description: str) -> Dashboard:
         .time("now-1h", "now")
         .refresh("30s")
         .timezone("browser")
+        .tooltip(dm.DashboardCursorSync.CROSSHAIR)
         .link(
             DashboardLink("e2e-otel")
             .type(dm.DashboardLinkType.DASHBOARDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from grafana_foundation_sdk.builders import bargauge, stat, table, timeseries
 from grafana_foundation_sdk.builders.common import (
@@ -30,9 +31,9 @@ from e2e_otel.config import Threshold
 from e2e_otel.stack.dashboards._kit import PROMETHEUS, TEMPO, prom
 
 
-def levels(*steps: tuple[float, str]) -> ThresholdsConfig:
-    """Green, then each ``(from value, color)`` step."""
-    colors = [dm.Threshold(value=None, color="green")]
+def levels(*steps: tuple[float, str], base: str = "green") -> ThresholdsConfig:
+    """``base`` (green), then each ``(from value, color)`` step."""
+    colors = [dm.Threshold(value=None, color=base)]
     colors += [dm.Threshold(value=value, color=color) for value, color in steps]
     return ThresholdsConfig().mode(dm.ThresholdsMode.ABSOLUTE).steps(colors)
 
@@ -44,6 +45,15 @@ def thresholds(limit: Threshold | None) -> ThresholdsConfig:
     return levels((limit.warning_ms, "yellow"), (limit.critical_ms, "red"))
 
 
+#: Health scores (0-100): red below 50, yellow below 80, green from 80.
+SCORE_LEVELS = ((50.0, "yellow"), (80.0, "green"))
+
+
+def score_levels() -> ThresholdsConfig:
+    """Red low, green high: the colors of a 0-100 health score."""
+    return levels(*SCORE_LEVELS, base="red")
+
+
 def graph(
     title: str,
     description: str,
@@ -52,9 +62,11 @@ def graph(
     *,
     width: int = 12,
     limit: Threshold | None = None,
+    lines: ThresholdsConfig | None = None,
     stacked: bool = False,
 ) -> timeseries.Panel:
-    """A time series panel; with ``limit`` the warning/critical thresholds are drawn as lines."""
+    """A time series panel; with ``limit`` the warning/critical thresholds (or other
+    ``lines``) are drawn as dashed lines."""
     panel = (
         timeseries.Panel()
         .title(title)
@@ -73,8 +85,9 @@ def graph(
             .calcs(["mean", "max", "lastNotNull"])
         )
     )
-    if limit is not None:
-        panel = panel.thresholds(thresholds(limit)).thresholds_style(
+    if limit is not None or lines is not None:
+        drawn = lines if lines is not None else thresholds(limit)
+        panel = panel.thresholds(drawn).thresholds_style(
             GraphThresholdsStyleConfig().mode(GraphThresholdsStyleMode.DASHED)
         )
     if stacked:
@@ -108,10 +121,18 @@ def single(
 
 
 def bars(
-    title: str, description: str, query: Dataquery, unit: str, *, width: int = 12
+    title: str,
+    description: str,
+    query: Dataquery,
+    unit: str,
+    *,
+    width: int = 12,
+    limits: ThresholdsConfig | None = None,
+    scale: tuple[float, float] | None = None,
 ) -> bargauge.Panel:
-    """Horizontal bars, one per series (e.g. per workflow)."""
-    return (
+    """Horizontal bars, one per series (e.g. per workflow), colored by ``limits`` on a fixed
+    ``(min, max)`` scale when given (else Grafana's: green base, red from 80)."""
+    panel = (
         bargauge.Panel()
         .title(title)
         .description(description)
@@ -123,6 +144,11 @@ def bars(
         .display_mode(BarGaugeDisplayMode.GRADIENT)
         .reduce_options(ReduceDataOptions().calcs(["lastNotNull"]).values(False))
     )
+    if limits is not None:
+        panel = panel.thresholds(limits)
+    if scale is not None:
+        panel = panel.min(scale[0]).max(scale[1])
+    return panel
 
 
 def grid(
@@ -135,10 +161,14 @@ def grid(
     sort: str | None = None,
     width: int = 24,
     height: int = 9,
+    links: dict[str, list[dict[str, Any]]] | None = None,
+    mappings: dict[str, list[dict[str, Any]]] | None = None,
 ) -> table.Panel:
     """A table joining instant queries on their labels.
 
-    ``columns`` renames fields (``"Value #A"`` -> ``"calls/s"``); fields not named are hidden.
+    ``columns`` renames fields (``"Value #A"`` -> ``"calls/s"``) and orders them; every other
+    field (``Time``, ``__name__``, ``instance``, ``job``, ...) is left out. ``links`` and
+    ``mappings`` are data links and value mappings per (renamed) column.
     """
     panel = (
         table.Panel()
@@ -153,9 +183,15 @@ def grid(
         .with_transformation(dm.DataTransformerConfig(id_val="merge", options={}))
         .with_transformation(
             dm.DataTransformerConfig(
+                id_val="filterFieldsByName",
+                options={"include": {"names": list(columns)}},
+            )
+        )
+        .with_transformation(
+            dm.DataTransformerConfig(
                 id_val="organize",
                 options={
-                    "excludeByName": {"Time": True},
+                    "excludeByName": {},
                     "renameByName": dict(columns),
                     "indexByName": {name: i for i, name in enumerate(columns)},
                 },
@@ -166,6 +202,18 @@ def grid(
         panel = panel.sort_by([TableSortByFieldState().display_name(sort).desc(True)])
     for column, unit in (units or {}).items():
         panel = panel.override_by_name(column, [dm.DynamicConfigValue(id_val="unit", value=unit)])
+    for column, column_links in (links or {}).items():
+        panel = panel.override_by_name(
+            column, [dm.DynamicConfigValue(id_val="links", value=column_links)]
+        )
+    for column, column_mappings in (mappings or {}).items():
+        panel = panel.override_by_name(
+            column,
+            [
+                dm.DynamicConfigValue(id_val="mappings", value=column_mappings),
+                dm.DynamicConfigValue(id_val="custom.cellOptions", value={"type": "color-text"}),
+            ],
+        )
     return panel
 
 
@@ -177,8 +225,9 @@ def refs(queries: Sequence[tuple[str, str]]) -> list[Dataquery]:
     ]
 
 
-def traces(title: str, description: str, traceql: str) -> table.Panel:
-    """A Tempo search shown as a table of traces (links open the trace view)."""
+def traces(title: str, description: str, traceql: str, sort: str = "Duration") -> table.Panel:
+    """A Tempo search shown as a table of traces (links open the trace view), sorted by the
+    ``sort`` column, largest first (Tempo returns the most recent matches)."""
     return (
         table.Panel()
         .title(title)
@@ -194,6 +243,7 @@ def traces(title: str, description: str, traceql: str) -> table.Panel:
             .query(traceql)
             .limit(20)
         )
+        .sort_by([TableSortByFieldState().display_name(sort).desc(True)])
         .span(24)
         .height(9)
     )

@@ -8,17 +8,54 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
 from e2e_otel import metrics as m
 from e2e_otel.config import Config
 from e2e_otel.stack.dashboards import _kit as k
+from e2e_otel.stack.dashboards import _links as links
 from e2e_otel.stack.dashboards import _panels as p
+from e2e_otel.stack.dashboards import database, workflow
 
 UID = "e2e-otel-findings"
-FINDINGS = k.selector(m.FINDING_INFO, [f'{m.FINDING_WORKFLOW}=~"$workflow"'])
+SCOPE = [f'{m.FINDING_WORKFLOW}=~"$workflow"']
+FINDINGS = k.selector(m.FINDING_INFO, SCOPE)
+#: The gauge is 1 per finding; times its priority's rank, it sorts high > medium > low.
+RANKS = {"high": 3, "medium": 2, "low": 1}
+RANKED = " or ".join(
+    k.selector(m.FINDING_INFO, [*SCOPE, f'{m.FINDING_PRIORITY}="{priority}"']) + f" * {rank}"
+    for priority, rank in RANKS.items()
+)
+SEVERITY_MAPPING = {
+    "type": "value",
+    "options": {
+        str(rank): {"text": priority, "color": color, "index": i}
+        for i, ((priority, rank), color) in enumerate(
+            zip(RANKS.items(), ("red", "orange", "blue"), strict=True)
+        )
+    },
+}
 FINDING_COLUMNS = {
-    m.FINDING_PRIORITY: "priority",
+    "Value": "severity",
+    m.FINDING_TITLE: "finding",
     m.FINDING_CATEGORY: "category",
-    m.FINDING_ID: "id",
     m.FINDING_WORKFLOW: "workflow",
     m.FINDING_ROUTE: "route",
+    m.FINDING_TRACE_ID: "example trace",
     m.FINDING_FINGERPRINT_ID: "fingerprint id",
+    m.FINDING_ID: "id",
+}
+FINDING_LINKS = {
+    "route": [
+        links.dashboard(
+            "Route in the workflow drill-down",
+            workflow.UID,
+            {"workflow": "workflow", "route": "route"},
+        )
+    ],
+    "example trace": [links.trace()],
+    "fingerprint id": [
+        links.dashboard(
+            "Statement in the database dashboard",
+            database.UID,
+            {"workflow": "workflow"},
+        )
+    ],
 }
 
 
@@ -58,10 +95,14 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.grid(
                 "Recommendations",
-                "One row per finding; the analyzer's report has the full text.",
-                p.refs([(FINDINGS, "")]),
+                "One row per finding, most severe first. The route opens the workflow "
+                "drill-down on that route, the example trace opens in Tempo. The analyzer's "
+                "report has the full text and the steps.",
+                p.refs([(RANKED, "")]),
                 FINDING_COLUMNS,
-                sort="priority",
+                sort="severity",
+                links=FINDING_LINKS,
+                mappings={"severity": [SEVERITY_MAPPING]},
             )
         )
     )
@@ -105,21 +146,24 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.graph(
                 "Health score",
-                "0-100 per service and workflow, from the analyzer.",
+                "0-100 per service and per workflow, from the analyzer (dashed: 50 and 80). "
+                "Services follow the Service selection, workflows the Workflow selection.",
                 [
                     k.prom(
-                        k.selector(
-                            m.HEALTH_SCORE,
-                            [
-                                f'{m.HEALTH_SERVICE}=~"$service"',
-                                f'{m.HEALTH_WORKFLOW}=~"$workflow"',
-                            ],
-                        ),
-                        k.legend(m.HEALTH_SERVICE, m.HEALTH_WORKFLOW),
-                    )
+                        k.selector(m.HEALTH_SCORE, k.SERVICE_HEALTH),
+                        "service " + k.legend(m.HEALTH_SERVICE),
+                    ),
+                    k.prom(
+                        k.selector(m.HEALTH_SCORE, k.WORKFLOW_HEALTH),
+                        "workflow " + k.legend(m.HEALTH_WORKFLOW),
+                        "B",
+                    ),
                 ],
                 "none",
+                lines=p.score_levels(),
             )
+            .min(0)
+            .max(100)
         )
         .with_panel(
             annotationslist.Panel()
@@ -136,8 +180,9 @@ def build(config: Config) -> Dashboard:
     return board.with_row(Row("Alerts")).with_panel(
         p.grid(
             "Firing e2e-otel alerts",
-            "Latency and error-ratio alerts generated from the thresholds (`e2e-otel rules`).",
-            p.refs([(k.FIRING_ALERTS, "")]),
+            "Latency, error-ratio and pipeline alerts (`e2e-otel rules`), each at its highest "
+            "firing severity.",
+            p.refs([(k.FIRING_ONCE, "")]),
             {
                 m.SEVERITY: "severity",
                 m.ALERT_NAME: "alert",

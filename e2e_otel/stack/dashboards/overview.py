@@ -7,7 +7,9 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
 from e2e_otel import metrics as m
 from e2e_otel.config import Config
 from e2e_otel.stack.dashboards import _kit as k
+from e2e_otel.stack.dashboards import _links as links
 from e2e_otel.stack.dashboards import _panels as p
+from e2e_otel.stack.dashboards import workflow
 
 UID = "e2e-otel-overview"
 REQUESTS = [*k.SCOPE, k.SERVER_SPANS]
@@ -80,8 +82,9 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.single(
                 "Firing alerts",
-                "e2e-otel alerts firing now (latency and error-ratio rules).",
-                k.prom(f"count({k.FIRING_ALERTS}) or vector(0)"),
+                "e2e-otel alerts firing now (latency, error-ratio and pipeline rules), each "
+                "counted once: above the critical threshold the warning rule fires too.",
+                k.prom(f"count({k.FIRING_ONCE}) or vector(0)"),
                 "none",
                 p.levels((1, "red")),
                 width=4,
@@ -127,15 +130,13 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.bars(
                 "Health score per workflow (analyzer)",
-                "0-100, computed by `e2e-otel analyze`; empty until the analyzer runs.",
-                k.prom(
-                    k.selector(
-                        m.HEALTH_SCORE,
-                        [f'{m.HEALTH_SERVICE}=~"$service"', f'{m.HEALTH_WORKFLOW}=~"$workflow"'],
-                    ),
-                    k.legend(m.HEALTH_SERVICE, m.HEALTH_WORKFLOW),
-                ),
+                "0-100 per workflow (red below 50, green from 80), computed by `e2e-otel "
+                "analyze`; empty until the analyzer runs. A workflow's score covers all of its "
+                "services, so the Service selection does not filter it.",
+                k.prom(k.selector(m.HEALTH_SCORE, k.WORKFLOW_HEALTH), k.legend(m.HEALTH_WORKFLOW)),
                 "none",
+                limits=p.score_levels(),
+                scale=(0, 100),
             )
         )
     )
@@ -157,11 +158,12 @@ def build(config: Config) -> Dashboard:
         )
         .with_panel(
             p.graph(
-                "Span time per layer (ms per second)",
-                "Milliseconds spent in spans of each layer per second of wall time. Layers "
+                "Span time per layer (share of wall time)",
+                "Time spent in spans of each layer per second of wall time (100% = on average "
+                "one span of the layer open at any moment; concurrent spans go above). Layers "
                 "nest (an API span contains its queries), so they do not add up.",
-                [k.prom(k.rate_sum(m.SPAN_DURATION_SUM, k.SCOPE, [m.LAYER]), k.legend(m.LAYER))],
-                "ms",
+                [k.prom(k.busy_share(k.SCOPE, [m.LAYER]), k.legend(m.LAYER))],
+                "percentunit",
             )
         )
         .with_panel(
@@ -192,6 +194,13 @@ def build(config: Config) -> Dashboard:
                 },
                 units={"spans/s": "ops", "failed": "percentunit", "p95": "ms"},
                 sort="spans/s",
+                links={
+                    "workflow": [
+                        links.dashboard(
+                            "Workflow drill-down", workflow.UID, {"workflow": "workflow"}
+                        )
+                    ]
+                },
             )
         )
     )

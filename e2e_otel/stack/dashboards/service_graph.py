@@ -25,6 +25,17 @@ def failed_share(labels: list[str], window: str = k.RATE) -> str:
     )
 
 
+def edges_seen(labels: list[str]) -> str:
+    """0 per edge that had requests within ``$__range``.
+
+    The collector writes an edge's counters only while spans cross it, so 5 minutes after the
+    traffic stops Prometheus marks them stale and ``rate()`` returns nothing: the panel would
+    say "No data" for an edge that exists but is idle. ``rate(...) or edges_seen`` shows 0.
+    """
+    seen = f"last_over_time({k.selector(m.SERVICE_GRAPH_REQUESTS, FROM_SERVICE)}[{k.RANGE}])"
+    return f"{k.total(labels, seen)} * 0"
+
+
 def build(config: Config) -> Dashboard:
     """The service-graph dashboard: Tempo's service map plus the edge metrics behind it."""
     board = k.new_dashboard(
@@ -91,8 +102,15 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.graph(
                 "Requests per edge",
-                "Requests per second from client to server.",
-                [k.prom(k.rate_sum(m.SERVICE_GRAPH_REQUESTS, FROM_SERVICE, EDGE), edge_legend)],
+                "Requests per second from client to server; 0 while an edge seen in the time "
+                "range has no traffic.",
+                [
+                    k.prom(
+                        f"{k.rate_sum(m.SERVICE_GRAPH_REQUESTS, FROM_SERVICE, EDGE)} "
+                        f"or {edges_seen(EDGE)}",
+                        edge_legend,
+                    )
+                ],
                 "reqps",
                 width=8,
             )
@@ -100,8 +118,9 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.graph(
                 "Failed requests per edge",
-                "Share of failed requests per edge.",
-                [k.prom(failed_share(EDGE), edge_legend)],
+                "Share of failed requests per edge; 0 while an edge seen in the time range "
+                "has no traffic.",
+                [k.prom(f"{failed_share(EDGE)} or {edges_seen(EDGE)}", edge_legend)],
                 "percentunit",
                 width=8,
             )
@@ -109,7 +128,8 @@ def build(config: Config) -> Dashboard:
         .with_panel(
             p.graph(
                 "p95 latency per edge",
-                "95th percentile of the server-side duration of each edge.",
+                "95th percentile of the server-side duration of each edge. An idle edge has "
+                "no latency, so it has no line here (rather than a misleading 0).",
                 [
                     k.prom(
                         k.quantile(m.SERVICE_GRAPH_SERVER_SECONDS_BUCKET, FROM_SERVICE, EDGE),

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders.dashboard import Dashboard, Row
+from grafana_foundation_sdk.builders.dashboard import CustomVariable, Dashboard, Row
+from grafana_foundation_sdk.models import dashboard as dm
 
 from e2e_otel import metrics as m
 from e2e_otel.config import Config
 from e2e_otel.stack.dashboards import _kit as k
+from e2e_otel.stack.dashboards import _links as links
 from e2e_otel.stack.dashboards import _panels as p
 
 UID = "e2e-otel-workflow"
 
 
+def threshold_variable(config: Config) -> CustomVariable:
+    """``$threshold``: the trace list's minimum duration, the API warning threshold first."""
+    api = config.thresholds.api
+    choices = [f"{api.warning_ms:g}ms", f"{api.critical_ms:g}ms", "0ms"]
+    return (
+        CustomVariable("threshold")
+        .label("Traces slower than")
+        .values(",".join(choices))
+        .options(
+            [dm.VariableOption(selected=i == 0, text=c, value=c) for i, c in enumerate(choices)]
+        )
+        .current(dm.VariableOption(selected=True, text=choices[0], value=choices[0]))
+        .allow_custom_value(True)
+    )
+
+
 def build(config: Config) -> Dashboard:
     """The drill-down dashboard; pick one workflow (or several) with ``$workflow``."""
-    api = k.layer_scope(m.LAYER_API)
+    api = [*k.layer_scope(m.LAYER_API), k.ROUTE_VAR]
     board = k.variables(
         k.new_dashboard(
             UID,
@@ -23,6 +41,7 @@ def build(config: Config) -> Dashboard:
             "slow, what fails and why? Exemplars and the trace list lead to single traces.",
         )
     )
+    board = board.with_variable(k.route_variable()).with_variable(threshold_variable(config))
     board = (
         board.with_row(Row("Latency by layer"))
         .with_panel(
@@ -55,10 +74,12 @@ def build(config: Config) -> Dashboard:
         )
         .with_panel(
             p.graph(
-                "Span time per layer (ms per second)",
-                "Where the time goes; layers nest, so the stack shows each layer's own spans.",
-                [k.prom(k.rate_sum(m.SPAN_DURATION_SUM, k.SCOPE, [m.LAYER]), k.legend(m.LAYER))],
-                "ms",
+                "Span time per layer (share of wall time)",
+                "Where the time goes: time in spans of each layer per second of wall time "
+                "(100% = one span open at any moment on average). Layers nest, so the stack "
+                "shows each layer's own spans.",
+                [k.prom(k.busy_share(k.SCOPE, [m.LAYER]), k.legend(m.LAYER))],
+                "percentunit",
                 stacked=True,
             )
         )
@@ -103,6 +124,15 @@ def build(config: Config) -> Dashboard:
                 units={"requests/s": "reqps", "failed": "percentunit", "p95": "ms"},
                 sort="p95",
                 width=12,
+                links={
+                    "route": [
+                        links.dashboard(
+                            "Only this route",
+                            UID,
+                            {"workflow": "workflow", "route": "route"},
+                        )
+                    ]
+                },
             )
         )
         .with_panel(
@@ -182,8 +212,11 @@ def build(config: Config) -> Dashboard:
     return board.with_row(Row("Traces")).with_panel(
         p.traces(
             "Slowest requests of the workflow",
-            "Server spans of the selected workflows in Tempo (TraceQL); click a trace id.",
+            "Traces of the selected workflows and routes in Tempo (TraceQL) with a server span "
+            "slower than $threshold, longest first; click a trace id. Tempo returns the most "
+            "recent matches, so the duration filter is what keeps the list to slow requests.",
             '{ span.e2e.workflow.type =~ "${workflow:regex}" && '
-            'resource.service.name =~ "${service:regex}" && kind = server }',
+            'resource.service.name =~ "${service:regex}" && '
+            'span.http.route =~ "${route:regex}" && kind = server && duration > $threshold }',
         )
     )
