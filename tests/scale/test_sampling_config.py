@@ -87,10 +87,10 @@ def test_the_gateway_keeps_the_single_box_pipeline_and_only_reroutes_raw_spans()
     # The overlay touches one pipeline, and no processor or connector: span metrics and the
     # service graph are computed exactly as on one box, from every span.
     assert set(overlay["service"]["pipelines"]) == {"traces/store"}
-    assert overlay["service"]["pipelines"]["traces/store"]["exporters"] == ["loadbalancing"]
+    assert overlay["service"]["pipelines"]["traces/store"]["exporters"] == ["load_balancing"]
     assert (
         overlay["service"]["pipelines"]["traces/store"]["receivers"]
         == (base["service"]["pipelines"]["traces/store"]["receivers"])
     )
     assert set(overlay) == {"exporters", "service"}
-    assert overlay["exporters"]["loadbalancing"]["routing_key"] == "traceID"
+    assert overlay["exporters"]["load_balancing"]["routing_key"] == "traceID"
