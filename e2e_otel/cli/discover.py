@@ -1,11 +1,11 @@
 """``e2e-otel discover``: what an app's code says about its routes and API calls, read
 statically (nothing is built or run).
 
-``discover nextjs PATH [--json OUT]`` scans a Next.js app: a readable summary on stdout, or
-the full result as JSON in ``OUT`` (``-`` for stdout). Exit codes: 0 scanned (files that do
-not parse are warnings on stderr); 2 one error line (missing directory, not a Next.js app,
-unwritable output). Each scanner is a sub-command of ``discover`` registered in
-``add_parser``; it stores its runner as ``args.discover``.
+``discover nextjs PATH [--json OUT] [--include-vendored]`` scans a Next.js app: a readable
+summary on stdout, or the full result as JSON in ``OUT`` (``-`` for stdout). Exit codes: 0
+scanned (files with syntax errors are warnings on stderr); 2 one error line (missing
+directory, not a Next.js app, unwritable output). Each scanner is a sub-command of
+``discover`` registered in ``add_parser``; it stores its runner as ``args.discover``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from e2e_otel.cli.errors import CommandError, command
@@ -54,6 +55,12 @@ def add_nextjs_parser(scanners: argparse._SubParsersAction[argparse.ArgumentPars
     )
     nextjs.add_argument("path", help="the app's directory (where package.json is)")
     nextjs.add_argument("--json", metavar="PATH", help="write the result as JSON here (- = stdout)")
+    nextjs.add_argument(
+        "--include-vendored",
+        action="store_true",
+        help="also scan public/, minified (*.min.js, very long lines) and service-worker "
+        "files (sw.js, workbox-*.js), skipped by default",
+    )
     nextjs.set_defaults(discover=run_nextjs)
 
 
@@ -72,7 +79,7 @@ def run_nextjs(args: argparse.Namespace) -> int:
     from e2e_otel.discovery.nextjs import scan  # tree-sitter loads only when a scan runs
 
     started = time.perf_counter()
-    app = scan(args.path)
+    app = scan(args.path, include_vendored=args.include_vendored)
     elapsed = time.perf_counter() - started
     if args.json is None:
         sys.stdout.write(render_nextjs(app))
@@ -85,7 +92,7 @@ def run_nextjs(args: argparse.Namespace) -> int:
     rate = f" ({app.files / elapsed:.0f} files/s)" if elapsed > 0 else ""
     print(
         f"e2e-otel: {app.files} files in {elapsed:.2f} s{rate}: {len(app.routes)} routes, "
-        f"{len(app.calls)} API calls, {len(app.problems)} problems",
+        f"{len(app.calls)} API calls; {_file_counts(app)}",
         file=sys.stderr,
     )
     return 0
@@ -98,7 +105,8 @@ def render_nextjs(app: NextjsApp) -> str:
         for name, where in (("app", app.app_dir), ("pages", app.pages_dir))
         if where
     )
-    out = [f"Next.js app {app.root} ({routers}), {app.files} source files", ""]
+    out = [f"Next.js app {app.root} ({routers}), {app.files} source files scanned"]
+    out += [f"Files: {_file_counts(app)}", ""]
     out += _table(
         f"Routes ({len(app.routes)})",
         ("KIND", "ROUTER", "PATH", "FILE", "NOTES"),
@@ -111,7 +119,7 @@ def render_nextjs(app: NextjsApp) -> str:
             (
                 c.location,
                 c.method or "?",
-                _url(c.url),
+                _url(c.url) + (f"  (when {c.condition})" if c.condition else ""),
                 _base(c.url.base),
                 _credentials(c.credentials, c.credentials_via),
                 " > ".join((*c.via, c.client)) if c.via else c.client,
@@ -129,7 +137,23 @@ def render_nextjs(app: NextjsApp) -> str:
     )
     if app.problems:
         out += [f"Problems ({len(app.problems)})", *(f"  {p}" for p in app.problems), ""]
+    if app.skipped:
+        reasons = Counter(skipped.reason for skipped in app.skipped)
+        out += [
+            f"Not scanned as app source ({len(app.skipped)}; --include-vendored scans them)",
+            *(f"  {count} {reason}" for reason, count in sorted(reasons.items())),
+            "",
+        ]
     return "\n".join(out)
+
+
+def _file_counts(app: NextjsApp) -> str:
+    counts = app.counts()
+    return (
+        f"{counts['partially_read']} partially read (syntax errors), "
+        f"{counts['unreadable']} unreadable, "
+        f"{counts['skipped_not_source']} skipped as not app source"
+    )
 
 
 def _table(title: str, header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:

@@ -1,8 +1,10 @@
 """``scan(path)``: a Next.js app's routes (App Router and Pages Router), the API calls its
 code makes, and the routes each call is reachable from.
 
-A file that does not parse is listed in ``problems``; its routes still count (they come from
-the file system) but its calls are not reported, and every other file is scanned as usual.
+A file with a syntax error is listed in ``problems`` and scanned except for the calls the
+error makes unreadable; its routes still count (they come from the file system). Files that
+are not app source (``public/``, minified or service-worker bundles) are listed in
+``skipped`` and not scanned unless ``include_vendored``; imports of them still resolve.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from pathlib import Path
 
 import tree_sitter as ts
 
+from e2e_otel.discovery import nextjs_handlers as handlers
 from e2e_otel.discovery import tsparse
 from e2e_otel.discovery.nextjs_calls import find_calls
+from e2e_otel.discovery.nextjs_files import minified, not_source, source_files
 from e2e_otel.discovery.nextjs_models import (
     ApiCall,
     Dependency,
@@ -23,17 +27,19 @@ from e2e_otel.discovery.nextjs_models import (
     NotNextjsAppError,
     Route,
     ScanProblem,
+    SkippedFile,
 )
-from e2e_otel.discovery.nextjs_modules import Module, load_module, source_files
+from e2e_otel.discovery.nextjs_modules import Module, load_module
 from e2e_otel.discovery.nextjs_project import Project, read_aliases
 from e2e_otel.discovery.nextjs_routes import app_routes, find_router_dirs, pages_routes
 
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
-def scan(path: str | os.PathLike[str]) -> NextjsApp:
+def scan(path: str | os.PathLike[str], include_vendored: bool = False) -> NextjsApp:
     """Scan the Next.js app at ``path``; raises ``NotNextjsAppError`` when it is missing or
-    has no router directory."""
+    has no router directory. ``include_vendored`` scans ``public/``, minified and
+    service-worker files too."""
     root = Path(path)
     if not root.is_dir():
         raise NotNextjsAppError(str(path), "no such directory")
@@ -45,18 +51,24 @@ def scan(path: str | os.PathLike[str]) -> NextjsApp:
     modules: dict[str, Module] = {}
     parsed: list[Module] = []
     problems: list[ScanProblem] = []
+    skipped: list[SkippedFile] = []
     for rel in source_files(root):
+        reason = None if include_vendored else not_source(rel)
         try:
-            source = (root / rel).read_bytes()
+            source = b"" if reason is not None else (root / rel).read_bytes()
         except OSError as exc:
             problems.append(ScanProblem(rel, None, f"cannot read: {exc.strerror or exc}"))
             continue
-        module, error_line = load_module(rel, source)
-        modules[rel] = module
-        if error_line is None:
-            parsed.append(module)
-        else:
-            problems.append(ScanProblem(rel, error_line, "syntax error; its calls are skipped"))
+        if reason is None and not include_vendored and minified(source):
+            reason = "minified (very long lines)"
+        if reason is not None:
+            skipped.append(SkippedFile(rel, reason))
+            modules[rel] = load_module(rel, b"")  # imports of it still resolve
+            continue
+        module = modules[rel] = load_module(rel, source)
+        parsed.append(module)
+        if module.errors is not None:
+            problems.append(_syntax_problem(module))
     project = Project(root, modules, read_aliases(root))
     found = find_calls(project, parsed)
     routes = app_routes(root, dirs.app) if dirs.app else []
@@ -67,12 +79,22 @@ def scan(path: str | os.PathLike[str]) -> NextjsApp:
         root=str(path),
         app_dir=dirs.app,
         pages_dir=dirs.pages,
-        files=len(modules),
+        files=len(parsed),
         routes=tuple(sorted(completed, key=_route_order)),
         calls=found.calls,
         wrappers=found.wrappers,
         problems=tuple(problems),
+        skipped=tuple(skipped),
     )
+
+
+def _syntax_problem(module: Module) -> ScanProblem:
+    first, last = module.errors or (0, 0)
+    lines = f"line {first}" if first == last else f"lines {first}-{last}"
+    lost = len(module.damaged)
+    skipped = f" ({lost} call{'s' if lost != 1 else ''} there skipped)" if lost else ""
+    message = f"syntax error in {lines}{skipped}; the rest of the file was scanned"
+    return ScanProblem(module.rel, first, message, partial=True)
 
 
 def _route_order(route: Route) -> tuple[str, str, str, str, str]:
@@ -84,6 +106,7 @@ class _Linker:
 
     def __init__(self, project: Project, calls: tuple[ApiCall, ...]) -> None:
         self.project = project
+        self.imports: dict[str, list[Module]] = {}  # the app modules each module imports
         self.calls_by_file: dict[str, list[str]] = {}
         for call in calls:
             self.calls_by_file.setdefault(call.file, []).append(call.location)
@@ -94,11 +117,16 @@ class _Linker:
             return route
         methods: tuple[str, ...] = ()
         if route.kind == "api":
-            found = (
-                _exported_methods(module) if route.router == "app" else _compared_methods(module)
-            )
+            if route.router == "app":
+                found = _exported_methods(module)
+            else:
+                found = handlers.compared_methods(module.root) or handlers.delegated_methods(
+                    self.project, module
+                )
             methods = tuple(m for m in HTTP_METHODS if m in found)
-        calls = [loc for rel in self._reachable(module) for loc in self.calls_by_file.get(rel, [])]
+        reachable = self._reachable(module)
+        # One place may hold several calls (a URL chosen by a condition): listed once.
+        calls = dict.fromkeys(loc for rel in reachable for loc in self.calls_by_file.get(rel, []))
         return replace(
             route,
             methods=methods,
@@ -119,9 +147,11 @@ class _Linker:
         queue = deque([start])
         while queue:
             module = queue.popleft()
-            for specifier in module.specifiers:
-                target = self.project.resolve(module, specifier)
-                if target is not None and target.rel not in seen:
+            if module.rel not in self.imports:
+                targets = (self.project.resolve(module, s) for s in module.specifiers)
+                self.imports[module.rel] = [t for t in targets if t is not None]
+            for target in self.imports[module.rel]:
+                if target.rel not in seen:
                     seen.add(target.rel)
                     queue.append(target)
         return sorted(seen)
@@ -148,26 +178,3 @@ def _exported_methods(module: Module) -> set[str]:
             if name is not None:
                 names.add(tsparse.text(name))
     return names
-
-
-def _compared_methods(module: Module) -> set[str]:
-    """Pages API handlers branch on ``req.method``: ``=== "POST"`` and ``case "GET":``."""
-    names: set[str] = set()
-    for node in tsparse.walk(module.root):
-        if node.type == "binary_expression":
-            sides = [node.child_by_field_name("left"), node.child_by_field_name("right")]
-            if any(s is not None and _is_method_read(s) for s in sides):
-                names.update(tsparse.string_value(s) or "" for s in sides if s is not None)
-        elif node.type == "switch_statement":
-            value = node.child_by_field_name("value")
-            body = node.child_by_field_name("body")
-            if value is not None and body is not None and _is_method_read(tsparse.unwrap(value)):
-                for case in body.named_children:
-                    test = case.child_by_field_name("value")
-                    names.add(tsparse.string_value(test) or "" if test is not None else "")
-    return names
-
-
-def _is_method_read(node: ts.Node) -> bool:
-    prop = node.child_by_field_name("property")
-    return node.type == "member_expression" and prop is not None and tsparse.text(prop) == "method"

@@ -7,7 +7,7 @@ body as a wrapper: it is listed under ``wrappers`` and reported at each call sit
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import tree_sitter as ts
 
@@ -15,9 +15,10 @@ from e2e_otel.discovery import tsparse
 from e2e_otel.discovery.nextjs_clients import SWR_HOOKS, Clients
 from e2e_otel.discovery.nextjs_models import ApiCall, Wrapper
 from e2e_otel.discovery.nextjs_modules import Module
+from e2e_otel.discovery.nextjs_parts import Parts
 from e2e_otel.discovery.nextjs_project import External, Param, Project
 from e2e_otel.discovery.nextjs_shape import Shape, function_name
-from e2e_otel.discovery.nextjs_urls import path_start_param, template
+from e2e_otel.discovery.nextjs_urls import expand, path_start_param, template
 from e2e_otel.discovery.nextjs_values import Evaluator
 
 _QUERY_HOOKS = frozenset(
@@ -43,7 +44,7 @@ def find_calls(project: Project, modules: list[Module]) -> FoundCalls:
     bodies: dict[int, tuple[Module, ts.Node, Shape]] = {}
     uses: Counter[int] = Counter()
     for module in modules:
-        for call in tsparse.calls_in(module.root, module.tsx):
+        for call in module.calls:
             shape = clients.shape(module, call)
             if shape is None:
                 continue
@@ -53,7 +54,10 @@ def find_calls(project: Project, modules: list[Module]) -> FoundCalls:
             if start is not None:
                 bodies.setdefault(start.function.id, (module, start.function, shape))
                 continue
-            calls.append(_api_call(module, call, shape, _hook(evaluator, module, call)))
+            hook = _hook(evaluator, module, call)
+            for url, conditions in _variants(shape):
+                condition = " && ".join(conditions) or None
+                calls.append(_api_call(module, call, replace(shape, url=url), hook, condition))
     wrappers = [
         Wrapper(
             name=function_name(function),
@@ -71,7 +75,17 @@ def find_calls(project: Project, modules: list[Module]) -> FoundCalls:
     )
 
 
-def _api_call(module: Module, call: ts.Node, shape: Shape, hook: str | None) -> ApiCall:
+def _variants(shape: Shape) -> list[tuple[Parts, tuple[str, ...]]]:
+    """A call per URL the code may choose, unless they differ only after the path (a
+    condition that adds a query parameter is one call)."""
+    variants = expand(shape.url)
+    targets = {(t.path, t.base) for t in (template(url, "") for url, _ in variants)}
+    return variants if len(targets) > 1 else [(shape.url, ())]
+
+
+def _api_call(
+    module: Module, call: ts.Node, shape: Shape, hook: str | None, condition: str | None
+) -> ApiCall:
     cookies, auth = _known(shape.cookies), _known(shape.auth)
     evidence = []
     if cookies:
@@ -94,6 +108,7 @@ def _api_call(module: Module, call: ts.Node, shape: Shape, hook: str | None) -> 
         credentials=credentials,
         credentials_via=tuple(evidence),
         hook=hook,
+        condition=condition,
     )
 
 

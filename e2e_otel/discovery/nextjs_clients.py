@@ -16,11 +16,12 @@ import tree_sitter as ts
 
 from e2e_otel.discovery import tsparse
 from e2e_otel.discovery.nextjs_modules import Module
+from e2e_otel.discovery.nextjs_parts import Hole, Lit, Parts, join_base
+from e2e_otel.discovery.nextjs_parts import arguments_of as arguments
 from e2e_otel.discovery.nextjs_project import External, Param, Value, is_function
 from e2e_otel.discovery.nextjs_shape import (
     Flag,
     Shape,
-    arguments,
     flag_of,
     function_name,
     method_of,
@@ -29,7 +30,7 @@ from e2e_otel.discovery.nextjs_shape import (
     text_of,
 )
 from e2e_otel.discovery.nextjs_urls import path_start_param, substitute
-from e2e_otel.discovery.nextjs_values import Evaluator, Found, Hole, Lit, Lookup, Parts, join_base
+from e2e_otel.discovery.nextjs_values import Evaluator, Found, Lookup
 
 _AXIOS_METHODS = frozenset({"get", "delete", "head", "options", "post", "put", "patch"})
 _AXIOS_WITH_BODY = frozenset({"post", "put", "patch"})
@@ -44,7 +45,10 @@ class Clients:
         self._wrappers: dict[int, Shape | None] = {}
 
     def shape(self, module: Module, call: ts.Node) -> Shape | None:
-        """The request ``call`` sends, or None when it is not a request."""
+        """The request ``call`` sends, or None when it is not a request (or cannot be read
+        for a syntax error)."""
+        if call.id in module.damaged:
+            return None
         function = call.child_by_field_name("function")
         if function is not None and function.type == "await_expression":
             # The TSX grammar reads `await f<T>(x)` as a call of `await f`.
@@ -52,14 +56,16 @@ class Clients:
         if function is None:
             return None
         args = [Found(module, a) for a in arguments(call)]
-        if function.type == "member_expression":
-            obj = function.child_by_field_name("object")
-            prop = function.child_by_field_name("property")
-            owner = self.ev.resolve(module, obj) if obj is not None else None
+        obj = function.child_by_field_name("object")
+        prop = function.child_by_field_name("property")
+        if function.type == "member_expression" and obj is not None and prop is not None:
+            owner = self.ev.resolve(module, obj)
             instance = self._instance(owner)
-            if instance is not None and prop is not None:
+            if instance is not None:
                 return self._axios_method(tsparse.text(prop), args, instance)
-        target = self.ev.resolve(module, function)
+            target = self.ev.member(owner, tsparse.text(prop))  # the object resolved once
+        else:
+            target = self.ev.resolve(module, function)
         if isinstance(target, External):
             return self._external(target, args)
         if isinstance(target, Value) and self._instance(target) is not None:
@@ -171,7 +177,7 @@ class Clients:
         if name is None:
             return False
         hook = f"{tsparse.text(name)}.interceptors.request.use"
-        for call in tsparse.calls_in(config.module.root, config.module.tsx):
+        for call in config.module.calls:
             function = call.child_by_field_name("function")
             if function is not None and tsparse.text(function) == hook:
                 for node in tsparse.walk(call):

@@ -110,7 +110,10 @@ class ApiCall:
     ``withCredentials: true``) or an Authorization header are sent, False when the
     options visibly send neither, None when the options cannot be read; ``credentials_via``
     says which. ``hook`` names the data-fetching hook (``useSWR``, ``useQuery``,
-    ``useMutation``, ...) the call runs in, if any.
+    ``useMutation``, ...) the call runs in, if any. ``condition`` is set when the URL is
+    chosen at run time between literal alternatives (``c ? "/a/" : "/b/"``): each
+    alternative is its own call at the same place, with the condition that picks it
+    (``c``, ``!c``).
     """
 
     file: str
@@ -122,6 +125,7 @@ class ApiCall:
     credentials: bool | None
     credentials_via: tuple[str, ...]
     hook: str | None
+    condition: str | None = None
 
     @property
     def location(self) -> str:
@@ -144,15 +148,26 @@ class Wrapper:
 
 @dataclass(frozen=True)
 class ScanProblem:
-    """A file that could not be scanned completely (syntax error, unreadable)."""
+    """A file that could not be scanned completely: ``partial`` when a syntax error made
+    part of it unreadable (the rest was scanned), else the file could not be read at all."""
 
     file: str
     line: int | None
     message: str
+    partial: bool = False
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A file among the sources that is not app code (``public/``, minified, a service
+    worker bundle), left out of the scan, and why."""
+
+    file: str
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -167,11 +182,27 @@ class NextjsApp:
     calls: tuple[ApiCall, ...]
     wrappers: tuple[Wrapper, ...]
     problems: tuple[ScanProblem, ...]
+    skipped: tuple[SkippedFile, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Files scanned, partially read (syntax errors), unreadable, and not scanned as
+        app source; routes; calls."""
+        partial = sum(1 for p in self.problems if p.partial)
+        return {
+            "files": self.files,
+            "partially_read": partial,
+            "unreadable": len(self.problems) - partial,
+            "skipped_not_source": len(self.skipped),
+            "routes": len(self.routes),
+            "calls": len(self.calls),
+        }
 
 
 def to_dict(app: NextjsApp) -> dict[str, object]:
-    """The JSON shape of ``app``: dataclass fields plus each route's ``dynamic`` flag."""
+    """The JSON shape of ``app``: dataclass fields plus each route's ``dynamic`` flag and a
+    ``summary`` of the counts."""
     result = dataclasses.asdict(app)
+    result["summary"] = app.counts()
     routes: list[dict[str, object]] = result["routes"]
     for route, data in zip(app.routes, routes, strict=True):
         data["dynamic"] = route.dynamic

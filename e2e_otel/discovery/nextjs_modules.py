@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import tree_sitter as ts
 
 from e2e_otel.discovery import tsparse
 
-_SKIPPED_DIRS = frozenset({"node_modules", "out", "build", "dist", "coverage"})
 FUNCTIONS = frozenset(
     {
         "function_declaration",
@@ -41,6 +39,9 @@ class Module:
     tree: ts.Tree
     imports: dict[str, Import]
     specifiers: tuple[str, ...]
+    calls: tuple[ts.Node, ...] = ()  # every call expression, in source order
+    damaged: frozenset[int] = frozenset()  # ids of calls a syntax error makes unreadable
+    errors: tuple[int, int] | None = None  # first and last line of the syntax errors
     _scopes: dict[int, dict[str, ts.Node]] = field(default_factory=dict)
 
     @property
@@ -62,6 +63,8 @@ class Module:
                         value = declarator.child_by_field_name("value")
                         if name is not None and value is not None and name.type == "identifier":
                             found[tsparse.text(name)] = value
+                        elif name is not None and value is not None:
+                            _pattern_names(name, found)
                 elif inner.type in ("function_declaration", "class_declaration"):
                     name = inner.child_by_field_name("name")
                     if name is not None:
@@ -70,20 +73,51 @@ class Module:
         return found
 
 
-def source_files(root: Path) -> list[str]:
-    """Root-relative POSIX paths of the app's source files, sorted; dependency, build and
-    hidden folders skipped."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
-        for name in files:
-            if name.endswith(tsparse.SOURCE_SUFFIXES) and not name.endswith(".d.ts"):
-                found.append((Path(folder) / name).relative_to(root).as_posix())
-    return sorted(found)
+PATTERN_ELEMENTS = frozenset(
+    {"shorthand_property_identifier_pattern", "pair_pattern", "object_assignment_pattern"}
+)
 
 
-def load_module(rel: str, source: bytes) -> tuple[Module, int | None]:
-    """Parse one file; the second item is the line of its first syntax error, if any."""
+def _pattern_names(pattern: ts.Node, found: dict[str, ts.Node]) -> None:
+    """``const { a, b: c, d = 1, e: { f } } = init``: each name maps to its element of the
+    object pattern (read with ``destructured``)."""
+    if pattern.type != "object_pattern":
+        return
+    for element in pattern.named_children:
+        if element.type == "shorthand_property_identifier_pattern":
+            found[tsparse.text(element)] = element
+        elif element.type == "object_assignment_pattern":
+            left = element.child_by_field_name("left")
+            if left is not None:
+                found[tsparse.text(left)] = element
+        elif element.type == "pair_pattern":
+            value = element.child_by_field_name("value")
+            if value is not None and value.type == "identifier":
+                found[tsparse.text(value)] = element
+            elif value is not None:
+                _pattern_names(value, found)
+
+
+def destructured(element: ts.Node) -> tuple[ts.Node, tuple[str, ...]] | None:
+    """The initializer an object-pattern element reads from and the keys it walks:
+    ``const { a: { b } } = init`` gives (``init``, (``a``, ``b``)) for ``b``."""
+    path: list[str] = []
+    current: ts.Node | None = element
+    while current is not None and current.type in PATTERN_ELEMENTS:
+        key = current.child_by_field_name("key") or current.child_by_field_name("left")
+        key = key or current
+        path.insert(0, tsparse.string_value(key) or tsparse.text(key))
+        pattern = current.parent
+        current = pattern.parent if pattern is not None else None
+    if current is None or current.type != "variable_declarator":
+        return None
+    value = current.child_by_field_name("value")
+    return (value, tuple(path)) if value is not None else None
+
+
+def load_module(rel: str, source: bytes) -> Module:
+    """Parse one file. Its syntax errors, if any, are in ``errors`` and ``damaged``: the
+    rest of the file is read as usual."""
     suffix = os.path.splitext(rel)[1]
     tree = tsparse.parse(source, suffix)
     root = tree.root_node
@@ -106,10 +140,13 @@ def load_module(rel: str, source: bytes) -> tuple[Module, int | None]:
                 alias = spec.child_by_field_name("alias") or name
                 if name is not None and alias is not None:
                     imports[tsparse.text(alias)] = Import(origin, tsparse.text(name))
-    for call in tsparse.calls_in(root, tsparse.is_tsx(suffix)):
+    tsx = tsparse.is_tsx(suffix)
+    calls = tsparse.calls_in(root, tsx)
+    for call in calls:
         function, args = call.child_by_field_name("function"), call.child_by_field_name("arguments")
         if function is not None and function.type == "import" and args and args.named_children:
             specifiers.append(tsparse.string_value(args.named_children[0]) or "")
-    error = tsparse.first_error(root)
-    module = Module(rel, tsparse.is_tsx(suffix), tree, imports, tuple(s for s in specifiers if s))
-    return module, None if error is None else tsparse.line(error)
+    errors = tsparse.error_lines(root)
+    damaged = tsparse.damaged_calls(root, tsx) if errors is not None else frozenset()
+    kept = tuple(s for s in specifiers if s)
+    return Module(rel, tsx, tree, imports, kept, tuple(calls), damaged, errors)

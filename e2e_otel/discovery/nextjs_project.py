@@ -87,6 +87,8 @@ class Project:
         self.root = root
         self.modules = modules
         self._aliases = aliases
+        self._resolved: dict[tuple[str, str], Module | None] = {}
+        self._exports: dict[tuple[str, str], Binding | None] = {}
 
     def lookup(self, module: Module, name: str, at: ts.Node) -> Binding | None:
         """What ``name`` means at ``at``: the nearest parameter or declaration, else an
@@ -118,6 +120,12 @@ class Project:
 
     def exported(self, module: Module, name: str, depth: int = 0) -> Binding | None:
         """The binding ``module`` exports as ``name`` (re-exports followed)."""
+        key = (module.rel, name)
+        if key not in self._exports:
+            self._exports[key] = self._exported(module, name, depth)
+        return self._exports[key]
+
+    def _exported(self, module: Module, name: str, depth: int) -> Binding | None:
         for statement in module.root.named_children:
             if statement.type != "export_statement":
                 continue
@@ -146,8 +154,15 @@ class Project:
 
     def resolve(self, module: Module, specifier: str) -> Module | None:
         """The app module an import specifier names, or None (a package, or not found)."""
+        relative = specifier.startswith(".")
+        key = (posixpath.dirname(module.rel) if relative else "", specifier)
+        if key not in self._resolved:  # asked again for every name and route: remembered
+            self._resolved[key] = self._resolve(key[0], specifier)
+        return self._resolved[key]
+
+    def _resolve(self, folder: str, specifier: str) -> Module | None:
         if specifier.startswith("."):
-            candidates = [posixpath.join(posixpath.dirname(module.rel), specifier)]
+            candidates = [posixpath.join(folder, specifier)]
         else:
             candidates = self._aliases.expand(specifier)
         for candidate in candidates:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from e2e_otel.discovery import tsparse
+from e2e_otel.discovery.nextjs_parts import Hole, Lit, Parts
 from e2e_otel.discovery.nextjs_project import Param
-from e2e_otel.discovery.nextjs_values import Evaluator, Found, Hole, Lit, Lookup, Parts
+from e2e_otel.discovery.nextjs_values import Evaluator, Found, Lookup
 
 Flag = bool | Param | None  # Param: decided by the caller's argument; None: unknown
 
@@ -36,8 +37,10 @@ def function_name(node: ts.Node) -> str:
     if name is not None:
         return tsparse.text(name)
     parent = node.parent
-    while parent is not None and parent.type in ("parenthesized_expression", "call_expression"):
-        parent = parent.parent  # const f = memo((...) => ...)
+    while parent is not None and (
+        parent.type in ("parenthesized_expression", "call_expression") or _wrapped(parent)
+    ):
+        parent = parent.parent  # const f = memo((...) => ...), useCallback((...) => ..., [])
     if parent is not None and parent.type in ("variable_declarator", "pair"):
         key = parent.child_by_field_name("name") or parent.child_by_field_name("key")
         owner = parent.parent.parent if parent.type == "pair" and parent.parent else None
@@ -49,10 +52,15 @@ def function_name(node: ts.Node) -> str:
     return "<anonymous>"
 
 
-def arguments(call: ts.Node) -> list[ts.Node]:
-    """The positional argument nodes of a call."""
-    args = call.child_by_field_name("arguments")
-    return [a for a in args.named_children if a.type != "comment"] if args is not None else []
+_FUNCTION_WRAPPERS = frozenset({"useCallback", "memo", "forwardRef"})
+
+
+def _wrapped(arguments: ts.Node) -> bool:
+    """Whether ``arguments`` are those of ``useCallback(...)``, ``memo(...)``, ..."""
+    call = arguments.parent
+    function = call.child_by_field_name("function") if call is not None else None
+    name = tsparse.text(function).rsplit(".", 1)[-1] if function is not None else ""
+    return arguments.type == "arguments" and name in _FUNCTION_WRAPPERS
 
 
 def method_of(value: Lookup, ev: Evaluator, default: str = "GET") -> str | Param | None:

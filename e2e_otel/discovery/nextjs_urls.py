@@ -8,8 +8,10 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from e2e_otel.discovery.nextjs_models import UrlBase, UrlTemplate
+from e2e_otel.discovery.nextjs_parts import Choice, Env, Hole, Lit, Part, Parts
 from e2e_otel.discovery.nextjs_project import Param
-from e2e_otel.discovery.nextjs_values import Env, Hole, Lit, Part, Parts
+
+_MAX_VARIANTS = 8
 
 
 def split_base(parts: Parts) -> tuple[UrlBase | None, Parts]:
@@ -49,7 +51,7 @@ def template(parts: Parts, expression: str) -> UrlTemplate:
             literal = literal or bool(before.strip("/"))
             query = [after] if mark else None
         else:
-            name = part.text if isinstance(part, Hole) else f"process.env.{part.name}"
+            name = _name(part)
             (path if query is None else query).append("{" + name + "}")
             if query is None:
                 params.append(name)
@@ -61,6 +63,39 @@ def template(parts: Parts, expression: str) -> UrlTemplate:
         base=base,
         expression=expression,
     )
+
+
+def _name(part: Env | Hole | Choice) -> str:
+    if isinstance(part, Hole):
+        return part.text
+    if isinstance(part, Env):
+        return f"process.env.{part.name}"
+    return f"{part.condition} ? ... : ..."
+
+
+def expand(parts: Parts) -> list[tuple[Parts, tuple[str, ...]]]:
+    """Every URL ``parts`` may be, with the conditions that choose it (none for a URL
+    without a ``Choice``); past a few variants the rest stay unexpanded."""
+    variants: list[tuple[Parts, tuple[str, ...]]] = [((), ())]
+    for part in parts:
+        if not isinstance(part, Choice) or len(variants) * 2 > _MAX_VARIANTS:
+            variants = [((*done, part), conditions) for done, conditions in variants]
+            continue
+        grown = []
+        for done, conditions in variants:
+            for index, option in enumerate(part.options):
+                condition = part.condition if index == 0 else _negate(part.condition)
+                for tail, inner in expand(option):
+                    grown.append((done + tail, (*conditions, condition, *inner)))
+        variants = grown[: _MAX_VARIANTS * 2]
+    return variants
+
+
+def _negate(condition: str) -> str:
+    simple = all(c.isalnum() or c in "._$?" for c in condition.removeprefix("!"))
+    if simple and condition.startswith("!"):
+        return condition[1:]
+    return f"!{condition}" if simple else f"!({condition})"
 
 
 def path_start_param(parts: Parts) -> Param | None:
@@ -85,6 +120,10 @@ def substitute(parts: Parts, bind: Callable[[Param], Parts | None]) -> Parts:
     """Replace the holes of parameters ``bind`` knows with the call site's values."""
     result: list[Part] = []
     for part in parts:
+        if isinstance(part, Choice):
+            options = tuple(substitute(option, bind) for option in part.options)
+            result.append(Choice(part.condition, options))
+            continue
         bound = bind(part.param) if isinstance(part, Hole) and part.param is not None else None
         result.extend((part,) if bound is None else bound)
     return tuple(result)

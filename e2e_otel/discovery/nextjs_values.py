@@ -1,9 +1,11 @@
 """Static evaluation of the expressions that build request URLs and options.
 
-A URL evaluates to a tuple of parts: literal text, an environment variable (with the
-fallback written next to it), or a hole for anything dynamic. Holes remember the function
-parameter they come from, which is how wrappers are recognized and their call sites filled
-in. Nothing is executed; what cannot be followed becomes a hole with its source text.
+A URL evaluates to a tuple of parts (``nextjs_parts``): literal text, an environment
+variable, a hole for anything dynamic, or a choice made by a condition. Holes remember the
+function parameter they come from, which is how wrappers are recognized and their call sites
+filled in. Names are followed through imports, destructuring (``const { a } = f()``) and
+React's hooks (``nextjs_react``). Nothing is executed; what cannot be followed becomes a
+hole with its source text.
 """
 
 from __future__ import annotations
@@ -13,33 +15,25 @@ from dataclasses import dataclass
 import tree_sitter as ts
 
 from e2e_otel.discovery import tsparse
-from e2e_otel.discovery.nextjs_modules import Module
+from e2e_otel.discovery.nextjs_modules import FUNCTIONS, PATTERN_ELEMENTS, Module, destructured
+from e2e_otel.discovery.nextjs_parts import (
+    Choice,
+    Env,
+    Hole,
+    Lit,
+    Part,
+    Parts,
+    arguments_of,
+    env_binding,
+    env_name,
+    join_base,
+)
 from e2e_otel.discovery.nextjs_project import Binding, External, Param, Project, Value
+from e2e_otel.discovery.nextjs_react import Providers, function_result, react_hook
 
 _MAX_DEPTH = 12
 _NAMES = ("identifier", "shorthand_property_identifier")  # `{ method }` reads `method`
 _PASS_THROUGH_CALLS = frozenset({"encodeURIComponent", "encodeURI", "String"})
-
-
-@dataclass(frozen=True)
-class Lit:
-    text: str
-
-
-@dataclass(frozen=True)
-class Env:
-    name: str
-    default: str | None = None
-
-
-@dataclass(frozen=True)
-class Hole:
-    text: str
-    param: Param | None = None
-
-
-Part = Lit | Env | Hole
-Parts = tuple[Part, ...]
 
 
 @dataclass(frozen=True)
@@ -59,6 +53,7 @@ class Evaluator:
 
     def __init__(self, project: Project) -> None:
         self.project = project
+        self.providers = Providers(project, self.resolve)
 
     def resolve(self, module: Module, node: ts.Node, depth: int = 0) -> Binding | None:
         """What an identifier or member chain refers to (aliases followed)."""
@@ -72,14 +67,49 @@ class Evaluator:
                 "member_expression",
             ):
                 return self.resolve(bound.module, bound.node, depth + 1)
+            if isinstance(bound, Value) and bound.node.type in PATTERN_ELEMENTS:
+                return self._destructured(bound, depth + 1)
+            if isinstance(bound, Value) and bound.node.type == "call_expression":
+                return self._callback(bound, depth + 1)
             return bound if bound is not None else External("", tsparse.text(node))
         if node.type != "member_expression":
             return Value(module, node)
         obj, prop = node.child_by_field_name("object"), node.child_by_field_name("property")
         if obj is None or prop is None:
             return None
-        name = tsparse.text(prop)
         owner = self.resolve(module, obj, depth + 1)
+        return self.member(owner, tsparse.text(prop), depth)
+
+    def _destructured(self, element: Value, depth: int) -> Binding | None:
+        """``const { authFetch } = useAuth()``: the member of the initializer."""
+        found = destructured(element.node)
+        if found is None:
+            return None
+        initializer, path = found
+        owner = self.resolve(element.module, initializer, depth + 1)
+        for key in path:
+            owner = self.member(owner, key, depth + 1)
+        return owner
+
+    def _callback(self, call: Value, depth: int) -> Binding:
+        """``useCallback(fn, deps)`` is ``fn``, and so is a call of an app function (a
+        hook) that returns ``fn``; any other call stays the call."""
+        function, args = call.node.child_by_field_name("function"), arguments_of(call.node)
+        if function is None:
+            return call
+        callee = self.resolve(call.module, function, depth + 1)
+        if react_hook(callee) == "useCallback" and args:
+            return self.resolve(call.module, args[0], depth + 1) or call
+        if isinstance(callee, Value) and callee.node.type in FUNCTIONS:
+            result = self.returned(call.module, call.node, depth + 1)
+            if result is not None:
+                inner = self.resolve(result.module, result.node, depth + 1)
+                if isinstance(inner, Value) and inner.node.type in FUNCTIONS:
+                    return inner
+        return call
+
+    def member(self, owner: Binding | None, name: str, depth: int = 0) -> Binding | None:
+        """The member ``name`` of what ``owner`` is bound to."""
         if isinstance(owner, Param):
             return Param(owner.function, owner.index, (*owner.path, name))
         if isinstance(owner, External):
@@ -147,20 +177,25 @@ class Evaluator:
 
     def returned(self, module: Module, call: ts.Node, depth: int = 0) -> Found | None:
         """The expression a call to a local function returns (arrow body or the first
-        ``return``), for helpers like ``authHeaders()``."""
+        ``return`` of its own), for helpers like ``authHeaders()`` and hooks like
+        ``useAuth()``; ``useMemo(() => value)`` gives ``value``, ``useContext(Ctx)`` the
+        value a provider of ``Ctx`` passes down."""
         function = call.child_by_field_name("function")
         bound = self.resolve(module, function, depth + 1) if function is not None else None
-        if not isinstance(bound, Value):
+        hook = react_hook(bound)
+        args = arguments_of(call)
+        if hook is not None and args:
+            first = self.resolve(module, args[0], depth + 1)
+            if not isinstance(first, Value):
+                return None
+            if hook in ("useContext", "use"):
+                provided = self.providers.value_of(first)
+                return Found(*provided) if provided is not None else None
+            bound = first
+        if not isinstance(bound, Value) or depth > _MAX_DEPTH:
             return None
-        body = bound.node.child_by_field_name("body")
-        if body is None:
-            return None
-        if body.type != "statement_block":
-            return Found(bound.module, body)
-        for node in tsparse.walk(body):
-            if node.type == "return_statement" and node.named_children:
-                return Found(bound.module, node.named_children[0])
-        return None
+        result = function_result(bound.node)
+        return Found(bound.module, result) if result is not None else None
 
     def string(self, module: Module, node: ts.Node, depth: int = 0) -> Parts:
         """``node`` as URL parts."""
@@ -182,18 +217,19 @@ class Evaluator:
         if kind == "binary_expression":
             return self._binary(module, node, depth) or hole
         if kind == "ternary_expression":
-            branches = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
-            kept = [b for b in branches if b is not None and b.type not in ("null", "undefined")]
-            return self.string(module, kept[0], depth + 1) if len(kept) == 1 else hole
+            return self._ternary(module, node, depth) or hole
         if kind == "call_expression":
             return self._call(module, node, depth) or hole
         if kind == "new_expression":
             return self._new_url(module, node, depth) or hole
         if kind in _NAMES or kind in ("member_expression", "subscript_expression"):
-            env = _env_name(node)
+            env = env_name(node)
             if env is not None:
                 return (Env(env),)
             bound = self.resolve(module, node, depth + 1)
+            env_bound = env_binding(bound)
+            if env_bound is not None:  # const API = process.env.API, then `${API}`
+                return (Env(env_bound),)
             if isinstance(bound, Param):
                 return (Hole(tsparse.text(node), bound),)
             if isinstance(bound, Value) and bound.node.type not in ("program", "object"):
@@ -210,6 +246,8 @@ class Evaluator:
         if left is None or right is None or operator is None:
             return None
         op = tsparse.text(operator)
+        if op == "&&":  # useSWR(user && `/api/u/${id}`): no request while falsy
+            return self.string(module, right, depth + 1)
         if op == "+":
             return self.string(module, left, depth + 1) + self.string(module, right, depth + 1)
         if op in ("??", "||"):
@@ -220,6 +258,24 @@ class Evaluator:
                     return (Env(first[0].name, default),)
                 return first
         return None
+
+    def _ternary(self, module: Module, node: ts.Node, depth: int) -> Parts | None:
+        """One branch when the other is ``null`` (an SWR key that waits) or ``""`` (not
+        configured); else a ``Choice`` when a branch has literal text."""
+        condition = node.child_by_field_name("condition")
+        branches = [node.child_by_field_name(f) for f in ("consequence", "alternative")]
+        kept = [b for b in branches if b is not None and b.type not in ("null", "undefined")]
+        if len(kept) == 1:
+            return self.string(module, kept[0], depth + 1)
+        if len(kept) != 2 or condition is None:
+            return None
+        options = tuple(self.string(module, b, depth + 1) for b in kept)
+        present = [o for o in options if o not in ((), (Lit(""),))]  # "" = not configured
+        if len(present) == 1 or options[0] == options[1]:
+            return (present or options)[0]
+        if not any(isinstance(p, Lit | Env | Choice) for option in options for p in option):
+            return None
+        return (Choice(tsparse.text(condition), options),)
 
     def _call(self, module: Module, node: ts.Node, depth: int) -> Parts | None:
         function, args = node.child_by_field_name("function"), node.child_by_field_name("arguments")
@@ -243,32 +299,3 @@ class Evaluator:
             return None
         values = [self.string(module, a, depth + 1) for a in args.named_children[:2]]
         return join_base(values[1], values[0]) if len(values) == 2 else values[0]
-
-
-def _env_name(node: ts.Node) -> str | None:
-    """``X`` for ``process.env.X`` / ``process.env["X"]``."""
-    obj = node.child_by_field_name("object")
-    if node.type == "member_expression" and obj is not None and tsparse.text(obj) == "process.env":
-        prop = node.child_by_field_name("property")
-        return tsparse.text(prop) if prop is not None else None
-    if node.type == "subscript_expression" and obj is not None:
-        index = node.child_by_field_name("index")
-        if tsparse.text(obj) == "process.env" and index is not None:
-            return tsparse.string_value(index)
-    return None
-
-
-def join_base(base: Parts, url: Parts) -> Parts:
-    """axios's ``baseURL`` + ``url``: one slash between them; an absolute URL wins."""
-    first = url[0] if url else None
-    if isinstance(first, Lit) and "://" in first.text:
-        return url
-    if not base:
-        return url
-    last = base[-1]
-    head: Parts = base
-    if isinstance(last, Lit):
-        head = (*base[:-1], Lit(last.text.rstrip("/")))
-    if isinstance(first, Lit):
-        return (*head, Lit("/" + first.text.lstrip("/")), *url[1:])
-    return (*head, Lit("/"), *url) if url else head

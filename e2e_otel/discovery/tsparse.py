@@ -8,6 +8,7 @@ which also accepts plain JavaScript with JSX.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 
 import tree_sitter as ts
@@ -33,14 +34,126 @@ def _calls_query(tsx: bool) -> ts.Query:
     return ts.Query(_language(tsx), "(call_expression) @call")
 
 
+@functools.cache
+def _value_attributes_query() -> ts.Query:
+    return ts.Query(
+        _language(True),
+        "(jsx_attribute (property_identifier) @key (jsx_expression (_) @value)"
+        ' (#eq? @key "value"))',
+    )
+
+
+def value_attributes(root: ts.Node) -> list[ts.Node]:
+    """The expressions of every ``value={...}`` JSX attribute under ``root`` (TSX grammar),
+    in source order."""
+    found = ts.QueryCursor(_value_attributes_query()).captures(root).get("value", [])
+    return sorted(found, key=lambda n: n.start_byte)
+
+
 def is_tsx(suffix: str) -> bool:
     """Whether files with this suffix are parsed with the TSX grammar."""
     return suffix not in _TS_ONLY_SUFFIXES
 
 
 def parse(source: bytes, suffix: str) -> ts.Tree:
-    """Parse ``source`` with the grammar its file suffix calls for."""
-    return _parser(is_tsx(suffix)).parse(source)
+    """Parse ``source`` with the grammar its file suffix calls for.
+
+    A bare ``&`` in JSX text (``<p>Q & A</p>``) is valid JSX, but the grammar only knows
+    ``&name;`` character references there and fails around it, sometimes for the rest of
+    the element. Each such ``&`` (right after a piece of JSX text, or starting an ERROR
+    node) is replaced by a space and the file parsed again, as long as that leaves less of
+    it in error in the end: same length, so every position holds."""
+    tree = _parser(is_tsx(suffix)).parse(source)
+    best, damage = tree, _damage(tree.root_node)
+    for _ in range(_MAX_REPAIRS if is_tsx(suffix) else 0):  # no JSX in `.ts` files
+        ampersands = _bare_ampersands(tree.root_node, source) if tree.root_node.has_error else []
+        if not ampersands:
+            break
+        patched = bytearray(source)
+        for offset in ampersands:
+            end = offset
+            while source[end : end + 1] == b"&":  # `a && b` in JSX text too
+                end += 1
+            patched[offset:end] = b" " * (end - offset)
+        source = bytes(patched)
+        tree = _parser(is_tsx(suffix)).parse(source)
+        if _damage(tree.root_node) < damage:  # one `&` fixed may reveal the next
+            best, damage = tree, _damage(tree.root_node)
+    return best
+
+
+_MAX_REPAIRS = 8
+_ENTITY = re.compile(rb"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
+
+
+def _bare_ampersands(root: ts.Node, source: bytes) -> list[int]:
+    """Offsets of ``&`` that JSX text would hold: just after a ``jsx_text`` node, or at the
+    start of an ERROR node among a JSX element's children, and not the start of a character
+    reference (an ``&&`` in broken code elsewhere is left alone)."""
+    found: set[int] = set()
+    for node in walk(root):
+        parent = node.parent
+        if node.type == "jsx_text":
+            offset = node.end_byte
+        elif node.type == "ERROR" and parent is not None and parent.type == "jsx_element":
+            offset = node.start_byte
+        else:
+            continue
+        if source[offset : offset + 1] == b"&" and not _ENTITY.match(source, offset):
+            found.add(offset)
+    return sorted(found)
+
+
+def _damage(root: ts.Node) -> int:
+    """How much of a tree is in error: bytes under ERROR nodes, plus one per MISSING."""
+    return sum(max(e.end_byte - e.start_byte, 1) for e in _errors(root))
+
+
+def damaged_calls(root: ts.Node, tsx: bool) -> frozenset[int]:
+    """Ids of the calls a syntax error makes unreadable: those inside an ERROR node, and
+    those whose own function or arguments hold an ERROR or MISSING node (an error inside a
+    function or JSX passed as an argument damages only the calls around it there)."""
+    damaged: set[int] = set()
+    for error in _errors(root):
+        if error.type == "ERROR":
+            damaged.update(call.id for call in calls_in(error, tsx))
+        current = error.parent
+        while current is not None and current.type not in _BOUNDARIES:
+            if current.type == "call_expression":
+                damaged.add(current.id)
+                break
+            current = current.parent
+    return frozenset(damaged)
+
+
+_BOUNDARIES = frozenset(
+    {
+        "statement_block",
+        "arrow_function",
+        "function_expression",
+        "jsx_element",
+        "jsx_self_closing_element",
+        "program",
+    }
+)
+
+
+def _errors(node: ts.Node) -> Iterator[ts.Node]:
+    """The outermost ERROR nodes and every MISSING node, in source order."""
+    if node.type == "ERROR" or node.is_missing:
+        yield node
+        return
+    if node.has_error:
+        for child in node.children:
+            yield from _errors(child)
+
+
+def error_lines(root: ts.Node) -> tuple[int, int] | None:
+    """The first and last line (1-based) a syntax error covers, None for a clean tree."""
+    errors = list(_errors(root))
+    if not errors:
+        return None
+    return line(errors[0]), max(e.end_point[0] + 1 for e in errors)
 
 
 def calls_in(node: ts.Node, tsx: bool) -> list[ts.Node]:
@@ -48,17 +161,6 @@ def calls_in(node: ts.Node, tsx: bool) -> list[ts.Node]:
     names the grammar ``node`` was parsed with."""
     captures = ts.QueryCursor(_calls_query(tsx)).captures(node)
     return sorted(captures.get("call", []), key=lambda n: n.start_byte)
-
-
-def first_error(node: ts.Node) -> ts.Node | None:
-    """The first ERROR or MISSING node in source order, or None for a clean tree."""
-    if not node.has_error:
-        return None
-    for child in node.children:
-        found = first_error(child)
-        if found is not None:
-            return found
-    return node if node.type == "ERROR" or node.is_missing else None
 
 
 def text(node: ts.Node) -> str:
