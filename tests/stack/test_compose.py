@@ -28,6 +28,9 @@ BIND = "${E2E_STACK_BIND:-127.0.0.1}"
 # and client-only services have nothing to probe.
 NO_HEALTHCHECK = {
     "otel-collector": "distroless: probe http://127.0.0.1:13133/ from the host",
+    "otel-gateway": "the same distroless collector image (scale profile)",
+    "otel-sampler-1": "the same distroless collector image (scale profile)",
+    "otel-sampler-2": "the same distroless collector image (scale profile)",
     "tempo": "distroless: probe http://127.0.0.1:3200/ready from the host",
     "tempo-init": "one-shot chown of the volume",
     "traffic": "a client loop, serves nothing",
