@@ -24,7 +24,7 @@ FLOORS: dict[str, int] = {
     **dict.fromkeys(["config_file", "config_parse", "config", "runtime", "exporters"], 1),
     **dict.fromkeys(["processors", "instrumentation", "sources", "discovery", "stack"], 2),
     **dict.fromkeys(["setup", "analyzers"], 3),
-    **dict.fromkeys(["distro", "", "publish", "contract", "dbhealth"], 4),
+    **dict.fromkeys(["distro", "", "publish", "contract", "dbhealth", "testing"], 4),
     **dict.fromkeys(["validation", "service"], 5),
     "cli": 6,
 }

@@ -1,0 +1,47 @@
+"""Small, fast test data: a few products with reviews, and alice."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+from shop.models import Category, Product, Review
+
+PRODUCTS = 7  # over the N+1 rule's 5 repeats: /api/products/with-reviews/ must be caught
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # live_server's static files handler needs a STATIC_URL; the JSON-only shop has none.
+    settings.STATIC_URL = "/static/"
+
+
+@pytest.fixture(scope="session")
+def alice_password_hash() -> str:
+    return make_password("alice-password")  # hashed once: hashing is slow on purpose
+
+
+@pytest.fixture
+def alice(db: None, alice_password_hash: str) -> User:
+    return User.objects.create(username="alice", password=alice_password_hash)
+
+
+@pytest.fixture
+def products(db: None) -> list[Product]:
+    category = Category.objects.create(name="Books", slug="books")
+    Product.objects.bulk_create(
+        Product(
+            sku=f"SKU-{n:05d}",
+            name=f"Book {n}",
+            price=Decimal("9.99"),
+            stock=10,
+            category=category,
+            supplier_code="SUP-001",
+        )
+        for n in range(1, PRODUCTS + 1)
+    )
+    created = list(Product.objects.order_by("id"))
+    Review.objects.bulk_create(Review(product=p, rating=5, body="Good.") for p in created)
+    return created
