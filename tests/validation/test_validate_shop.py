@@ -3,6 +3,8 @@ check concludes, and that every check is one trace both sides of the wire share.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from e2e_otel.validation.models import CheckResult, ValidationReport
@@ -127,3 +129,15 @@ def test_client_spans_go_through_our_processors_and_parent_the_server_span(runs:
             assert server.parent_span_id == f"{span.context.span_id:016x}", check.name
     boom = _by_name(runs.default)["GET api/debug/boom/"]
     assert client[boom.trace_id or ""].attributes["e2e.error.category"] == "server_error"  # type: ignore[index]
+
+
+def test_client_spans_are_named_by_route_template_not_by_raw_path(runs: Runs) -> None:
+    # Span names become a span-metric label: one per endpoint and method, never one per id.
+    names = {s.name for s in runs.client_spans}
+    raw = [name for name in names if re.search(r"/\d+(/|$)", name)]
+    assert not raw, raw
+    # A check's endpoint template names its span; steps without one (a login) are the bare
+    # method, as the semantic conventions name a client span without a template.
+    methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}
+    assert all(name in methods or name.split(" ", 1)[0] in methods for name in names), names
+    assert "GET /api/products/{pk}/" in names
