@@ -103,6 +103,10 @@ INSTANCE: Final = "instance"
 JOB_COLLECTOR: Final = "otel-collector"
 JOB_ANALYZER: Final = "e2e-otel-analyzer"
 
+#: On the one span-metric series per service that counts the spans over the connector's
+#: cardinality limit (E2E_OTELCOL_SPANMETRICS_CARDINALITY_LIMIT), value "true".
+OVERFLOW: Final = "otel_metric_overflow"
+
 #: Built-in series of pending/firing alerts (labels ``alertname``, ``alertstate`` + the rule's).
 ALERTS: Final = "ALERTS"
 ALERT_NAME: Final = "alertname"
@@ -257,6 +261,7 @@ LABEL_NAMES: Final = frozenset(
         SEVERITY,
         JOB,
         INSTANCE,
+        OVERFLOW,
         RECEIVER,
         EXPORTER,
         DATA_TYPE,

@@ -24,6 +24,7 @@ EXPORT_FAILING_ALERT: Final = "E2ECollectorExportFailing"
 QUEUE_ALERT: Final = "E2ECollectorQueueFilling"
 TARGET_DOWN_ALERT: Final = "E2EScrapeTargetDown"
 ANALYZER_STALE_ALERT: Final = "E2EAnalyzerStale"
+OVERFLOW_ALERT: Final = "E2ESpanMetricsOverflow"
 
 
 def _rate_by(metric: str, label: str) -> str:
@@ -109,6 +110,17 @@ def pipeline_group() -> dict[str, Any]:
             "The last successful analysis run was {{ $value | humanizeDuration }} ago: "
             'its runs fail (see e2e_otel_analysis_runs_total{outcome="failure"} and its log), '
             "so the findings and health scores are old.",
+        ),
+        _alert(
+            OVERFLOW_ALERT,
+            f'sum by ({m.JOB}) (rate({m.SPAN_CALLS}{{{m.OVERFLOW}="true"}}[{WINDOW}])) > 0',
+            "warning",
+            "span metrics hit their cardinality limit",
+            f"Service {{{{ $labels.{m.JOB} }}}} has more span-metric label combinations than "
+            "E2E_OTELCOL_SPANMETRICS_CARDINALITY_LIMIT: {{ $value | humanize }} spans/s are "
+            "counted only in the overflow series, without route, workflow or fingerprint. A "
+            "label is unbounded (a raw id in http.route or a span name): see the label budget "
+            "in docs/stack.md.",
         ),
     ]
     return {"name": "e2e-otel-pipeline", "rules": rules}

@@ -54,10 +54,10 @@ def test_combinations_stop_at_the_limit_and_the_rest_is_counted_as_overflow(
     calls = f'{m.SPAN_CALLS}{{{m.JOB}="{SERVICE}"}}'
     eventually(lambda: prometheus.scalar(f"sum({calls})") == sent, f"sum({calls}) == {sent}", 90)
     series = prometheus.series(calls)
-    overflow = [s for s in series if s.get("otel_metric_overflow") == "true"]
+    overflow = [s for s in series if s.get(m.OVERFLOW) == "true"]
     assert len(overflow) == 1, overflow
     assert len(series) <= LIMIT + 1, len(series)
     # Without the cap this traffic makes one combination per route (plus the query spans').
     routes = {s.get(m.HTTP_ROUTE) for s in series if s.get(m.HTTP_ROUTE)}
     assert len(routes) < ROUTES
-    assert prometheus.scalar(f'sum({calls[:-1]}, otel_metric_overflow="true"}})') > 0
+    assert prometheus.scalar(f'sum({calls[:-1]}, {m.OVERFLOW}="true"}})') > 0

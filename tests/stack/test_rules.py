@@ -49,7 +49,7 @@ def test_committed_rules_are_the_generator_output_for_the_default_config() -> No
 def test_promtool_check_rules_accepts_the_committed_file() -> None:
     result = run_promtool("check", "rules", RULES)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 17 rules found" in result.stdout
+    assert "SUCCESS: 18 rules found" in result.stdout
 
 
 def test_promtool_unit_tests_pass_alerts_fire_only_above_their_thresholds() -> None:
@@ -80,6 +80,7 @@ def test_every_layer_has_a_warning_and_a_critical_latency_alert() -> None:
         ("E2ECollectorQueueFilling", "warning"),
         ("E2EScrapeTargetDown", "critical"),
         ("E2EAnalyzerStale", "warning"),
+        ("E2ESpanMetricsOverflow", "warning"),
     ]
 
 
