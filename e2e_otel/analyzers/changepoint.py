@@ -3,6 +3,9 @@
 1. Daily seasonality is divided out first when the series covers two days or more, and the
    weekly pattern (weekday/weekend levels) too when it covers three weeks or more (see
    :func:`deseasonalize`), so a busy afternoon or a quiet weekend is not taken for a change.
+   Transient outliers, deviations shorter than ``min_points_per_segment`` points (a spike
+   hour), are then left out of the search, placement and tests (:mod:`.changepoint_outliers`):
+   they cannot be a level, and near an edge or a step they passed for one.
 2. Binary segmentation: the best split of a segment maximizes the energy distance between its
    left and right parts (Matteson & James' e-divisive statistic, alpha = 1, on the exact
    pairwise distances, so no permutation test and no randomness); a split is kept when it
@@ -39,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from e2e_otel.analyzers.changepoint_outliers import outliers
 from e2e_otel.analyzers.models import ChangePoint
 
 Floats = npt.NDArray[np.float64]
@@ -66,7 +70,8 @@ def detect(points: Sequence[tuple[float, float]], gates: Gates) -> tuple[ChangeP
     """Confirmed change points of ``points`` ((unix s, value), ascending), in time order.
 
     ``before`` and ``after`` are medians of the original values between the neighbouring change
-    points; the gates are applied to the deseasonalized values.
+    points (outliers included: medians shrug them off); the gates are applied to the
+    deseasonalized values without transient outliers.
     """
     size = max(gates.min_points_per_segment, 2)
     if len(points) < 2 * size:
@@ -74,23 +79,38 @@ def detect(points: Sequence[tuple[float, float]], gates: Gates) -> tuple[ChangeP
     times = np.fromiter((t for t, _ in points), np.float64, len(points))
     values = np.fromiter((v for _, v in points), np.float64, len(points))
     signal = deseasonalize(times, values)
-    kept = _segment(signal, size, gates)
-    if kept and signal is not values:
+    found, clean, cuts = _search(signal, size, gates)
+    if found and signal is not values:
         # The rolling median blurs a step over a day (a week), which bends the profile near it:
         # a second pass with the level cut at the changes found keeps their edges sharp.
-        signal = deseasonalize(times, values, kept)
-        kept = _segment(signal, size, gates)
-    bounds = [0, *kept, len(points)]
+        found, clean, cuts = _search(deseasonalize(times, values, found), size, gates)
+    bounds = [0, *found, len(points)]
+    tests = [0, *cuts, len(clean)]
     return tuple(
         ChangePoint(
             index=cut,
             at_unix_s=float(times[cut]),
             before=float(np.median(values[lo:cut])),
             after=float(np.median(values[cut:hi])),
-            p_value=_test(signal, lo, cut, hi, gates).p_value,
+            p_value=_test(clean, *tested, gates).p_value,
         )
-        for lo, cut, hi in zip(bounds, bounds[1:], bounds[2:], strict=False)
+        for (lo, cut, hi), tested in zip(
+            zip(bounds, bounds[1:], bounds[2:], strict=False),
+            zip(tests, tests[1:], tests[2:], strict=False),
+            strict=True,
+        )
     )
+
+
+def _search(signal: Floats, size: int, gates: Gates) -> tuple[list[int], Floats, list[int]]:
+    """Change points of ``signal`` found without its transient outliers: their indices in
+    ``signal``, the values searched and tested, and the change points' indices in those."""
+    # Dropped rather than replaced by the local level: a run of equal stand-ins has no spread,
+    # and Welch's test then calls a short run of them at an edge a change with p near 0.
+    kept = np.flatnonzero(~outliers(signal, size))
+    clean = signal[kept]
+    cuts = _segment(clean, size, gates)
+    return [int(kept[cut]) for cut in cuts], clean, cuts
 
 
 def deseasonalize(times: Floats, values: Floats, cuts: Sequence[int] = ()) -> Floats:

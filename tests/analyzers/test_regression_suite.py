@@ -30,6 +30,7 @@ import statistics
 from dataclasses import dataclass, field
 
 import numpy as np
+import pytest
 
 from e2e_otel.analyzers.changepoint import Gates, detect
 from e2e_otel.analyzers.registry import RegressionsSettings
@@ -199,10 +200,11 @@ def run_suite(seed: int = SEED, series: int = SERIES) -> Tally:
     return tally
 
 
-def test_labeled_suite_precision_recall_and_false_alarms() -> None:
-    tally = run_suite()
+@pytest.mark.parametrize("seed", [SEED, 2])
+def test_labeled_suite_precision_recall_and_false_alarms(seed: int) -> None:
+    tally = run_suite(seed)
     print(
-        f"\nregression suite: {SERIES} series, {tally.change_free} change-free "
+        f"\nregression suite (seed {seed}): {SERIES} series, {tally.change_free} change-free "
         f"({tally.flat_spiky} flat with spikes), {tally.true_positives + tally.false_negatives} "
         f"positives, {tally.excluded} excluded (step below the minimums); precision "
         f"{tally.precision:.3f}, recall {tally.recall:.3f}, F1 {tally.f1:.3f}, false alarms "
@@ -211,10 +213,13 @@ def test_labeled_suite_precision_recall_and_false_alarms() -> None:
         f"{tally.median_time_error_s / 60:.0f} min"
     )
     assert tally.change_free >= 200 and tally.flat_spiky >= 50
-    # Today: F1 0.914, 0.5 false alarms per 100, 1 on the 159 flat spiky series (a spike hour
-    # in the first five points), median time error 0. The goal is F1 0.95 and none on flat
-    # spiky series (docs/analyzers.md: what is left).
-    assert tally.f1 >= 0.90
-    assert tally.false_alarms_per_100 <= 1.0
-    assert tally.false_alarms_flat_spiky <= 1
+    # Seed 20260101: F1 0.926, 0.33 false alarms per 100, none on the 159 flat spiky series;
+    # seed 2: F1 0.928, 0.33, none on 174; median time error 0 on both (docs/analyzers.md).
+    # The goal of F1 0.95 is out of reach at a 3-hour margin: even told that a series
+    # has exactly one step, least squares (on the log values, deseasonalized around the true
+    # step) places 18 of the 370 positives of seed 20260101 more than 3 hours off: small
+    # steps in 20 % noise at hourly points.
+    assert tally.f1 >= 0.92
+    assert tally.false_alarms_per_100 <= 0.5
+    assert tally.false_alarms_flat_spiky == 0
     assert tally.median_time_error_s <= HOUR_S
