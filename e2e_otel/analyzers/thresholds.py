@@ -27,7 +27,6 @@ from e2e_otel.analyzers.judgements import (
     LatencySummary,
     latency_threshold,
     level,
-    one_endpoint_workflow,
     slow_subject,
 )
 from e2e_otel.analyzers.models import AnalyzerResult, Section
@@ -84,6 +83,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     ]
     rows = []
     recommendations = []
+    reported: set[object] = set()  # endpoints with a slow_endpoint finding (judged first)
     for subject in sorted(subjects, key=lambda x: (x.rule, x.label, x.key)):
         frontend = subject.rule == "slow_frontend"
         threshold = latency_threshold(subject.rule, config)
@@ -115,7 +115,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             and len(durations) >= cfg.min_requests
             and not (
                 subject.rule == "slow_workflow"
-                and one_endpoint_workflow(e.endpoint for _, e in subject.entries)
+                and _explained_by_endpoints(subject, threshold.warning_ms, reported)
             )
         ):
             queries = None
@@ -128,8 +128,19 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             )
             if found is not None:
                 recommendations.append(found)
+                if subject.rule == "slow_endpoint":
+                    reported.add(subject.key)
     section = Section(NAME, TITLE, COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
+
+
+def _explained_by_endpoints(subject: _Subject, warning_ms: float, reported: set[object]) -> bool:
+    """Whether a slow workflow is its endpoints' problem: every request of it over the warning
+    threshold went to an endpoint that already has a slow_endpoint finding (a workflow of one
+    endpoint included). Then it is reported once, as those endpoints; the workflow stays in
+    the table. A workflow slow on an endpoint that is fast for everyone else keeps its own."""
+    slow = {e.endpoint for _, e in subject.entries if e.duration_ns > warning_ms * 1e6}
+    return bool(slow) and slow <= reported
 
 
 def _summary(
