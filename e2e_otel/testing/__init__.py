@@ -16,10 +16,11 @@ import pytest
 
 if TYPE_CHECKING:
     from e2e_otel.testing.capture import SpanCapture
+    from e2e_otel.testing.receiver import OtlpReceiver
     from e2e_otel.testing.trace import Trace, TraceAssertionError
     from e2e_otel.testing.traces import CapturedTraces
 
-__all__ = ["CapturedTraces", "Trace", "TraceAssertionError"]
+__all__ = ["CapturedTraces", "OtlpReceiver", "Trace", "TraceAssertionError"]
 
 PLUGIN = "e2e_otel.testing"
 NOT_ENABLED = (
@@ -41,6 +42,10 @@ def __getattr__(name: str) -> Any:
         from e2e_otel.testing.traces import CapturedTraces
 
         return CapturedTraces
+    if name == "OtlpReceiver":
+        from e2e_otel.testing.receiver import OtlpReceiver
+
+        return OtlpReceiver
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -96,13 +101,37 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         capture.clear()  # each test sees its own spans only
 
 
-@pytest.fixture
-def e2e_trace(request: pytest.FixtureRequest) -> Iterator[CapturedTraces]:
-    """The spans this test produced from here on, as the app exports them: pick a trace with
-    ``.workflow(name)``, ``.correlation_id(id)`` or ``.response(response)``, then assert."""
+def _capture(request: pytest.FixtureRequest) -> SpanCapture:
     capture = request.config.stash.get(_CAPTURE, None)
     if capture is None:
         pytest.fail(request.config.stash.get(_PROBLEM, NOT_ENABLED), pytrace=False)
+    return capture
+
+
+@pytest.fixture(scope="session")
+def e2e_otlp_receiver(request: pytest.FixtureRequest) -> Iterator[OtlpReceiver]:
+    """An OTLP/HTTP receiver on 127.0.0.1 for the session (``.url``: set it as the
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` of a browser page, a Next.js server or a subprocess): the
+    spans they export join ``e2e_trace``'s. JSON and protobuf, CORS for any page origin."""
+    capture = _capture(request)
+    from e2e_otel.testing.receiver import OtlpReceiver
+
+    receiver = OtlpReceiver()
+    capture.attach(receiver)
+    try:
+        yield receiver
+    finally:
+        capture.detach(receiver)
+        receiver.close()
+
+
+@pytest.fixture
+def e2e_trace(request: pytest.FixtureRequest) -> Iterator[CapturedTraces]:
+    """The spans this test produced from here on, as the app exports them: pick a trace with
+    ``.workflow(name)``, ``.correlation_id(id)`` or ``.response(response)`` (or
+    ``.wait_for(...)`` for spans other processes export to ``e2e_otlp_receiver``), then
+    assert."""
+    capture = _capture(request)
     from e2e_otel.testing.traces import CapturedTraces
 
     capture.clear()  # what fixtures set up before this one did is not the test's

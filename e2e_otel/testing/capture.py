@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import SpanProcessor
@@ -27,6 +28,9 @@ from e2e_otel.processors import EnrichingSpanExporter
 from e2e_otel.setup import Handle, configure, export_processor
 from e2e_otel.sources.models import SpanRecord
 from e2e_otel.testing.records import records
+
+if TYPE_CHECKING:
+    from e2e_otel.testing.receiver import OtlpReceiver
 
 
 class CaptureError(RuntimeError):
@@ -68,6 +72,7 @@ class SpanCapture:
         self.handle = handle
         self.owned = owned
         self._switch = switch
+        self._receivers: list[OtlpReceiver] = []
 
     def record(self, on: bool) -> None:
         """Record spans from now on, or stop (a no-op when the app's own sampler decides)."""
@@ -78,12 +83,31 @@ class SpanCapture:
     def config(self) -> Config:
         return self.handle.config
 
+    def attach(self, receiver: OtlpReceiver) -> None:
+        """Add the spans ``receiver`` gets from other processes (a browser, a Next.js server)."""
+        self._receivers.append(receiver)
+
+    def detach(self, receiver: OtlpReceiver) -> None:
+        if receiver in self._receivers:
+            self._receivers.remove(receiver)
+
     def records(self) -> tuple[SpanRecord, ...]:
-        """Every span finished since the last :meth:`clear`, in start order."""
-        return records(self.exporter.get_finished_spans())
+        """Every span finished in this process or received since the last :meth:`clear`, in
+        start order."""
+        own = records(self.exporter.get_finished_spans())
+        if not self._receivers:
+            return own
+        received = [s for r in self._receivers for s in r.records()]
+        return tuple(sorted((*own, *received), key=lambda r: (r.start_ns, r.span_id)))
+
+    def problems(self) -> tuple[str, ...]:
+        """What the receivers could not read since the last :meth:`clear`."""
+        return tuple(p for r in self._receivers for p in r.problems)
 
     def clear(self) -> None:
         self.exporter.clear()
+        for receiver in self._receivers:
+            receiver.clear()
 
     def close(self) -> None:
         """Stop the tracing this capture installed (a setup it reused is left running)."""

@@ -16,6 +16,30 @@ PRODUCTS = 7  # over the N+1 rule's 5 repeats: /api/products/with-reviews/ must 
 def pytest_configure(config: pytest.Config) -> None:
     # live_server's static files handler needs a STATIC_URL; the JSON-only shop has none.
     settings.STATIC_URL = "/static/"
+    allow_cross_origin_calls()
+
+
+def allow_cross_origin_calls() -> None:
+    """CORS as SHOP_CORS_ORIGINS turns it on (shop_project/settings.py), with no origin yet: the
+    browser test allows its storefront's once it has a port (django-cors-headers reads the
+    origins on each request). pytest-django loaded the settings before this conftest, so the
+    middleware is added here, before live_server builds its handler."""
+    cors = "corsheaders.middleware.CorsMiddleware"
+    if cors in settings.MIDDLEWARE:
+        return  # SHOP_CORS_ORIGINS was set: the settings did it
+    from corsheaders.defaults import default_headers
+
+    settings.MIDDLEWARE = [cors, *settings.MIDDLEWARE]
+    settings.CORS_ALLOWED_ORIGINS = []
+    settings.CORS_ALLOW_HEADERS = (
+        *default_headers,
+        "traceparent",
+        "tracestate",
+        "baggage",
+        "x-correlation-id",
+        "x-workflow-type",
+    )
+    settings.CORS_EXPOSE_HEADERS = ["x-correlation-id", "traceresponse"]
 
 
 @pytest.fixture(scope="session")
