@@ -1,19 +1,25 @@
 """Analyze a million spans from OTLP JSON: wall time and peak memory of `analyze_files`.
 
     python bench/bench_analyze.py [--spans 1000000] [--file /tmp/e2e-otel-1m.jsonl]
-                                  [--rounds 1] [--json out.json]
+                                  [--rounds 1] [--arms floor,read,analyze,analyze_1]
+                                  [--json out.json]
 
 The input comes from bench/gen_otlp.py (generated once, kept at --file). Every arm runs in a
 fresh Python process, so each one's peak RSS is its own:
 
+- ``floor``: the parse floor, one process: orjson decodes every line and the spans' ids are
+  grouped by trace id, nothing else (what any analysis of these files must at least pay);
 - ``read``: only `read_spans` over the file, one process, with the cyclic garbage collector
-  paused as `analyze_files` pauses it: the cost of decoding OTLP JSON into span records, the
-  floor for one process;
+  paused as `analyze_files` pauses it: the general reader (stdlib json, as `e2e-otel summary`
+  reads; `analyze` takes the orjson fast path of `e2e_otel.sources.otlp_fast`);
 - ``analyze``: `analyze_files` as the CLI runs it (workers: one per CPU);
 - ``analyze_1``: `analyze_files(workers=1)`, everything in one process.
 
 Arms are interleaved within each round (order rotating). Reported per arm: median wall time,
-peak RSS of the arm's process and of its largest worker, and the ratios against ``read``.
+CPU time (the arm's process and its workers: steadier than wall time on a loaded machine), peak
+RSS of the arm's process and of its largest worker (all processes together stay under the
+first plus one per CPU times the second), spans per second, and the ratios of the wall times
+against ``floor`` and ``read``.
 """
 
 from __future__ import annotations
@@ -31,7 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-ARMS = ("read", "analyze", "analyze_1")
+CHILDREN = resource.RUSAGE_CHILDREN
+ARMS = ("floor", "read", "analyze", "analyze_1")
 
 
 def run_arm(arm: str, path: Path) -> dict[str, float]:
@@ -41,8 +48,12 @@ def run_arm(arm: str, path: Path) -> dict[str, float]:
     from e2e_otel.config import Config
     from e2e_otel.sources.otlp_files import read_spans
 
+    before = _cpu_seconds()
     started = time.perf_counter()
-    if arm == "read":
+    if arm == "floor":
+        gc.disable()
+        spans, findings = parse_floor(path), 0
+    elif arm == "read":
         gc.disable()
         spans = sum(1 for _ in read_spans([path]))
         findings = 0
@@ -53,13 +64,37 @@ def run_arm(arm: str, path: Path) -> dict[str, float]:
         spans, findings = report.spans, len(report.recommendations)
         assert report.complete, report.problems
     seconds = time.perf_counter() - started
+    own, pool = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, CHILDREN))
     return {
         "seconds": seconds,
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "cpu_seconds": _cpu_seconds() - before,
+        "rss_mb": own.ru_maxrss / 1024,
+        "worker_rss_mb": pool.ru_maxrss / 1024,
         "spans": spans,
         "findings": findings,
     }
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU of this process and its (finished) workers so far."""
+    own, pool = (resource.getrusage(who) for who in (resource.RUSAGE_SELF, CHILDREN))
+    return own.ru_utime + own.ru_stime + pool.ru_utime + pool.ru_stime
+
+
+def parse_floor(path: Path) -> int:
+    """Decode every line with orjson and group the span ids by trace id; the span count."""
+    import orjson
+
+    traces: dict[str, list[str]] = {}
+    spans = 0
+    with path.open("rb") as lines:
+        for line in lines:
+            for resource_spans in orjson.loads(line)["resourceSpans"]:
+                for scope_spans in resource_spans["scopeSpans"]:
+                    for span in scope_spans["spans"]:
+                        traces.setdefault(span["traceId"], []).append(span["spanId"])
+                        spans += 1
+    return spans
 
 
 def measure(arm: str, path: Path) -> dict[str, float]:
@@ -79,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=Path("/tmp/e2e-otel-1m.jsonl"))
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--arms", default=",".join(ARMS), help="comma-separated arms to run (floor is always run)"
+    )
     parser.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.arm:
@@ -93,20 +131,28 @@ def main(argv: list[str] | None = None) -> int:
     size_mb = args.file.stat().st_size / 1e6
     python = sys.version.split()[0]
     print(f"input: {args.file} ({size_mb:.0f} MB), {os.cpu_count()} CPUs, Python {python}")
-    runs: dict[str, list[dict[str, float]]] = {arm: [] for arm in ARMS}
+    arms = tuple(a for a in ARMS if a == "floor" or a in args.arms.split(","))
+    runs: dict[str, list[dict[str, float]]] = {arm: [] for arm in arms}
     for round_number in range(args.rounds):
-        order = ARMS[round_number % len(ARMS) :] + ARMS[: round_number % len(ARMS)]
+        order = arms[round_number % len(arms) :] + arms[: round_number % len(arms)]
         for arm in order:
             runs[arm].append(measure(arm, args.file))
             print(f"  round {round_number + 1} {arm:<10} {runs[arm][-1]['seconds']:6.2f} s")
     summary = {}
-    base = statistics.median(r["seconds"] for r in runs["read"])
-    print(f"\n{'arm':<10} {'median s':>9} {'x read':>7} {'peak RSS MB':>12} {'worker MB':>10}")
+    floor = statistics.median(r["seconds"] for r in runs["floor"])
+    base = statistics.median(r["seconds"] for r in runs.get("read", runs["floor"]))
+    print(
+        f"\n{'arm':<10} {'median s':>9} {'x floor':>8} {'x read':>7} {'spans/s':>9} "
+        f"{'CPU s':>7} {'peak RSS MB':>12} {'worker MB':>10}"
+    )
     for arm, results in runs.items():
         seconds = statistics.median(r["seconds"] for r in results)
         summary[arm] = {
             "seconds": seconds,
+            "ratio_to_floor": seconds / floor,
             "ratio_to_read": seconds / base,
+            "cpu_seconds": statistics.median(r["cpu_seconds"] for r in results),
+            "spans_per_second": results[-1]["spans"] / seconds,
             "rss_mb": max(r["rss_mb"] for r in results),
             "worker_rss_mb": max(r["worker_rss_mb"] for r in results),
             "spans": results[-1]["spans"],
@@ -114,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         row = summary[arm]
         print(
-            f"{arm:<10} {seconds:9.2f} {row['ratio_to_read']:7.2f} {row['rss_mb']:12.0f} "
+            f"{arm:<10} {seconds:9.2f} {row['ratio_to_floor']:8.2f} {row['ratio_to_read']:7.2f} "
+            f"{row['spans_per_second']:9.0f} {row['cpu_seconds']:7.2f} {row['rss_mb']:12.0f} "
             f"{row['worker_rss_mb']:10.0f}  ({row['spans']:.0f} spans, "
             f"{row['findings']:.0f} findings)"
         )

@@ -41,6 +41,19 @@ def span_key(trace: int, span_id: str) -> int:
     return (trace << 64) | (value or 1)  # 0 means "no parent"
 
 
+# Fingerprint ids known to be ours: a few hundred distinct ones make millions of spans.
+_OURS: set[str] = set()
+_OURS_MAX = 65536
+
+
+def _ours(fp_id: str) -> bool:
+    if _FINGERPRINT_ID.fullmatch(fp_id) is None:
+        return False
+    if len(_OURS) < _OURS_MAX:
+        _OURS.add(fp_id)
+    return True
+
+
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -110,7 +123,7 @@ class DatasetBuilder:
         attributes = span.attributes
         parent = span_key(trace, span.parent_span_id) if span.parent_span_id else trace << 64
         fp_id = attributes.get(attr.DB_FINGERPRINT_ID)
-        if isinstance(fp_id, str) and _FINGERPRINT_ID.fullmatch(fp_id) is None:
+        if isinstance(fp_id, str) and fp_id not in _OURS and not _ours(fp_id):
             fp_id = None  # not one of ours (16 lowercase hex): the report could not show it
         statement = attr.db_statement(attributes)
         if not isinstance(fp_id, str) and isinstance(statement, str):
@@ -149,10 +162,16 @@ class DatasetBuilder:
                 self.fingerprints[fp] = longer(known, statement)
         elif fp not in self.fingerprints:
             self.fingerprints[fp] = FingerprintInfo(_str(attributes.get(attr.DB_FINGERPRINT)), "")
-        self.db_group.append(self._group(parent))
+        group = self.groups.get(parent)
+        self.db_group.append(self._group(parent) if group is None else group)
         self.db_fp.append(fp)
-        self.db_category.append(self._intern(_str(attributes.get(attr.ERROR_CATEGORY))))
-        self.db_workflow.append(self._intern(_str(attributes.get(attr.WORKFLOW_TYPE))))
+        strings = self.strings
+        category = attributes.get(attr.ERROR_CATEGORY)
+        index = strings.get(category) if type(category) is str else 0  # the common cases inline
+        self.db_category.append(self._intern(_str(category)) if index is None else index)
+        workflow = attributes.get(attr.WORKFLOW_TYPE)
+        index = strings.get(workflow) if type(workflow) is str else 0
+        self.db_workflow.append(self._intern(_str(workflow)) if index is None else index)
         self.db_start.append(span.start_ns)
         self.db_end.append(span.end_ns)
         self.db_span.append(key & _MASK)
@@ -194,12 +213,12 @@ class DatasetBuilder:
             self.db_span,
         )
         # One packed int per span as the sort key: a quarter of the memory of key tuples.
-        order = sorted(
-            range(len(db_start)),
-            key=lambda p: (
-                (db_group[p] << 192) | (db_start[p] << 128) | (db_end[p] << 64) | db_span[p]
-            ),
-        )
+        keys = [
+            (group << 192) | (start << 128) | (end << 64) | span
+            for group, start, end, span in zip(db_group, db_start, db_end, db_span, strict=True)
+        ]
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        del keys
         bounds = array("i", [0]) * (len(self.groups) + 1)
         for group in self.db_group:
             bounds[group + 1] += 1

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.ingest import Progress, build
+from e2e_otel.analyzers.ingest import Progress, build, paused_gc
 from e2e_otel.analyzers.models import Recommendation, Report
 from e2e_otel.analyzers.registry import RULES, FileAnalyzer, validate
 from e2e_otel.config import Config
@@ -53,10 +53,14 @@ def analyze_files(
         if on_problem is not None:
             on_problem(problem)
 
-    dataset = build(names, report, progress, workers).finish()
-    if count > len(problems):
-        problems.append(f"... and {count - len(problems)} more problems")
-    return analyze_dataset(dataset, config, now, f"otlp-files: {', '.join(names)}", problems)
+    # The collector stays paused to the end: the dataset's millions of long-lived objects would
+    # make each full collection triggered by the analyzers' short-lived ones walk them again.
+    with paused_gc():
+        dataset = build(names, report, progress, workers).finish()
+        if count > len(problems):
+            problems.append(f"... and {count - len(problems)} more problems")
+        source = f"otlp-files: {', '.join(names)}"
+        return analyze_dataset(dataset, config, now, source, problems)
 
 
 def analyze_dataset(

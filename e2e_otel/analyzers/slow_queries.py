@@ -77,6 +77,7 @@ class _Profile:
         for workflow, n in Counter(db_workflow[p] for p in positions).items():
             self.workflows[ds.text(workflow)] += n
         self.positions = positions
+        self._examples: dict[int, tuple[str, ...]] = {}
 
     def row(self, rank: int, ds: Dataset, example_count: int) -> tuple[object, ...]:
         return (
@@ -122,8 +123,14 @@ class _Profile:
         )
 
     def examples(self, ds: Dataset, count: int) -> tuple[str, ...]:
-        samples = ((ds.db_duration_ns(p), ds.group_trace[ds.db_group[p]]) for p in self.positions)
-        return examples(ds, samples, count)
+        # Memoized: the table row and the finding both ask, and each asks for a pass over
+        # every call of the statement.
+        found = self._examples.get(count)
+        if found is None:
+            durations, group_trace, db_group = ds.db_durations, ds.group_trace, ds.db_group
+            samples = ((durations[p], group_trace[db_group[p]]) for p in self.positions)
+            found = self._examples[count] = examples(ds, samples, count)
+        return found
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:

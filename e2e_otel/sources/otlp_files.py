@@ -21,6 +21,8 @@ from typing import Any, Final
 
 from e2e_otel.sources.models import InputProblem, SpanEvent, SpanRecord
 from e2e_otel.sources.otlp_values import (
+    SPAN_KINDS,
+    STATUS_CODES,
     MalformedSpan,
     attributes_of,
     brief,
@@ -40,8 +42,6 @@ __all__ = [
     "unreadable",
 ]
 
-_KINDS = {0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
-_STATUS = {0: "unset", 1: "ok", 2: "error"}
 _WHOLE_FILE_LIMIT = 256 * 1024 * 1024
 _INT64: Final = 1 << 63
 
@@ -250,11 +250,11 @@ def _span(raw: Any, service_name: str, scope: str, latest: int) -> SpanRecord:
         span_id=span_id.lower(),
         parent_span_id=parent.lower() if parent is not None else None,
         name=str(raw.get("name", "")),
-        kind=_enum(raw.get("kind", 0), _KINDS, "SPAN_KIND_"),
+        kind=_enum(raw.get("kind", 0), SPAN_KINDS, "SPAN_KIND_"),
         start_ns=start,
         end_ns=end,
         status=_enum(
-            status.get("code", 0) if isinstance(status, dict) else 0, _STATUS, "STATUS_CODE_"
+            status.get("code", 0) if isinstance(status, dict) else 0, STATUS_CODES, "STATUS_CODE_"
         ),
         attributes=attributes_of(raw.get("attributes")),
         service_name=service_name,

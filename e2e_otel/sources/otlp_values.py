@@ -11,6 +11,10 @@ from typing import Any, Final
 from e2e_otel.sources.models import AttributeValue
 
 _INT64: Final = 1 << 63
+SPAN_KINDS: Final = {
+    0: "internal", 1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"
+}  # fmt: skip
+STATUS_CODES: Final = {0: "unset", 1: "ok", 2: "error"}
 _BRIEF: Final = 120  # characters of a bad value quoted in a problem: enough to recognise it
 
 

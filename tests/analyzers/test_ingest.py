@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from e2e_otel.analyzers.builder import build_dataset
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.ingest import Task, build, plan
 from e2e_otel.sources.models import InputProblem
+from e2e_otel.sources.otlp_files import read_spans
 from tests.analyzers.conftest import REVIEWS, Trace, spans_of, write_otlp
 from tests.analyzers.test_builder import dataset_view
 
@@ -138,3 +140,30 @@ def test_every_worker_applies_the_same_time_limit(tmp_path: Path, workers: int) 
     assert ds.spans == sum(span.end_ns <= middle for span in spans)
     assert len(problems) == len(spans) - ds.spans
     assert all("more than a day after this run's clock" in p.reason for p in problems)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_lines_only_the_general_reader_reads_give_what_it_gives(
+    tmp_path: Path, workers: int
+) -> None:
+    """Lines orjson decodes differently from json, or refuses, fall back to the general reader:
+    the dataset and the problems are those of `read_spans`, line for line."""
+    path = tmp_path / "t.jsonl"
+    write_otlp(path, spans_of(_traces(8)), per_line=2)
+    lines = path.read_bytes().splitlines()
+    odd = [
+        lines[0].replace(b'"kind": ', b'"kind": 100000000000000000000, "k": ', 1),  # orjson: float
+        lines[1].replace(b'"name": "', b'"name": "\\ud800', 1),  # a lone surrogate
+        lines[2].replace(b'"name": "', b'"name": "\xff', 1),  # not UTF-8
+        lines[3].replace(b'"kind": ', b'"kind": NaN, "k": ', 1),
+        b"\xc2\xa0",  # blank to str.strip(), not to bytes.strip()
+        b"[" * 3000 + b"]" * 3000,
+    ]
+    assert all(changed != line for changed, line in zip(odd, lines[:4], strict=False))
+    path.write_bytes(b"\n".join([*odd, *lines[4:]]) + b"\n")
+    general: list[InputProblem] = []
+    expected = build_dataset(read_spans([path], general.append))
+    problems: list[InputProblem] = []
+    ds = build([path], problems.append, workers=workers, chunk_bytes=900).finish()
+    assert (dataset_view(ds), problems) == (dataset_view(expected), general)
+    assert general and ds.spans > len(lines)

@@ -1,0 +1,121 @@
+"""The orjson fast path of the OTLP reader: on every line it either gives up (None) or gives
+exactly the spans the general reader (``json`` + ``otlp_files``) gives, with no problem."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from e2e_otel.sources.models import InputProblem, SpanRecord
+from e2e_otel.sources.otlp_fast import decode_line
+from e2e_otel.sources.otlp_files import plausible_until, spans_of_line
+from tests.sources.test_fuzz_otlp import _SETTINGS, T0, _request, _span, broken_lines, valid_lines
+
+LATEST = plausible_until()
+
+
+def _general(line: bytes) -> tuple[list[SpanRecord], list[InputProblem]]:
+    problems: list[InputProblem] = []
+    text = line.decode("utf-8", errors="replace")
+    return list(spans_of_line(text, "f", 1, problems.append, LATEST)), problems
+
+
+def _agrees(line: bytes) -> list[SpanRecord] | None:
+    fast = decode_line(line, LATEST)
+    if fast is not None:
+        spans, problems = _general(line)
+        assert repr(fast) == repr(spans)  # repr: NaN attributes compare unequal to themselves
+        assert not problems
+    return fast
+
+
+def _line(**changes: Any) -> bytes:
+    span = _span(1, 2, T0, 10**6, [{"stringValue": "a"}, {"intValue": "7"}])
+    span.update(kind=2, events=[])
+    span.update(changes)
+    return json.dumps(_request([span])).encode()
+
+
+def test_the_usual_line_takes_the_fast_path_with_the_same_spans() -> None:
+    values: list[dict[str, Any]] = [
+        {"stringValue": "x"},
+        {"intValue": "-9223372036854775808"},
+        {"intValue": 9223372036854775807},
+        {"boolValue": True},
+        {"doubleValue": 0.25},
+        {"doubleValue": "NaN"},
+        {"doubleValue": 3},
+    ]
+    span = _span(1, 2, T0, 10**6, values)
+    span["kind"] = 3
+    fast = _agrees(json.dumps(_request([span, {**span, "spanId": "03", "status": {}}])).encode())
+    assert fast is not None and len(fast) == 2
+    assert fast[0].attributes["k1"] == -(2**63) and fast[0].events[0].name == "e"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # orjson decodes an integer beyond 64 bits as a float; json keeps it an int.
+        _line(name=10**30),
+        _line(kind=10**30),
+        _line(status={"code": -(10**25)}),
+        _line(startTimeUnixNano=10**30),
+        _line(attributes=[{"key": "n", "value": {"doubleValue": 10**30}}]),
+        _line(attributes=[{"key": "n", "value": {"intValue": 2**64}}]),
+        _line(events=[{"name": 10**20, "timeUnixNano": str(T0)}]),
+        # What orjson refuses and json reads.
+        _line(name="x").replace(b'"x"', b'"\\ud800"'),
+        _line(attributes=[{"key": "d", "value": {"doubleValue": float("nan")}}]),
+        _line(attributes=[{"key": "d", "value": {"doubleValue": 1e300}}]).replace(
+            b"e+300", b"e400"
+        ),
+        _line(name="\u00e9").replace(b"\\u00e9", b"\xe9"),  # not UTF-8: replaced, not refused
+        b"[" * 5000 + b"]" * 5000,
+        # Shapes only the general reader reads: enum names, arrays, non-string names.
+        _line(kind="SPAN_KIND_SERVER"),
+        _line(attributes=[{"key": "a", "value": {"arrayValue": {"values": []}}}]),
+        _line(name=["GET"]),
+        _line(startTimeUnixNano=float(T0)),
+        # And lines the general reader reports a problem for.
+        _line(attributes=[{"key": "n", "value": {"intValue": "x"}}]),
+        _line(endTimeUnixNano=str(T0 - 1)),
+        b'{"resourceSpans": {}}',
+        b"   \n",
+    ],
+)
+def test_the_general_reader_decides_where_the_decoders_could_differ(line: bytes) -> None:
+    assert _agrees(line) is None
+
+
+@settings(max_examples=1500, **_SETTINGS)
+@given(line=valid_lines(1) | broken_lines())
+def test_the_fast_path_never_disagrees_with_the_general_reader(
+    line: str | tuple[str, set[tuple[str, str]]],
+) -> None:
+    _agrees((line if isinstance(line, str) else line[0]).encode())
+
+
+@settings(max_examples=500, **_SETTINGS)
+@given(
+    value=st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["1e400", "-1e400", "123456789012345678901234567890", "1.5e19"]),
+    place=st.sampled_from(["name", "kind", "startTimeUnixNano", "code", "double", "int", "event"]),
+)
+def test_numbers_anywhere_are_read_as_json_reads_them(value: Any, place: str) -> None:
+    literal = value if isinstance(value, str) else json.dumps(value)
+    fields: dict[str, dict[str, Any]] = {
+        "name": {"name": "@"},
+        "kind": {"kind": "@"},
+        "startTimeUnixNano": {"startTimeUnixNano": "@"},
+        "code": {"status": {"code": "@"}},
+        "double": {"attributes": [{"key": "d", "value": {"doubleValue": "@"}}]},
+        "int": {"attributes": [{"key": "i", "value": {"intValue": "@"}}]},
+        "event": {"events": [{"name": "e", "timeUnixNano": "@"}]},
+    }
+    _agrees(_line(**fields[place]).replace(b'"@"', literal.encode()))
