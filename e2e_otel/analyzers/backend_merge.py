@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from e2e_otel.analyzers import error_hotspots, health, slow_queries, thresholds
 from e2e_otel.analyzers.backend_metrics import Subject
+from e2e_otel.analyzers.consolidate import consolidate
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report, Section
 from e2e_otel.analyzers.registry import RULES, needing
@@ -124,7 +125,9 @@ def merged_report(
         window_end=now,
         spans=dataset.spans if dataset else 0,
         traces=len(dataset.trace_ids) if dataset else 0,
-        recommendations=tuple(sorted(by_id.values(), key=Recommendation.sort_key)),
+        recommendations=tuple(
+            sorted(consolidate(list(by_id.values())), key=Recommendation.sort_key)
+        ),
         sections=tuple(ordered),
         problems=tuple(problems),
         complete=not problems,

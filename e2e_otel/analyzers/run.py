@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 
+from e2e_otel.analyzers.consolidate import consolidate
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.ingest import Progress, build, paused_gc
 from e2e_otel.analyzers.models import Recommendation, Report
@@ -69,9 +70,8 @@ def analyze_dataset(
     """Run every file analyzer on ``dataset``; recommendations in ``sort_key`` order, sections
     and charts in analyzer order."""
     results = [analyzer(dataset, config, now) for _, analyzer in FILE_ANALYZERS]
-    recommendations = sorted(
-        (r for result in results for r in result.recommendations), key=Recommendation.sort_key
-    )
+    found = [r for result in results for r in result.recommendations]
+    recommendations = sorted(consolidate(found), key=Recommendation.sort_key)
     return Report(
         generated_at=now,
         source=source,

@@ -14,7 +14,7 @@ import pytest
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
-from e2e_otel.analyzers.models import Report
+from e2e_otel.analyzers.models import Report, finding_id
 from e2e_otel.cli.analyze import verdict
 from e2e_otel.config import parse_config
 from e2e_otel.publish import render_json
@@ -153,9 +153,13 @@ def test_prometheus_wins_on_the_same_finding_with_the_traces_examples() -> None:
     both = analyze_backends(
         CONFIG, prometheus=prometheus(), tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
     )
-    (traced,) = [r for r in only_traces.recommendations if r.rule == "slow_endpoint"]
+    # From the one trace alone, the endpoint is slow because of its N+1 loop: one finding, the
+    # loop's, which says so (analyzers/consolidate.py).
+    (loop,) = only_traces.recommendations
+    assert loop.rule == "n_plus_one" and f"It is also why GET {ROUTE} is slow" in loop.description
+    # Prometheus knows the p95 of every request but no typical request: its finding stands.
     (merged,) = [r for r in both.recommendations if r.rule == "slow_endpoint"]
-    assert merged.id == traced.id
+    assert merged.id == finding_id("slow_endpoint", "shop-api", "GET", ROUTE)
     assert merged.evidence.figures["requests"] == 40 and merged.evidence.figures["p95_ms"] == 420
     assert merged.evidence.trace_ids == (TRACE_ID,)
     # The workflow's requests are all this endpoint's: one problem, reported as the endpoint.
@@ -284,8 +288,10 @@ def test_with_prometheus_failing_the_traces_still_make_an_incomplete_report() ->
     (problem,) = report.problems
     assert problem.startswith("prometheus http://prom:9090/api/v1/query: HTTP 503 after 1 attempts")
     assert problem.endswith("; analyzed without span metrics")
-    # The findings of the traces, the population ones from the sample.
-    assert {"n_plus_one", "slow_endpoint"} <= {r.rule for r in report.recommendations}
+    # The findings of the traces, the population ones from the sample (the slow endpoint is
+    # its N+1 loop's: one finding).
+    (loop,) = [r for r in report.recommendations if r.rule == "n_plus_one"]
+    assert "is slow" in loop.description
     assert coverage(report)["thresholds"][0] == "tempo"
     assert coverage(report)["regressions"] == ("tempo", "TraceQL metrics (p95 only)")
     assert "INCOMPLETE (1 problems)" in verdict(report)

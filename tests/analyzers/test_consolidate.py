@@ -1,0 +1,111 @@
+"""One problem, one finding: an N+1 loop that explains its endpoint's query count and latency
+is one finding, not three; a symptom the loop does not explain stays a finding of its own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from e2e_otel.analyzers.consolidate import consolidate
+from e2e_otel.analyzers.dataset import Dataset
+from e2e_otel.analyzers.models import Evidence, Recommendation
+from e2e_otel.analyzers.run import analyze_dataset
+from e2e_otel.config import Config
+from tests.analyzers.conftest import NOW, PAGEVIEWS, PRODUCTS, REVIEWS, Trace, dataset, spans_of
+
+ROUTE = "api/products/with-reviews/"
+
+
+def _report(traces: list[Trace]) -> list[Recommendation]:
+    ds: Dataset = dataset(spans_of(traces))
+    return list(analyze_dataset(ds, Config(), NOW, "test").recommendations)
+
+
+def _for(found: list[Recommendation], route: str) -> dict[str, Recommendation]:
+    return {r.rule: r for r in found if r.evidence.route == route}
+
+
+def test_a_loop_that_is_the_endpoints_time_and_queries_is_one_finding() -> None:
+    traces = []
+    for _ in range(6):
+        trace = Trace()
+        server = trace.request(ROUTE, workflow="product_reviews", duration=260)
+        trace.query(server, PRODUCTS, start=0, duration=2)
+        trace.loop(server, REVIEWS, 20, start=3, duration=11)  # ~222 ms of 260, 20 of 21 queries
+        traces.append(trace)
+    found = _for(_report(traces), ROUTE)
+    assert set(found) == {"n_plus_one"}, sorted(found)
+    loop = found["n_plus_one"]
+    assert loop.priority == "high"
+    assert "runs 21 queries per request (median): this loop is 20 of them" in loop.description
+    assert "is slow (p95 260 ms)" in loop.description
+    assert loop.evidence.figures["endpoint_p95_ms"] == 260
+    assert loop.evidence.figures["endpoint_db_db_spans_p50"] == 21
+
+
+def test_a_slow_endpoint_the_loop_does_not_explain_stays_its_own_finding() -> None:
+    traces = []
+    for _ in range(6):
+        trace = Trace()
+        server = trace.request(ROUTE, workflow="product_reviews", duration=400)
+        trace.query(server, PAGEVIEWS, start=0, duration=300)  # the time is elsewhere
+        trace.loop(server, REVIEWS, 6, start=301, duration=1)
+        traces.append(trace)
+    found = _for(_report(traces), ROUTE)
+    assert {"n_plus_one", "slow_endpoint"} <= set(found)
+    assert "is slow" not in found["n_plus_one"].description
+
+
+def test_the_absorbing_finding_takes_the_higher_priority() -> None:
+    evidence = Evidence(service="shop-api", method="GET", route=ROUTE)
+    loop = Recommendation(
+        id="loop",
+        rule="n_plus_one",
+        category="database",
+        priority="low",
+        title="N+1",
+        description="A loop.",
+        steps=(),
+        expected_improvement_ms=None,
+        expected_improvement_pct=None,
+        evidence=replace(evidence, figures={"avg_loop_ms": 300.0, "avg_repeats": 20}),
+    )
+    slow = replace(
+        loop,
+        id="slow",
+        rule="slow_endpoint",
+        category="api",
+        priority="high",
+        evidence=replace(evidence, figures={"p50_ms": 350.0, "p95_ms": 900.0}),
+    )
+    (merged,) = consolidate([loop, slow])
+    assert merged.id == "loop" and merged.priority == "high"
+    assert merged.evidence.figures["endpoint_p95_ms"] == 900.0
+    # Not explained (the loop is under half of a typical request): both stay.
+    quick = replace(loop, evidence=replace(loop.evidence, figures={"avg_loop_ms": 100.0}))
+    assert [r.id for r in consolidate([quick, slow])] == ["loop", "slow"]
+
+
+def test_a_slow_endpoint_put_on_its_query_count_is_the_loops() -> None:
+    # The loop's queries are quick in the database (100 ms of a 1 s request), but the slow
+    # endpoint rule found the time in the per-query cost of 21 queries, 20 of them the loop's.
+    evidence = Evidence(service="shop-api", method="GET", route=ROUTE)
+    loop = Recommendation(
+        id="loop",
+        rule="n_plus_one",
+        category="database",
+        priority="medium",
+        title="N+1",
+        description="A loop.",
+        steps=(),
+        expected_improvement_ms=None,
+        expected_improvement_pct=None,
+        evidence=replace(evidence, figures={"avg_loop_ms": 100.0, "avg_repeats": 20}),
+    )
+    figures = {"p50_ms": 1000.0, "p95_ms": 1500.0, "db_queries_median": 21}
+    slow = replace(
+        loop, id="slow", rule="slow_endpoint", evidence=replace(evidence, figures=figures)
+    )
+    (merged,) = consolidate([loop, slow])
+    assert "its 21 queries per request (median), 20 of them this loop's" in merged.description
+    few = replace(slow, evidence=replace(evidence, figures={**figures, "db_queries_median": 60}))
+    assert len(consolidate([loop, few])) == 2
