@@ -3,6 +3,8 @@
 # http://127.0.0.1:3000 calls the demo shop (Django REST on a local MariaDB, under
 # opentelemetry-instrument, :8765); both send OTLP to the project's collector (:4318), which
 # writes every span to out/storefront/stack/traces.jsonl and span metrics to Prometheus (:9090).
+# Traffic runs through every workflow in the background, and the analyzer runs in service mode
+# on the trace file every minute (its e2e_otel_* metrics on :9464, scraped by Prometheus).
 # Open the storefront, click around (Problems has the planted failures), then Ctrl-C.
 #
 #   scripts/storefront-demo.sh
@@ -28,15 +30,33 @@ ORIGINS="http://127.0.0.1:$WEB_PORT,http://localhost:$WEB_PORT"
 export E2E_OTELCOL_CORS_ALLOWED_ORIGINS="[${ORIGINS/,/, }]"
 
 pids=()
+stop_group() {  # stop_group PID: SIGINT (a Ctrl-C: the SDKs flush), then SIGTERM, then SIGKILL
+  local pid=$1 signal
+  for signal in INT TERM KILL; do
+    # To the whole process group (set -m gave each its own): a shell loop such as the
+    # traffic only stops when its running child stops too. A script started in the
+    # background has SIGINT ignored, and so do its children: hence the escalation.
+    kill "-$signal" -- "-$pid" 2>/dev/null || kill "-$signal" "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do
+      # Gone, or a zombie (exited, not yet reaped): done.
+      if ! grep -qs '^State:[[:space:]]*[^Z]' "/proc/$pid/status"; then
+        wait "$pid" 2>/dev/null || true
+        return 0
+      fi
+      sleep 0.2
+    done
+  done
+}
 cleanup() {
-  # Reverse order; SIGINT lets runserver's SDK and the collector flush their last spans.
+  # Reverse order: the collector last, so the others' last spans reach it.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -INT "${pids[$i]}" 2>/dev/null || true
-    wait "${pids[$i]}" 2>/dev/null || true
+    stop_group "${pids[$i]}"
   done
   bash scripts/mariadb.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
+# A SIGTERM (or a Ctrl-C that reaches the script first) exits through the EXIT trap too.
+trap "exit 130" INT TERM
 wait_for() {  # wait_for URL NAME LOG
   for _ in $(seq 1 300); do
     if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
@@ -65,12 +85,28 @@ wait_for "http://127.0.0.1:$SHOP_PORT/api/products/" shop "$OUT/shop.log"
   -p "$WEB_PORT") >"$OUT/storefront.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$WEB_PORT/login" storefront "$OUT/storefront.log"
+# Background traffic through every workflow and planted problem, as the compose demo profile
+# runs it, so the span metrics, the rules and the analyzer always have something to show.
+(cd examples/shop && trap 'exit 0' INT TERM && while true; do
+  ../../.venv/bin/python traffic.py --base-url "http://127.0.0.1:$SHOP_PORT" --iterations 1 || true
+  sleep 10
+done) >"$OUT/traffic.log" 2>&1 &
+pids+=($!)
+# The analyzer in service mode on the collector's trace file: every minute a report, served
+# as e2e_otel_* metrics on :9464, where the stack's Prometheus scrapes it (the findings and
+# health panels, the analyzer-staleness alert).
+.venv/bin/e2e-otel analyze "$OUT/stack/traces.jsonl" --config examples/shop/e2e-otel.yaml \
+  --every 1m --serve 127.0.0.1:9464 --json "$OUT/report.json" >"$OUT/analyzer.log" 2>&1 &
+pids+=($!)
+wait_for http://127.0.0.1:9464/metrics analyzer "$OUT/analyzer.log"
 set +m
 
 cat <<INFO
 storefront  http://127.0.0.1:$WEB_PORT   (log in as alice / alice-password)
 shop API    http://127.0.0.1:$SHOP_PORT/api/
 prometheus  http://127.0.0.1:9090
+analyzer    http://127.0.0.1:9464/metrics   (a report every minute: $OUT/report.json)
+traffic     every workflow every ~10 s   ($OUT/traffic.log)
 traces      $OUT/stack/traces.jsonl   (logs in $OUT)
 Ctrl-C stops everything; then: .venv/bin/e2e-otel summary $OUT/stack/traces.jsonl
 INFO

@@ -209,6 +209,13 @@ def _up(args: argparse.Namespace) -> int:
         print(f"prometheus {stack.prometheus_url}")
         print(f"traces     {stack.traces_file} (logs and data in {workdir})")
         print(f"export OTEL_EXPORTER_OTLP_ENDPOINT={stack.otlp_http_endpoint}  # Ctrl-C stops")
+        if not args.free_ports:
+            # The standard OTLP ports are every SDK's default endpoint: say who else may send.
+            print(
+                "note: on the standard OTLP ports (4317/4318) this collector also receives the "
+                "spans of any other local process whose OTLP exporter uses the default "
+                "endpoint; --free-ports avoids that"
+            )
         try:
             while True:
                 stack.check_alive()
