@@ -212,7 +212,10 @@ def _backends(value: object, source: str) -> Backends:
                     "with token_env instead",
                 )
         check_known_keys(
-            raw, source, f"backends.{name}.", {"url", "token_env", "timeout_seconds", "retries"}
+            raw,
+            source,
+            f"backends.{name}.",
+            {"url", "token_env", "timeout_seconds", "retries", "tenant"},
         )
         url = string_at(raw.get("url", default.url), source, f"backends.{name}.url")
         if not re.match(r"^https?://[^/\s]+", url):
@@ -224,9 +227,17 @@ def _backends(value: object, source: str) -> Backends:
             raise ConfigError(
                 source, f"backends.{name}.token_env", f"{token_env!r} is not a variable name"
             )
+        tenant = raw.get("tenant", default.tenant)
+        if tenant is not None and not (isinstance(tenant, str) and _TENANT.match(tenant)):
+            raise ConfigError(
+                source,
+                f"backends.{name}.tenant",
+                f"{tenant!r} is not a tenant id (1-150 of letters, digits and !-_.*'()|)",
+            )
         result[name] = Backend(
             url=url.rstrip("/"),
             token_env=token_env,
+            tenant=tenant,
             timeout_seconds=_timeout(
                 raw.get("timeout_seconds", default.timeout_seconds),
                 source,
@@ -240,6 +251,8 @@ def _backends(value: object, source: str) -> Backends:
     return Backends(**result, max_response_bytes=_response_bytes(limit, source))
 
 
+# Mimir's and Tempo's tenant ids (X-Scope-OrgID); "|" joins several for a query.
+_TENANT = re.compile(r"^[A-Za-z0-9!_.*'()|-]{1,150}$")
 _MAX_TIMEOUT_SECONDS = 600
 _RESPONSE_BYTES = (1024, 2**32)  # 1 KiB .. 4 GiB
 _MAX_RETRIES = 10

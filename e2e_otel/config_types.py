@@ -89,6 +89,9 @@ class Backend:
     token_env: str | None = None
     timeout_seconds: float = 10.0
     retries: int = 2
+    tenant: str | None = None
+    """Sent as ``X-Scope-OrgID`` (the tenant header of Mimir, Tempo and Loki in multi-tenant
+    mode); not a secret."""
 
 
 @dataclass(frozen=True)

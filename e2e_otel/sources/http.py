@@ -101,6 +101,7 @@ class JsonClient:
         timeout: float = 10.0,
         retries: int = 2,
         token: str | None = None,
+        tenant: str | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Sleep = time.sleep,
         clock: Clock = time.time,
@@ -138,6 +139,8 @@ class JsonClient:
         headers = {"Accept": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
+        if tenant:
+            headers["X-Scope-OrgID"] = tenant  # Mimir/Tempo multi-tenancy
         self._client = httpx.Client(
             timeout=timeout, headers=headers, auth=auth, transport=transport
         )
@@ -167,6 +170,7 @@ class JsonClient:
             timeout=backend.timeout_seconds,
             retries=backend.retries,
             token=token,
+            tenant=backend.tenant,
             transport=transport,
             sleep=sleep,
             max_response_bytes=max_response_bytes,

@@ -204,6 +204,20 @@ def test_token_from_the_named_variable(script: Script, sleeps: list[float]) -> N
     assert script.seen[0][1]["Authorization"] == "Bearer s3cret"
 
 
+@pytest.mark.parametrize("script", [[Answer(200)]], indirect=True)
+def test_the_tenant_of_a_multi_tenant_backend_is_sent_as_x_scope_orgid(
+    script: Script, sleeps: list[float]
+) -> None:
+    # Mimir and Tempo in multi-tenant mode answer 401 "no org id" without it.
+    config = parse_config({"backends": {"prometheus": {"url": script.url, "tenant": "team-a"}}})
+    prometheus = config.backends.prometheus
+    with JsonClient.for_backend("prometheus", prometheus, sleep=sleeps.append) as c:
+        c.get("/api/echo")
+    assert script.seen[0][1]["X-Scope-OrgID"] == "team-a"
+    with pytest.raises(ConfigError, match=r"backends\.tempo\.tenant"):
+        parse_config({"backends": {"tempo": {"tenant": "a b"}}})
+
+
 def test_a_missing_token_variable_is_an_error_without_the_token() -> None:
     backend = Backend("http://tempo:3200", token_env="MY_TEMPO_TOKEN")
     with pytest.raises(BackendError) as info:
