@@ -20,6 +20,27 @@ case "${1:-}" in
     *) echo "usage: scripts/compose-env.sh [--print]" >&2; exit 2 ;;
 esac
 
+# docker-compose.yml's inline `configs: content:` needs Docker Compose v2.23.1 or later; an
+# older one refuses the whole file with a schema error that does not say so.
+MIN_COMPOSE=2.23.1
+check_compose() {
+    if ! command -v docker >/dev/null 2>&1; then
+        echo "note: docker not found; the stack needs Docker with Compose >= v$MIN_COMPOSE" >&2
+        return 0
+    fi
+    local version
+    if ! version=$(docker compose version --short 2>/dev/null); then
+        echo "note: 'docker compose' (Compose v2) not found; the stack needs Compose >= v$MIN_COMPOSE (docker-compose v1 does not work)" >&2
+        return 0
+    fi
+    version=${version#v}
+    if [ "$(printf '%s\n%s\n' "$MIN_COMPOSE" "$version" | sort -V | head -n 1)" != "$MIN_COMPOSE" ]; then
+        echo "error: docker compose $version is older than v$MIN_COMPOSE, which docker-compose.yml needs (inline configs): update Docker Compose" >&2
+        exit 1
+    fi
+}
+check_compose
+
 random_password() {
     # 24 characters of [A-Za-z0-9]: no quoting issues in .env or YAML.
     LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24
@@ -43,6 +64,8 @@ GRAFANA_ADMIN_PASSWORD=$(random_password)
 # E2E_OTLP_HTTP_PORT=4318
 # E2E_COLLECTOR_HEALTH_PORT=13133
 # E2E_SHOP_PORT=8765
+# E2E_GATEWAY_OTLP_GRPC_PORT=4327   (scale profile)
+# E2E_GATEWAY_OTLP_HTTP_PORT=4328   (scale profile)
 # Service-account token the analyzer uses to post Grafana annotations.
 # GRAFANA_TOKEN=
 CONF

@@ -4,6 +4,7 @@ floats, and the collector's memory limit means something. Checked statically (no
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -102,3 +103,28 @@ def test_compose_env_writes_a_password_once(tmp_path: Path) -> None:
     env_file.write_text("E2E_GRAFANA_PORT=3001\n", encoding="utf-8")
     added = run("--print")
     assert added != first and env_file.read_text("utf-8").startswith("E2E_GRAFANA_PORT=3001\n")
+
+
+@pytest.mark.parametrize(
+    ("reported", "ok"),
+    [("2.23.1", True), ("v2.29.7", True), ("2.23.0", False), ("2.9.10", False)],
+)
+def test_compose_env_refuses_a_compose_older_than_the_file_needs(
+    tmp_path: Path, reported: str, ok: bool
+) -> None:
+    (tmp_path / "scripts").mkdir()
+    script = tmp_path / "scripts" / "compose-env.sh"
+    script.write_bytes((ROOT / "scripts" / "compose-env.sh").read_bytes())
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    docker = fake / "docker"  # `docker compose version --short` as Compose prints it
+    docker.write_text(f'#!/bin/sh\necho "{reported}"\n', encoding="utf-8")
+    docker.chmod(0o755)
+    env = {**os.environ, "PATH": f"{fake}:{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=30, env=env, check=False
+    )
+    assert (done.returncode == 0) is ok, done.stderr
+    if not ok:
+        assert "older than v2.23.1" in done.stderr and len(done.stderr.splitlines()) == 1
+        assert not (tmp_path / ".env").exists()
