@@ -17,6 +17,10 @@ The absorbed finding's figures and its priority (the higher of the two) move int
 finding, and one sentence says what else it explains. The tables keep every subject; only the
 findings are merged. A symptom the loop does not explain (a slow endpoint whose loop is 10 % of
 its time) stays a finding of its own.
+
+Without such a loop, a slow-query finding absorbs the slow-endpoint finding of the endpoint the
+statement runs in most, when one run of the statement (its p50) is at least half of a typical
+request there: the unindexed report query is the slow report page.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import replace
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Recommendation
 
 N_PLUS_ONE = "n_plus_one"
+SLOW_QUERIES = "slow_queries"
 CHATTY = "chatty"
 SLOW_ENDPOINT = "slow_endpoint"
 #: The loop's share (of queries, of a typical request's time) from which it explains a symptom.
@@ -77,8 +82,8 @@ def _explains(loop: Recommendation, symptom: Recommendation) -> str | None:
     return None
 
 
-def _absorb(loop: Recommendation, symptom: Recommendation, sentence: str) -> Recommendation:
-    priority = min(loop.priority, symptom.priority, key=PRIORITY_ORDER.__getitem__)
+def _absorb(cause: Recommendation, symptom: Recommendation, sentence: str) -> Recommendation:
+    priority = min(cause.priority, symptom.priority, key=PRIORITY_ORDER.__getitem__)
     prefix = "endpoint_" if symptom.rule == SLOW_ENDPOINT else "endpoint_db_"
     moved = {
         f"{prefix}{name}": value
@@ -86,34 +91,64 @@ def _absorb(loop: Recommendation, symptom: Recommendation, sentence: str) -> Rec
         if name not in ("requests",)
     }
     return replace(
-        loop,
+        cause,
         priority=priority,
-        description=f"{loop.description} {sentence}",
-        evidence=replace(loop.evidence, figures={**loop.evidence.figures, **moved}),
+        description=f"{cause.description} {sentence}",
+        evidence=replace(cause.evidence, figures={**cause.evidence.figures, **moved}),
+    )
+
+
+def _statement_explains(statement: Recommendation, symptom: Recommendation) -> str | None:
+    """A slow statement whose one run is at least half of a typical request of the endpoint
+    it runs in most explains that endpoint's slow-endpoint finding."""
+    if symptom.rule != SLOW_ENDPOINT:
+        return None
+    run_ms = statement.evidence.figures.get("p50_ms")
+    typical = symptom.evidence.figures.get("p50_ms")
+    p95 = symptom.evidence.figures.get("p95_ms")
+    if run_ms is None or not typical or p95 is None or run_ms < EXPLAINS * typical:
+        return None
+    route = f"{symptom.evidence.method or ''} {symptom.evidence.route}".strip()
+    return (
+        f"It is also why {route} is slow (p95 {p95:g} ms): one run of this statement takes "
+        f"{run_ms:g} ms (median) of a typical {typical:g} ms request."
     )
 
 
 def consolidate(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
-    """``recommendations`` with symptoms folded into their endpoint's N+1 finding, in the same
-    order (an absorbing finding keeps its place; re-sort if its priority rose)."""
+    """``recommendations`` with symptoms folded into the cause found on their endpoint (its
+    longest N+1 loop first, then its slowest statement), in the same order (an absorbing
+    finding keeps its place; re-sort if its priority rose)."""
     loops: dict[Endpoint, Recommendation] = {}
+    statements: dict[Endpoint, Recommendation] = {}
     for r in recommendations:
         key = _endpoint(r)
-        if r.rule == N_PLUS_ONE and key is not None:
+        if key is None:
+            continue
+        if r.rule == N_PLUS_ONE:
             best = loops.get(key)
-            if best is None or r.evidence.figures.get("avg_loop_ms", 0) > best.evidence.figures.get(
-                "avg_loop_ms", 0
-            ):
+            if best is None or _figure(r, "avg_loop_ms") > _figure(best, "avg_loop_ms"):
                 loops[key] = r
-    absorbed: dict[str, Recommendation] = {loop.id: loop for loop in loops.values()}
+        elif r.rule == SLOW_QUERIES:
+            best = statements.get(key)
+            if best is None or _figure(r, "p50_ms") > _figure(best, "p50_ms"):
+                statements[key] = r
+    absorbed: dict[str, Recommendation] = {r.id: r for r in (*loops.values(), *statements.values())}
     dropped: set[str] = set()
     for r in recommendations:
         key = _endpoint(r)
-        if r.rule not in (CHATTY, SLOW_ENDPOINT) or key is None or key not in loops:
+        if r.rule not in (CHATTY, SLOW_ENDPOINT) or key is None:
             continue
-        loop_id = loops[key].id
-        sentence = _explains(loops[key], r)
-        if sentence is not None:
-            absorbed[loop_id] = _absorb(absorbed[loop_id], r, sentence)
-            dropped.add(r.id)
+        for cause, explains in ((loops.get(key), _explains), (statements.get(key), None)):
+            if cause is None:
+                continue
+            sentence = explains(cause, r) if explains else _statement_explains(cause, r)
+            if sentence is not None:
+                absorbed[cause.id] = _absorb(absorbed[cause.id], r, sentence)
+                dropped.add(r.id)
+                break
     return [absorbed.get(r.id, r) for r in recommendations if r.id not in dropped]
+
+
+def _figure(r: Recommendation, name: str) -> float:
+    return r.evidence.figures.get(name, 0.0)

@@ -47,12 +47,26 @@ def test_a_slow_endpoint_the_loop_does_not_explain_stays_its_own_finding() -> No
     for _ in range(6):
         trace = Trace()
         server = trace.request(ROUTE, workflow="product_reviews", duration=400)
-        trace.query(server, PAGEVIEWS, start=0, duration=300)  # the time is elsewhere
-        trace.loop(server, REVIEWS, 6, start=301, duration=1)
+        trace.query(server, PRODUCTS, start=0, duration=2)
+        trace.loop(server, REVIEWS, 6, start=3, duration=1)  # the time is in the view code
         traces.append(trace)
     found = _for(_report(traces), ROUTE)
     assert {"n_plus_one", "slow_endpoint"} <= set(found)
     assert "is slow" not in found["n_plus_one"].description
+
+
+def test_a_slow_statement_that_is_most_of_the_request_is_the_slow_endpoints_finding() -> None:
+    traces = []
+    for _ in range(6):
+        trace = Trace()
+        server = trace.request("api/reports/pageviews/", workflow="reporting", duration=320)
+        trace.query(server, PAGEVIEWS, start=1, duration=300)  # an unindexed scan
+        traces.append(trace)
+    found = _for(_report(traces), "api/reports/pageviews/")
+    assert set(found) == {"slow_queries"}, sorted(found)
+    assert "It is also why GET api/reports/pageviews/ is slow (p95 320 ms)" in (
+        found["slow_queries"].description
+    )
 
 
 def test_the_absorbing_finding_takes_the_higher_priority() -> None:
