@@ -166,20 +166,23 @@ def configure(
     sampler: Sampler | None = None,
     instrument: bool = True,
     batch: bool = True,
+    environment_exporters: bool = True,
 ) -> Handle:
     """Install e2e-otel tracing: our processors, exporters, Django and MySQL instrumentation.
 
     Safe to call twice: while a previous handle is live, it is returned unchanged. Exporters:
     ``span_exporter`` if given, plus those named by ``OTEL_TRACES_EXPORTER`` (default ``otlp``
     when no ``span_exporter`` is given), plus an OTLP JSON file at ``traces_file`` or
-    ``$E2E_OTEL_TRACES_FILE``. Raises :class:`~e2e_otel.config.ConfigError` when ``config``
-    is bad; a bad file named by ``$E2E_OTEL_CONFIG`` is logged once and the defaults are used.
+    ``$E2E_OTEL_TRACES_FILE``; with ``environment_exporters=False`` only ``span_exporter`` and
+    ``traces_file`` (the environment's are ignored: the pytest plugin's capture).
+    Raises :class:`~e2e_otel.config.ConfigError` when ``config`` is bad; a bad file named by
+    ``$E2E_OTEL_CONFIG`` is logged once and the defaults are used.
     """
 
     def build(cfg: Config) -> tuple[TracerProvider | None, list[SpanProcessor]]:
         provider = _tracer_provider(service_name, sampler)
         processors = start_processors(cfg)
-        for exporter in _exporters(span_exporter, traces_file):
+        for exporter in _exporters(span_exporter, traces_file, environment_exporters):
             processors.append(export_processor(exporter, cfg, batch=batch))
         for processor in processors:
             provider.add_span_processor(processor)
@@ -248,12 +251,16 @@ def _tracer_provider(service_name: str | None, sampler: Sampler | None) -> Trace
 def _exporters(
     span_exporter: SpanExporter | Sequence[SpanExporter] | None,
     traces_file: str | os.PathLike[str] | None,
+    environment: bool = True,
 ) -> list[SpanExporter]:
     given: list[SpanExporter] = []
     if isinstance(span_exporter, SpanExporter):
         given = [span_exporter]
     elif span_exporter is not None:
         given = list(span_exporter)
+    if not environment:
+        file_only = exp.file_exporter(traces_file) if traces_file is not None else None
+        return given + ([file_only] if file_only is not None else [])
     result = given + exp.load_exporters(exp.exporter_names(default=None if given else "otlp"))
     file_exporter = exp.file_exporter(traces_file)
     if file_exporter is not None:

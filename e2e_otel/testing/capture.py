@@ -126,8 +126,16 @@ def install(config: str | os.PathLike[str] | None = None) -> SpanCapture:
     :class:`~e2e_otel.config.ConfigError` when ``config`` is bad."""
     exporter = InMemorySpanExporter()
     switch = Switch()
+    # Only the in-memory exporter: OTEL_TRACES_EXPORTER / E2E_OTEL_TRACES_FILE set for the app
+    # would otherwise export every test span too, one at a time (batch=False), to a real
+    # collector (or block on a dead one).
     handle = configure(
-        config=config, span_exporter=exporter, sampler=switch, instrument=False, batch=False
+        config=config,
+        span_exporter=exporter,
+        sampler=switch,
+        instrument=False,
+        batch=False,
+        environment_exporters=False,
     )
     provider = handle.tracer_provider
     if provider is None:

@@ -12,9 +12,9 @@ stops the receiver."""
 from __future__ import annotations
 
 import base64
-import gzip
 import json
 import threading
+import zlib
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -229,10 +229,7 @@ def _handler(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
                     raise BadPayload(f"body of {length} bytes refused (limit {MAX_BODY})")
                 body = self.rfile.read(length)
             if (self.headers.get("Content-Encoding") or "").lower() == "gzip":
-                try:
-                    body = gzip.decompress(body)
-                except (OSError, EOFError) as exc:
-                    raise BadPayload(f"body is not gzip: {exc}") from None
+                body = _gunzip(body)
             return body
 
         def _chunks(self) -> bytes:
@@ -284,3 +281,19 @@ def _handler(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
             pass  # a test's output is no place for an access log
 
     return Handler
+
+
+def _gunzip(body: bytes) -> bytes:
+    """The decompressed body, at most MAX_BODY bytes of it (a small gzip can expand to
+    gigabytes); :class:`BadPayload` for a corrupt or oversized one."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip framing
+    try:
+        out = inflater.decompress(body, MAX_BODY)
+        if inflater.unconsumed_tail:
+            raise BadPayload(f"gzip body expands past {MAX_BODY} bytes: refused")
+        out += inflater.flush()
+    except zlib.error as exc:
+        raise BadPayload(f"body is not gzip: {exc}") from None
+    if not inflater.eof:
+        raise BadPayload("body is not gzip: truncated")
+    return out

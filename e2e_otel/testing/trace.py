@@ -65,6 +65,13 @@ class Trace:
         (a parent that never ended, or was dropped, leaves its children dangling)."""
         __tracebackhide__ = True
         wanted = _check_layers(layers)
+        if not self.spans:
+            # Nothing captured is never complete: instrumentation off, or spans not exported.
+            self._fail(
+                f"assert_complete(layers={sorted(wanted)}) failed for {self.label}: no spans "
+                "were captured (is the code under test instrumented and run in this process, "
+                "or exported to the plugin's receiver?)"
+            )
         problems = []
         for trace_id in self.trace_ids:
             spans = [s for s in self.spans if s.trace_id == trace_id]

@@ -198,3 +198,25 @@ def test_a_bad_configuration_stops_the_run_naming_the_key(pytester: pytest.Pytes
     result = pytester.runpytest_subprocess()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "analyzers.n_plus_one.min_repeats" in result.stderr.str()
+
+
+def test_the_apps_exporters_from_the_environment_get_no_test_spans(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Set for the app (a collector, a trace file): the tests' spans stay in the capture, not
+    # sent one by one to a collector or written to the app's file.
+    traces = pytester.path / "app-traces.jsonl"
+    monkeypatch.setenv("OTEL_TRACES_EXPORTER", "console")
+    monkeypatch.setenv("E2E_OTEL_TRACES_FILE", str(traces))
+    pytester.makepyfile(
+        REQUESTS
+        + """
+def test_captured(e2e_trace):
+    request("api/things/", ["SELECT 1"])
+    assert len(e2e_trace.spans) == 2
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "e2e_otel.testing", "-s")
+    result.assert_outcomes(passed=1)
+    assert not any('"trace_id"' in line for line in result.stdout.lines)  # console exporter
+    assert not traces.exists() or traces.read_text() == ""

@@ -154,6 +154,29 @@ def test_a_body_that_is_not_a_trace_request_is_refused_and_reported(
     assert len(receiver.records()) == 2
 
 
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        # A gzip header, then garbage where the deflate stream should be (zlib.error).
+        (gzip.compress(b"{}")[:10] + b"\xff" * 40, "body is not gzip"),
+        (gzip.compress(b"{}")[:-6], "body is not gzip"),  # truncated
+        # 1 MiB of gzip that expands past the receiver's 64 MiB limit.
+        (gzip.compress(b"\0" * (65 * 1024 * 1024), compresslevel=9), "expands past"),
+    ],
+    ids=["corrupt", "truncated", "bomb"],
+)
+def test_a_bad_gzip_body_is_refused_and_the_receiver_keeps_serving(
+    receiver: OtlpReceiver, sdk_spans: tuple[ReadableSpan, ...], body: bytes, reason: str
+) -> None:
+    status, _, answer = post(
+        receiver.traces_url, body, "application/json", {"Content-Encoding": "gzip"}
+    )
+    assert status == 400 and reason in answer.decode()
+    (problem,) = receiver.problems
+    assert reason in problem
+    assert post(receiver.traces_url, json_body(sdk_spans), "application/json")[0] == 200
+
+
 def test_a_malformed_span_is_skipped_and_reported_the_others_kept(
     receiver: OtlpReceiver, sdk_spans: tuple[ReadableSpan, ...]
 ) -> None:

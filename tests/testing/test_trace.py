@@ -5,7 +5,7 @@ from collections.abc import Iterator
 import pytest
 from opentelemetry.trace import SpanKind, set_span_in_context
 
-from e2e_otel.config import parse_config
+from e2e_otel.config import Config, parse_config
 from e2e_otel.testing import TraceAssertionError
 from e2e_otel.testing.trace import Trace
 from tests.conftest import Pipeline, make_pipeline
@@ -141,3 +141,9 @@ def test_unknown_layers_and_categories_are_refused(pipe: Pipeline) -> None:
         trace.assert_complete(layers={"api", "db"})
     with pytest.raises(ValueError, match="unknown error category 'auth'"):
         trace.assert_error(category="auth")
+
+
+def test_nothing_captured_is_never_complete() -> None:
+    empty = Trace((), "the test's spans", Config())
+    with pytest.raises(TraceAssertionError, match="no spans were captured"):
+        empty.assert_complete(layers={"api"})
