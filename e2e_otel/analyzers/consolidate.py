@@ -45,8 +45,19 @@ def _endpoint(r: Recommendation) -> Endpoint | None:
     return (e.service or "", e.method or "", e.route) if e.route else None
 
 
+def _in_most_requests(loop: Recommendation) -> bool:
+    """Whether the loop ran in at least half of the requests that ran the handler: its
+    per-request figures (averages over the requests that looped) then describe a typical
+    request, and can be compared with the endpoint's medians."""
+    figures = loop.evidence.figures
+    affected, requests = figures.get("requests_affected"), figures.get("requests")
+    return bool(affected and requests and affected >= EXPLAINS * requests)
+
+
 def _explains(loop: Recommendation, symptom: Recommendation) -> str | None:
     """The sentence the loop's finding gains by absorbing ``symptom``, or None."""
+    if not _in_most_requests(loop):
+        return None  # a rare loop does not explain what most requests do
     loop_figures, figures = loop.evidence.figures, symptom.evidence.figures
     route = f"{symptom.evidence.method or ''} {symptom.evidence.route}".strip()
     if symptom.rule == CHATTY:
@@ -108,6 +119,12 @@ def _statement_explains(statement: Recommendation, symptom: Recommendation) -> s
     p95 = symptom.evidence.figures.get("p95_ms")
     if run_ms is None or not typical or p95 is None or run_ms < EXPLAINS * typical:
         return None
+    # It must run in most of the endpoint's requests (its calls, all endpoints together, are
+    # an upper bound on those): a statement a few requests run does not make a typical one.
+    calls = statement.evidence.figures.get("calls")
+    requests = symptom.evidence.figures.get("requests")
+    if not calls or not requests or calls < EXPLAINS * requests:
+        return None
     route = f"{symptom.evidence.method or ''} {symptom.evidence.route}".strip()
     return (
         f"It is also why {route} is slow (p95 {p95:g} ms): one run of this statement takes "
@@ -117,32 +134,34 @@ def _statement_explains(statement: Recommendation, symptom: Recommendation) -> s
 
 def consolidate(recommendations: Sequence[Recommendation]) -> list[Recommendation]:
     """``recommendations`` with symptoms folded into the cause found on their endpoint (its
-    longest N+1 loop first, then its slowest statement), in the same order (an absorbing
+    N+1 loops, longest first, then its slowest statement), in the same order (an absorbing
     finding keeps its place; re-sort if its priority rose)."""
-    loops: dict[Endpoint, Recommendation] = {}
+    loops: dict[Endpoint, list[Recommendation]] = {}
     statements: dict[Endpoint, Recommendation] = {}
     for r in recommendations:
         key = _endpoint(r)
         if key is None:
             continue
         if r.rule == N_PLUS_ONE:
-            best = loops.get(key)
-            if best is None or _figure(r, "avg_loop_ms") > _figure(best, "avg_loop_ms"):
-                loops[key] = r
+            loops.setdefault(key, []).append(r)
         elif r.rule == SLOW_QUERIES:
             best = statements.get(key)
             if best is None or _figure(r, "p50_ms") > _figure(best, "p50_ms"):
                 statements[key] = r
-    absorbed: dict[str, Recommendation] = {r.id: r for r in (*loops.values(), *statements.values())}
+    for found in loops.values():  # the longest loop is tried first
+        found.sort(key=lambda r: -_figure(r, "avg_loop_ms"))
+    causes = [r for found in loops.values() for r in found]
+    absorbed: dict[str, Recommendation] = {r.id: r for r in (*causes, *statements.values())}
     dropped: set[str] = set()
     for r in recommendations:
         key = _endpoint(r)
         if r.rule not in (CHATTY, SLOW_ENDPOINT) or key is None:
             continue
-        for cause, explains in ((loops.get(key), _explains), (statements.get(key), None)):
-            if cause is None:
-                continue
-            sentence = explains(cause, r) if explains else _statement_explains(cause, r)
+        candidates: list[tuple[Recommendation, bool]] = [(c, True) for c in loops.get(key, [])]
+        if key in statements:
+            candidates.append((statements[key], False))
+        for cause, is_loop in candidates:
+            sentence = _explains(cause, r) if is_loop else _statement_explains(cause, r)
             if sentence is not None:
                 absorbed[cause.id] = _absorb(absorbed[cause.id], r, sentence)
                 dropped.add(r.id)

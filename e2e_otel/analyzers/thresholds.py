@@ -83,7 +83,8 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     ]
     rows = []
     recommendations = []
-    reported: set[object] = set()  # endpoints with a slow_endpoint finding (judged first)
+    # Endpoints with a slow_endpoint finding (judged first) and the level it was given.
+    reported: dict[object, str] = {}
     for subject in sorted(subjects, key=lambda x: (x.rule, x.label, x.key)):
         frontend = subject.rule == "slow_frontend"
         threshold = latency_threshold(subject.rule, config)
@@ -115,7 +116,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             and len(durations) >= cfg.min_requests
             and not (
                 subject.rule == "slow_workflow"
-                and _explained_by_endpoints(subject, threshold.warning_ms, reported)
+                and _explained_by_endpoints(subject, threshold.warning_ms, level_name, reported)
             )
         ):
             queries = None
@@ -129,18 +130,25 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
             if found is not None:
                 recommendations.append(found)
                 if subject.rule == "slow_endpoint":
-                    reported.add(subject.key)
+                    reported[subject.key] = level_name
     section = Section(NAME, TITLE, COLUMNS, tuple(rows))
     return AnalyzerResult(NAME, tuple(recommendations), (section,))
 
 
-def _explained_by_endpoints(subject: _Subject, warning_ms: float, reported: set[object]) -> bool:
+def _explained_by_endpoints(
+    subject: _Subject, warning_ms: float, workflow_level: str, reported: dict[object, str]
+) -> bool:
     """Whether a slow workflow is its endpoints' problem: every request of it over the warning
-    threshold went to an endpoint that already has a slow_endpoint finding (a workflow of one
-    endpoint included). Then it is reported once, as those endpoints; the workflow stays in
-    the table. A workflow slow on an endpoint that is fast for everyone else keeps its own."""
+    threshold went to an endpoint that already has a slow_endpoint finding at the workflow's
+    level or worse (a workflow of one endpoint included). Then it is reported once, as those
+    endpoints; the workflow stays in the table. A workflow slow on an endpoint that is fast
+    for everyone else, or worse than the endpoint's finding says (a critical workflow behind
+    a warning endpoint), keeps its own."""
     slow = {e.endpoint for _, e in subject.entries if e.duration_ns > warning_ms * 1e6}
-    return bool(slow) and slow <= reported
+    rank = {"warning": 1, "critical": 2}
+    return bool(slow) and all(
+        rank.get(reported.get(endpoint, ""), 0) >= rank.get(workflow_level, 0) for endpoint in slow
+    )
 
 
 def _summary(

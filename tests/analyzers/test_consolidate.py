@@ -13,6 +13,7 @@ from e2e_otel.config import Config
 from tests.analyzers.conftest import NOW, PAGEVIEWS, PRODUCTS, REVIEWS, Trace, dataset, spans_of
 
 ROUTE = "api/products/with-reviews/"
+EVERY_REQUEST = {"requests_affected": 10.0, "requests": 10.0}  # the loop ran in each request
 
 
 def _report(traces: list[Trace]) -> list[Recommendation]:
@@ -81,7 +82,9 @@ def test_the_absorbing_finding_takes_the_higher_priority() -> None:
         steps=(),
         expected_improvement_ms=None,
         expected_improvement_pct=None,
-        evidence=replace(evidence, figures={"avg_loop_ms": 300.0, "avg_repeats": 20}),
+        evidence=replace(
+            evidence, figures={"avg_loop_ms": 300.0, "avg_repeats": 20, **EVERY_REQUEST}
+        ),
     )
     slow = replace(
         loop,
@@ -95,7 +98,9 @@ def test_the_absorbing_finding_takes_the_higher_priority() -> None:
     assert merged.id == "loop" and merged.priority == "high"
     assert merged.evidence.figures["endpoint_p95_ms"] == 900.0
     # Not explained (the loop is under half of a typical request): both stay.
-    quick = replace(loop, evidence=replace(loop.evidence, figures={"avg_loop_ms": 100.0}))
+    quick = replace(
+        loop, evidence=replace(loop.evidence, figures={"avg_loop_ms": 100.0, **EVERY_REQUEST})
+    )
     assert [r.id for r in consolidate([quick, slow])] == ["loop", "slow"]
 
 
@@ -113,7 +118,9 @@ def test_a_slow_endpoint_put_on_its_query_count_is_the_loops() -> None:
         steps=(),
         expected_improvement_ms=None,
         expected_improvement_pct=None,
-        evidence=replace(evidence, figures={"avg_loop_ms": 100.0, "avg_repeats": 20}),
+        evidence=replace(
+            evidence, figures={"avg_loop_ms": 100.0, "avg_repeats": 20, **EVERY_REQUEST}
+        ),
     )
     figures = {"p50_ms": 1000.0, "p95_ms": 1500.0, "db_queries_median": 21}
     slow = replace(
@@ -123,3 +130,20 @@ def test_a_slow_endpoint_put_on_its_query_count_is_the_loops() -> None:
     assert "its 21 queries per request (median), 20 of them this loop's" in merged.description
     few = replace(slow, evidence=replace(evidence, figures={**figures, "db_queries_median": 60}))
     assert len(consolidate([loop, few])) == 2
+
+
+def test_a_rare_loop_does_not_swallow_what_most_requests_do() -> None:
+    # 19 requests run 46 distinct queries each (chatty, slow); one request in 20 also loops.
+    traces = []
+    for index in range(20):
+        trace = Trace()
+        server = trace.request(ROUTE, workflow="product_reviews", duration=400)
+        for q in range(46):
+            trace.query(server, f"SELECT * FROM t{q} WHERE id = %s", start=1 + q * 7, duration=7)
+        if index == 0:
+            trace.query(server, PRODUCTS, start=330, duration=1)
+            trace.loop(server, REVIEWS, 24, start=332, duration=1)
+        traces.append(trace)
+    found = _for(_report(traces), ROUTE)
+    assert {"n_plus_one", "chatty", "slow_endpoint"} <= set(found), sorted(found)
+    assert "It is also why" not in found["n_plus_one"].description

@@ -134,3 +134,15 @@ def test_browser_renders_and_vitals_are_not_also_slow_pages() -> None:
     vital(trace, "LCP", 5000)
     result = run(thresholds.analyze, [trace])
     assert [r for r in result.recommendations if r.rule == "slow_frontend"] == []
+
+
+def test_a_critical_workflow_is_not_hidden_behind_a_warning_endpoint() -> None:
+    # The search endpoint is a little slow for browsing (warning); the export workflow's
+    # calls to it take 3 s (critical): the export must still be a finding.
+    traces = _requests("api/search/", [250] * 200, workflow="browse")
+    traces += _requests("api/search/", [3000] * 5, workflow="export")
+    found = _by_rule(traces)
+    (endpoint,) = found["slow_endpoint"]
+    assert endpoint.priority == "medium"
+    assert [w.evidence.workflow for w in found["slow_workflow"]] == ["export"]
+    assert found["slow_workflow"][0].priority == "high"
