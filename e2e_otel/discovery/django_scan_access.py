@@ -42,9 +42,16 @@ def function_login_url(view: Any) -> str | None:
 
 def class_login_url(cls: Any, handler: str) -> str | None:
     """The login page the class view redirects an anonymous request for ``handler`` to."""
-    from django.contrib.auth.mixins import AccessMixin
+    from django.contrib.auth.mixins import (
+        LoginRequiredMixin,
+        PermissionRequiredMixin,
+        UserPassesTestMixin,
+    )
 
-    if isinstance(cls, type) and issubclass(cls, AccessMixin):
+    # The mixins whose dispatch refuses an anonymous request; a class that only inherits
+    # AccessMixin for its helpers (handle_no_permission) checks nothing by itself.
+    guards = (LoginRequiredMixin, PermissionRequiredMixin, UserPassesTestMixin)
+    if isinstance(cls, type) and issubclass(cls, guards):
         if getattr(cls, "raise_exception", False):
             return None  # a 403 for everyone the test refuses, no redirect
         return _resolve(getattr(cls, "login_url", None))

@@ -25,6 +25,7 @@ def test_login_required_views_name_the_login_page(classic: DjangoDiscovery) -> N
     login_urls = {e.template: {op.login_url for op in e.operations} for e in classic.endpoints}
     assert login_urls["shelf/"] == {"/accounts/login/"}  # @login_required over @require_GET
     assert login_urls["reader/"] == {"/accounts/login/"}  # LoginRequiredMixin
+    assert login_urls["hours/"] == {None}  # AccessMixin alone checks nothing
     assert login_urls[""] == {None}
     assert login_urls["accounts/login/"] == {None}
     assert classic.endpoint("shelf/").methods == ("GET",)
