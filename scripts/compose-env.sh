@@ -64,8 +64,9 @@ GRAFANA_ADMIN_PASSWORD=$(random_password)
 # E2E_OTLP_HTTP_PORT=4318
 # E2E_COLLECTOR_HEALTH_PORT=13133
 # E2E_SHOP_PORT=8765
-# E2E_GATEWAY_OTLP_GRPC_PORT=4327   (scale profile)
-# E2E_GATEWAY_OTLP_HTTP_PORT=4328   (scale profile)
+# The scale profile's gateway (docs/scaling.md):
+# E2E_GATEWAY_OTLP_GRPC_PORT=4327
+# E2E_GATEWAY_OTLP_HTTP_PORT=4328
 # Service-account token the analyzer uses to post Grafana annotations.
 # GRAFANA_TOKEN=
 CONF
@@ -76,6 +77,9 @@ elif ! grep -q '^GRAFANA_ADMIN_PASSWORD=.' "$ENV_FILE"; then
 else
     echo "$ENV_FILE already sets GRAFANA_ADMIN_PASSWORD; left unchanged" >&2
 fi
+
+# Owner-only in every case: an .env that existed before (perhaps 644) now holds the password.
+chmod 600 "$ENV_FILE"
 
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1 && ! git check-ignore -q "$ENV_FILE"; then
     echo "warning: $ENV_FILE is not git-ignored; do not commit it (it holds a password)" >&2

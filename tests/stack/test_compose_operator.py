@@ -101,7 +101,9 @@ def test_compose_env_writes_a_password_once(tmp_path: Path) -> None:
     mentioned = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", env_file.read_text("utf-8"), re.M))
     assert mentioned <= compose_vars, mentioned - compose_vars
     env_file.write_text("E2E_GRAFANA_PORT=3001\n", encoding="utf-8")
+    env_file.chmod(0o644)  # made by hand, readable by all
     added = run("--print")
+    assert env_file.stat().st_mode & 0o777 == 0o600  # it holds a password now
     assert added != first and env_file.read_text("utf-8").startswith("E2E_GRAFANA_PORT=3001\n")
 
 
