@@ -14,6 +14,12 @@ DB_FINGERPRINT: Final = "e2e.db.fingerprint"
 DB_FINGERPRINT_ID: Final = "e2e.db.fingerprint_id"
 ERROR_CATEGORY: Final = "e2e.error.category"
 
+# Resource attributes the sampling tier sets on every span it keeps (collector-config/scale/
+# sampler.yaml): the analyzer reads them to say its traces are a sample.
+SAMPLING_POLICY: Final = "e2e.sampling.policy"
+SAMPLING_BASELINE_PERCENT: Final = "e2e.sampling.baseline_percent"
+SAMPLING_POLICY_TAIL: Final = "tail"  # every error, slow and query-heavy trace, and a baseline
+
 # Values of e2e.layer.
 LAYER_FRONTEND: Final = "frontend"
 LAYER_API: Final = "api"

@@ -20,7 +20,7 @@ from e2e_otel.analyzers.builder_merge import MASK as _MASK
 from e2e_otel.analyzers.builder_merge import Duplicate, longer, merge_into
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry, FingerprintInfo
 from e2e_otel.analyzers.frontend_spans import BrowserSpan, browser_span
-from e2e_otel.sources.models import SpanRecord
+from e2e_otel.sources.models import SampledSpanRecord, SamplingMark, SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 _FINGERPRINT_ID = re.compile(r"[0-9a-f]{16}")
@@ -81,6 +81,7 @@ class DatasetBuilder:
         self.db_category, self.db_workflow = array("i"), array("i")
         self.db_start, self.db_end, self.db_span = array("q"), array("q"), array("Q")
         self.db_keys: set[int] = set()  # span keys of the database spans, to find duplicates
+        self.sampled: dict[SamplingMark, int] = {}  # spans per sampling-tier mark
         # With track: (trace index, span id bits) of each span added, in order.
         self.added_trace: array[int] | None = array("I") if track else None
         self.added_span: array[int] | None = array("Q") if track else None
@@ -117,6 +118,8 @@ class DatasetBuilder:
         if key in self.entry_keys or key in self.links or key in self.db_keys:
             return False
         self.spans += 1
+        if type(span) is SampledSpanRecord and span.sampling is not None:  # one cheap check
+            self.sampled[span.sampling] = self.sampled.get(span.sampling, 0) + 1
         if self.added_trace is not None and self.added_span is not None:
             self.added_trace.append(trace)
             self.added_span.append(key & _MASK)
@@ -202,6 +205,8 @@ class DatasetBuilder:
         """Add everything ``other`` folded (its indexes are remapped to this builder's), except
         its spans whose trace already has a span with their id here: those are dropped and
         returned, as :meth:`add` would have refused them had it read them last."""
+        for mark, count in other.sampled.items():  # duplicates dropped below stay counted
+            self.sampled[mark] = self.sampled.get(mark, 0) + count
         return merge_into(self, other)
 
     def finish(self) -> Dataset:
@@ -244,6 +249,7 @@ class DatasetBuilder:
             start_ns=self.start_ns,
             end_ns=self.end_ns,
             browser=tuple(self.browser),
+            sampled={mark: min(n, self.spans) for mark, n in self.sampled.items()},
         )
 
     def _resolve_groups(self) -> array[int]:

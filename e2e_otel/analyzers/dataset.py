@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
 
 from e2e_otel.analyzers.frontend_spans import BrowserSpan
+from e2e_otel.sources.models import SamplingMark
 
 NO_ENTRY = -1
 
@@ -87,6 +88,8 @@ class Dataset:
     end_ns: int | None
     # Every frontend span with what the frontend rules read (fetch URL, component, vital).
     browser: tuple[BrowserSpan, ...] = ()
+    # Spans per sampling-tier mark on their resource (empty: no span was marked as sampled).
+    sampled: Mapping[SamplingMark, int] = field(default_factory=dict)
 
     @property
     def db_count(self) -> int:

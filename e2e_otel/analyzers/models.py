@@ -18,7 +18,7 @@ from typing import Any, Literal
 Category = Literal["database", "api", "frontend"]
 Priority = Literal["high", "medium", "low"]
 PRIORITY_ORDER: Mapping[str, int] = {"high": 0, "medium": 1, "low": 2}
-REPORT_SCHEMA_VERSION = "1.1"
+REPORT_SCHEMA_VERSION = "1.2"
 #: What a series is about: an API endpoint ("route"), a workflow, or a statement shape.
 SubjectKind = Literal["route", "workflow", "fingerprint"]
 #: Latency p95 in milliseconds, or the share (0-1) of failed requests.
@@ -137,6 +137,17 @@ class AnalyzerResult:
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """The traces analysed were kept by a sampling tier (their resources carry its mark,
+    ``e2e.sampling.*``): trace-based figures are of the kept traces, not of all requests."""
+
+    policy: str  # e2e.sampling.policy, e.g. "tail"; several are joined by ", "
+    # The baseline share(s) of ordinary traces kept, e.g. (10.0,); empty when not recorded.
+    baseline_percent: tuple[float, ...]
+    spans: int  # spans that carry the mark: all of the report's, unless the input mixed sources
+
+
+@dataclass(frozen=True)
 class Report:
     """Everything one analysis run found. ``complete`` is False when part of the input could not
     be read (see ``problems``): a partial report is never presented as complete."""
@@ -153,3 +164,4 @@ class Report:
     complete: bool = True
     charts: tuple[SeriesChart, ...] = ()
     schema_version: str = REPORT_SCHEMA_VERSION
+    sampling: Sampling | None = None  # set when the traces came from a sampling tier

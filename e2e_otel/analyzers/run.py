@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 from e2e_otel.analyzers.consolidate import consolidate
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.ingest import Progress, build, paused_gc
-from e2e_otel.analyzers.models import Recommendation, Report
+from e2e_otel.analyzers.models import Recommendation, Report, Sampling
 from e2e_otel.analyzers.registry import RULES, FileAnalyzer, validate
 from e2e_otel.config import Config
 from e2e_otel.sources.models import InputProblem
@@ -84,6 +84,21 @@ def analyze_dataset(
         problems=tuple(problems),
         complete=not problems,
         charts=tuple(chart for result in results for chart in result.charts),
+        sampling=sampling_of(dataset),
+    )
+
+
+def sampling_of(dataset: Dataset) -> Sampling | None:
+    """What the sampling tier's mark on the spans says, or None when no span carries it."""
+    if not dataset.sampled:
+        return None
+    marks = dataset.sampled
+    return Sampling(
+        policy=", ".join(sorted({mark.policy for mark in marks})),
+        baseline_percent=tuple(
+            sorted({m.baseline_percent for m in marks if m.baseline_percent is not None})
+        ),
+        spans=min(sum(marks.values()), dataset.spans),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from e2e_otel.analyzers.common import endpoint_title
 from e2e_otel.analyzers.error_hotspots import is_client_error
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Recommendation, Report
+from e2e_otel.attributes import SAMPLING_POLICY_TAIL as TAIL
 from e2e_otel.publish.json_report import iso_utc, sorted_recommendations
 
 NONE = "—"
@@ -34,9 +35,36 @@ def verdict(report: Report) -> str:
         if report.complete
         else f"INCOMPLETE ({len(report.problems)} {_plural(len(report.problems), 'problem')})"
     )
+    kept = " kept" if report.sampling is not None else ""  # a sample, not all requests
     return (
         f"{total} {noun} ({counts}) · {state} · {format_number(report.spans)} spans in "
-        f"{format_number(report.traces)} traces"
+        f"{format_number(report.traces)}{kept} traces"
+    )
+
+
+def sampling_note(report: Report) -> str | None:
+    """What a report on sampled traces must say before any figure, or None when the traces
+    were not marked by a sampling tier."""
+    sampling = report.sampling
+    if sampling is None:
+        return None
+    rates = " or ".join(f"{format_number(p)} %" for p in sampling.baseline_percent)
+    if sampling.policy == TAIL:
+        kept = "every error, slow and query-heavy trace kept, the others " + (
+            f"at {rates}" if rates else "at a baseline rate"
+        )
+    else:
+        kept = f"policy {sampling.policy}"
+    whose = (
+        "Traces"
+        if sampling.spans >= report.spans
+        else f"{format_number(sampling.spans)} of the {format_number(report.spans)} spans"
+    )
+    return (
+        f"{whose} from a sampling tier ({kept}): counts, shares of requests and percentiles "
+        "below are of the kept traces, not of all requests. The counts and percentiles of "
+        "all requests come from the span metrics in Prometheus (e2e-otel analyze --prometheus "
+        "URL)."
     )
 
 

@@ -39,6 +39,9 @@ header.verdict.incomplete { border-left-color: var(--medium); }
 .problems { border: 1px solid #f0c36d; background: #fff8e6; border-radius: 8px;
   padding: 10px 18px; margin-top: 16px; }
 .problems h2 { border: none; margin: 6px 0; color: #8a5300; }
+.sampling { border: 1px solid #9ec5fe; background: #eef5ff; border-radius: 8px;
+  padding: 10px 18px; margin-top: 16px; }
+.sampling h2 { border: none; margin: 6px 0; color: #0a4ea8; }
 .chart { display: block; max-width: 100%; height: auto; }
 figure { margin: 8px 0 18px; }
 figcaption { color: var(--muted); font-size: 13px; margin-bottom: 4px; }

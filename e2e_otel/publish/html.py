@@ -22,6 +22,7 @@ from e2e_otel.publish._format import (
     format_window,
     priority_counts,
     ranked,
+    sampling_note,
     shorten,
     verdict,
 )
@@ -164,7 +165,7 @@ def _charts(report: Report, top: int) -> str:
     return "".join(out)
 
 
-def _recommendation(number: int, rec: Recommendation) -> str:
+def _recommendation(number: int, rec: Recommendation, sampled: bool = False) -> str:
     ev = rec.evidence
     rows = [
         ("Rule", f"<code>{escape(rec.rule)}</code>"),
@@ -175,7 +176,7 @@ def _recommendation(number: int, rec: Recommendation) -> str:
     if ev.figures:
         rows.append(
             (
-                "Figures",
+                "Figures (of the kept traces)" if sampled else "Figures",
                 " · ".join(
                     f"{escape(name)} <b>{escape(value)}</b>" for name, value in figure_items(rec)
                 ),
@@ -253,7 +254,8 @@ def _section(section: Section, max_rows: int) -> str:
 def render_html(report: Report, *, top: int = 10, max_rows: int = 200) -> str:
     """The report as a self-contained HTML page.
 
-    Layout: a header with the verdict, the problems when the report is incomplete, the top-N bar
+    Layout: a header with the verdict, the problems when the report is incomplete, the note on
+    sampled traces when they came from a sampling tier, the top-N bar
     chart (see ``top_bars``), one line chart per ``report.charts`` entry with its change points
     marked,
     every recommendation as a collapsible block (high priority ones open) in the order of
@@ -264,9 +266,14 @@ def render_html(report: Report, *, top: int = 10, max_rows: int = 200) -> str:
     parts = [_header(report)]
     if not report.complete or report.problems:
         parts.append(_problems(report))
+    if note := sampling_note(report):
+        parts.append(
+            f'<section class="sampling"><h2>Sampled traces</h2><p>{escape(note)}</p></section>'
+        )
     parts.append(_charts(report, top))
     parts.append("<h2>Recommendations</h2>")
-    parts += [_recommendation(n, rec) for n, rec in enumerate(recs, 1)]
+    sampled = report.sampling is not None
+    parts += [_recommendation(n, rec, sampled) for n, rec in enumerate(recs, 1)]
     if not recs:
         parts.append('<p class="muted">No recommendations.</p>')
     if client:
@@ -275,7 +282,7 @@ def render_html(report: Report, *, top: int = 10, max_rows: int = 200) -> str:
             '<p class="muted">Requests the client got wrong, expected ones (failed logins, '
             "validation in a test run) included: not server faults.</p>"
         )
-        parts += [_recommendation(n, rec) for n, rec in enumerate(client, len(recs) + 1)]
+        parts += [_recommendation(n, rec, sampled) for n, rec in enumerate(client, len(recs) + 1)]
     parts += [_section(section, max_rows) for section in report.sections if section.rows]
     parts.append(
         f"<footer>e2e-otel report · schema {escape(report.schema_version)} · generated "

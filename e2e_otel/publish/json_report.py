@@ -18,6 +18,7 @@ from e2e_otel.analyzers.models import (
     Priority,
     Recommendation,
     Report,
+    Sampling,
     Section,
     Series,
     SeriesChart,
@@ -133,15 +134,25 @@ def _chart_to_dict(chart: SeriesChart) -> dict[str, Any]:
     }
 
 
+def _sampling_to_dict(sampling: Sampling) -> dict[str, Any]:
+    return {
+        "policy": sampling.policy,
+        "baseline_percent": list(sampling.baseline_percent),
+        "spans": sampling.spans,
+    }
+
+
 def report_to_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON data, valid against ``REPORT_JSON_SCHEMA``.
 
     Recommendations are in ``sort_key`` order; sections, rows, steps, trace ids and charts keep
     the analyzers' order (it is meaningful); datetimes are ISO 8601 UTC strings; NaN and infinity
-    become null; a section cell that is not a JSON scalar becomes its ``str()``.
+    become null; a section cell that is not a JSON scalar becomes its ``str()``; ``sampling``
+    is there only when the traces came from a sampling tier.
     """
     by_priority: Counter[str] = Counter(rec.priority for rec in report.recommendations)
     by_category: Counter[str] = Counter(rec.category for rec in report.recommendations)
+    sampling = {} if report.sampling is None else {"sampling": _sampling_to_dict(report.sampling)}
     return {
         "schema_version": report.schema_version,
         "generated_at": iso_utc(report.generated_at),
@@ -160,6 +171,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "recommendations": [_recommendation_to_dict(r) for r in sorted_recommendations(report)],
         "sections": [_section_to_dict(s) for s in report.sections],
         "charts": [_chart_to_dict(chart) for chart in report.charts],
+        **sampling,
     }
 
 
@@ -192,10 +204,17 @@ def load_report_dict(text: str | bytes) -> dict[str, Any]:
     expected = REPORT_JSON_SCHEMA["properties"]["schema_version"]["const"]
     if isinstance(data, dict) and data.get("schema_version", expected) != expected:
         version = data["schema_version"]
-        raise ReportSchemaError(
-            "schema_version", f"report schema {version!r} is not supported (reads {expected!r})"
-        )
-    validate(data)
+        if not _older_minor(version, expected):
+            raise ReportSchemaError(
+                "schema_version",
+                f"report schema {version!r} is not supported (reads {expected!r} and its "
+                "earlier minor versions)",
+            )
+        # An earlier minor version is this schema without the fields added since (all
+        # optional): it validates as the current one.
+        validate({**data, "schema_version": expected})
+    else:
+        validate(data)
     for index, section in enumerate(data["sections"]):
         width = len(section["columns"])
         for row_index, row in enumerate(section["rows"]):
@@ -207,6 +226,18 @@ def load_report_dict(text: str | bytes) -> dict[str, Any]:
     for index, chart in enumerate(data["charts"]):
         _check_chart(f"charts[{index}]", chart)
     return cast(dict[str, Any], data)
+
+
+def _older_minor(version: object, current: str) -> bool:
+    """Whether ``version`` is ``current``'s major with a lower minor (``"1.1"`` for ``"1.2"``)."""
+    if not isinstance(version, str):
+        return False
+    try:
+        major, minor = (int(part) for part in version.split("."))
+        cur_major, cur_minor = (int(part) for part in current.split("."))
+    except ValueError:
+        return False
+    return major == cur_major and 0 <= minor < cur_minor
 
 
 def _check_chart(path: str, chart: dict[str, Any]) -> None:
@@ -300,4 +331,11 @@ def report_from_dict(data: dict[str, Any]) -> Report:
         complete=data["complete"],
         charts=tuple(_chart_from_dict(chart) for chart in data["charts"]),
         schema_version=data["schema_version"],
+        sampling=_sampling_from_dict(data.get("sampling")),
     )
+
+
+def _sampling_from_dict(data: dict[str, Any] | None) -> Sampling | None:
+    if data is None:
+        return None
+    return Sampling(data["policy"], tuple(data["baseline_percent"]), int(data["spans"]))

@@ -83,8 +83,29 @@ REPORT_JSON_SCHEMA: dict[str, Any] = {
             "items": {"$ref": "#/$defs/chart"},
             "description": "Series with the change points found in them (added in 1.1).",
         },
+        "sampling": {"$ref": "#/$defs/sampling"},
     },
     "$defs": {
+        "sampling": {
+            "type": "object",
+            "description": "Present when the traces came from a sampling tier (added in 1.2): "
+            "trace-based figures are of the kept traces, not of all requests.",
+            "required": ["policy", "baseline_percent", "spans"],
+            "additionalProperties": False,
+            "properties": {
+                "policy": {"type": "string", "description": "e2e.sampling.policy, e.g. tail."},
+                "baseline_percent": {
+                    "type": "array",
+                    "items": {"type": "number", "minimum": 0, "maximum": 100},
+                    "description": "Share of ordinary traces kept (%), each value recorded.",
+                },
+                "spans": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "Spans marked as sampled (all, unless the input was mixed).",
+                },
+            },
+        },
         "summary": {
             "type": "object",
             "description": "Counts derived from recommendations (for CI gates and badges).",

@@ -22,6 +22,7 @@ from e2e_otel.publish._format import (
     format_saving,
     format_window,
     ranked,
+    sampling_note,
     shorten,
     verdict,
 )
@@ -106,6 +107,10 @@ def _problems(report: Report) -> Block:
     return Block("\n".join(lines) + "\n")
 
 
+def _sampling(note: str) -> Block:
+    return Block(f"> [!NOTE]\n> **Sampled traces:** {md_text(note, DESCRIPTION_LIMIT)}\n")
+
+
 def _table(title: str, header: list[str], rows: Iterable[Iterable[str]], tail: str = "") -> Block:
     head = f"#### {title}\n\n| " + " | ".join(header) + " |\n|" + "---|" * len(header) + "\n"
     return Block(head, tuple("| " + " | ".join(row) + " |" for row in rows), tail)
@@ -123,7 +128,7 @@ def _recommendation_table(
     return _table(title, ["#", "Priority", "Recommendation", "Expected saving"], rows, tail)
 
 
-def _details(number: int, rec: Recommendation) -> Block:
+def _details(number: int, rec: Recommendation, sampled: bool = False) -> Block:
     summary = (
         f"<b>{number}. {PRIORITY_MARK[rec.priority]}</b> · "
         f"{html.escape(shorten(' '.join(rec.title.split()), TEXT_LIMIT))} · "
@@ -144,6 +149,7 @@ def _details(number: int, rec: Recommendation) -> Block:
         lines += [f"{n}. {md_text(step)}" for n, step in enumerate(rec.steps[:MAX_STEPS], 1)]
         if len(rec.steps) > MAX_STEPS:
             lines.append(f"{MAX_STEPS + 1}. … and {len(rec.steps) - MAX_STEPS} more steps")
+    of_kept = " (of the kept traces)" if sampled else ""
     lines += ["", "**Evidence**", ""]
     lines += [
         f"- {label}: {md_code(value, limit=TEXT_LIMIT)}" for label, value in evidence_fields(rec)
@@ -152,7 +158,7 @@ def _details(number: int, rec: Recommendation) -> Block:
         lines.append(f"- Statement: {md_code(rec.evidence.fingerprint)}")
     if rec.evidence.figures:
         figures = " · ".join(f"{md_text(name)} {value}" for name, value in figure_items(rec))
-        lines.append(f"- Figures: {figures}")
+        lines.append(f"- Figures{of_kept}: {figures}")
     if rec.evidence.trace_ids:
         traces = ", ".join(md_code(t, limit=64) for t in rec.evidence.trace_ids[:MAX_TRACE_IDS])
         lines.append(f"- Example traces: {traces}")
@@ -187,8 +193,9 @@ def render_markdown(
     """The report as GitHub-flavoured Markdown for a PR comment.
 
     Layout: the verdict line (counts by priority, complete or not), the problems when the report
-    is incomplete, a table of the first ``max_recommendations`` recommendations in the order of
-    ``ranked`` (priority, title, expected saving), a collapsible ``<details>`` block for each with
+    is incomplete, the note on sampled traces when they came from a sampling tier, a table of
+    the first ``max_recommendations`` recommendations in the order of ``ranked`` (priority,
+    title, expected saving), a collapsible ``<details>`` block for each with
     steps and evidence, the client-error hotspots in a table of their own, then each section
     that has rows as a table of its first ``max_rows`` rows (empty ones are left out). The
     result never exceeds ``max_chars`` (at least 2 000): parts are taken in that order while
@@ -202,10 +209,13 @@ def render_markdown(
     blocks = [_header(report)]
     if not report.complete or report.problems:
         blocks.append(_problems(report))
+    if note := sampling_note(report):
+        blocks.append(_sampling(note))
     blocks.append(
         _recommendation_table(shown, len(recs)) if recs else Block("_No recommendations._\n")
     )
-    blocks += [_details(n, rec) for n, rec in enumerate(shown, 1)]
+    sampled = report.sampling is not None
+    blocks += [_details(n, rec, sampled) for n, rec in enumerate(shown, 1)]
     if client:
         blocks.append(
             _recommendation_table(

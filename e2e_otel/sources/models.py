@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import NamedTuple, TypeAlias
+
+from e2e_otel import attributes as attr
 
 AttributeValue: TypeAlias = "str | bool | int | float | tuple[AttributeValue, ...] | None"
 
@@ -14,6 +17,26 @@ class SpanEvent:
     name: str
     time_ns: int
     attributes: Mapping[str, AttributeValue]
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingMark:
+    """The sampling tier's mark on a span's resource: the trace was kept by tail sampling
+    (``policy``), ordinary traces at ``baseline_percent`` % (None when not recorded)."""
+
+    policy: str
+    baseline_percent: float | None = None
+
+
+def sampling_mark(resource: Mapping[str, AttributeValue]) -> SamplingMark | None:
+    """The mark in a resource's attributes, or None (read once per resource, not per span)."""
+    policy = resource.get(attr.SAMPLING_POLICY)
+    if not isinstance(policy, str) or not policy:
+        return None
+    percent = resource.get(attr.SAMPLING_BASELINE_PERCENT)
+    if isinstance(percent, bool) or not isinstance(percent, int | float):
+        return SamplingMark(policy)
+    return SamplingMark(policy, float(percent) if 0 <= percent <= 100 else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +63,27 @@ class SpanRecord:
 
     def attr(self, key: str) -> AttributeValue:
         return self.attributes.get(key)
+
+    @property
+    def sampling(self) -> SamplingMark | None:
+        """The sampling tier's mark on the span's resource: None, but on a
+        :class:`SampledSpanRecord`."""
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class SampledSpanRecord(SpanRecord):
+    """A span whose resource carries a sampling tier's mark. A subclass rather than a field,
+    so that building the usual, unmarked spans costs not one instruction more."""
+
+    sampling: SamplingMark | None = None
+
+
+def span_maker(resource: Mapping[str, AttributeValue]) -> Callable[..., SpanRecord]:
+    """What builds the spans of a resource: :class:`SpanRecord`, or a
+    :class:`SampledSpanRecord` with the resource's sampling mark (decided once per resource)."""
+    mark = sampling_mark(resource)
+    return SpanRecord if mark is None else partial(SampledSpanRecord, sampling=mark)
 
 
 class InputProblem(NamedTuple):

@@ -16,11 +16,13 @@ both decoders give the same value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import orjson
 
-from e2e_otel.sources.models import AttributeValue, SpanEvent, SpanRecord
+from e2e_otel.attributes import SAMPLING_POLICY
+from e2e_otel.sources.models import AttributeValue, SpanEvent, SpanRecord, span_maker
 from e2e_otel.sources.otlp_files import EARLIEST_NS
 from e2e_otel.sources.otlp_values import SPAN_KINDS, STATUS_CODES
 
@@ -58,8 +60,11 @@ def _spans(document: Any, latest: int) -> list[SpanRecord]:
         resource = entry.get("resource")
         if resource is not None and type(resource) is not dict:
             raise _Unusual
-        service = _attributes(resource.get("attributes") if resource else None).get("service.name")
+        attributes = _attributes(resource.get("attributes") if resource else None)
+        service = attributes.get("service.name")
         service_name = service if type(service) is str else "unknown_service"
+        # One lookup per resource: only a sampling tier's output carries the mark.
+        make = span_maker(attributes) if SAMPLING_POLICY in attributes else SpanRecord
         scopes = entry.get("scopeSpans")
         if scopes is None:
             continue
@@ -78,11 +83,13 @@ def _spans(document: Any, latest: int) -> list[SpanRecord]:
                 continue
             if type(spans) is not list:
                 raise _Unusual
-            out.extend(_span(raw, service_name, scope_name, latest) for raw in spans)
+            out.extend(_span(raw, service_name, scope_name, latest, make) for raw in spans)
     return out
 
 
-def _span(raw: Any, service_name: str, scope_name: str, latest: int) -> SpanRecord:
+def _span(
+    raw: Any, service_name: str, scope_name: str, latest: int, make: Callable[..., SpanRecord]
+) -> SpanRecord:
     if type(raw) is not dict:
         raise _Unusual
     get = raw.get
@@ -101,7 +108,7 @@ def _span(raw: Any, service_name: str, scope_name: str, latest: int) -> SpanReco
     if type(name) is not str or type(kind) is not int or type(code) is not int:
         raise _Unusual  # the general reader converts names, and reads enum names
     events = get("events")
-    return SpanRecord(
+    return make(
         trace_id=trace_id.lower(),
         span_id=span_id.lower(),
         parent_span_id=parent.lower() if parent is not None else None,

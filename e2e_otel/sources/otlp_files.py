@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
-from e2e_otel.sources.models import InputProblem, SpanEvent, SpanRecord
+from e2e_otel.sources.models import InputProblem, SpanEvent, SpanRecord, span_maker
 from e2e_otel.sources.otlp_values import (
     SPAN_KINDS,
     STATUS_CODES,
@@ -55,6 +55,7 @@ more)."""
 _SPAN_ERRORS = (MalformedSpan, KeyError, TypeError, ValueError, OverflowError, RecursionError)
 
 ProblemHandler = Callable[[InputProblem], None]
+SpanMaker = Callable[..., SpanRecord]
 
 
 class ImplausibleSpan(ValueError):
@@ -176,7 +177,7 @@ def spans_of_document(
     latest = plausible_until() if latest_ns is None else latest_ns
     for resource_spans in document["resourceSpans"]:
         try:
-            service_name, scopes = _resource(resource_spans)
+            service_name, scopes, make = _resource(resource_spans)
         except _SPAN_ERRORS as exc:
             report(InputProblem(path, line, f"malformed resourceSpans entry skipped: {brief(exc)}"))
             continue
@@ -188,7 +189,7 @@ def spans_of_document(
                 continue
             for raw in spans:
                 try:
-                    span = _span(raw, service_name, scope, latest)
+                    span = _span(raw, service_name, scope, latest, make)
                 except ImplausibleSpan as exc:
                     report(InputProblem(path, line, f"span skipped: {exc}"))
                 except _SPAN_ERRORS as exc:
@@ -197,7 +198,7 @@ def spans_of_document(
                     yield span
 
 
-def _resource(entry: Any) -> tuple[str, list[Any]]:
+def _resource(entry: Any) -> tuple[str, list[Any], SpanMaker]:
     if not isinstance(entry, dict):
         raise MalformedSpan("not an object")
     resource = entry.get("resource")
@@ -205,13 +206,15 @@ def _resource(entry: Any) -> tuple[str, list[Any]]:
         resource = {}
     elif not isinstance(resource, dict):
         raise MalformedSpan("resource is not an object")
-    service = attributes_of(resource.get("attributes")).get("service.name")
+    attributes = attributes_of(resource.get("attributes"))
+    service = attributes.get("service.name")
     scopes = entry.get("scopeSpans")
     if scopes is None:
         scopes = []
     elif not isinstance(scopes, list):
         raise MalformedSpan("scopeSpans is not a list")
-    return (service if isinstance(service, str) else "unknown_service"), scopes
+    name = service if isinstance(service, str) else "unknown_service"
+    return name, scopes, span_maker(attributes)
 
 
 def _scope(entry: Any) -> tuple[str, list[Any]]:
@@ -231,7 +234,9 @@ def _scope(entry: Any) -> tuple[str, list[Any]]:
     return (name if isinstance(name, str) else ""), spans
 
 
-def _span(raw: Any, service_name: str, scope: str, latest: int) -> SpanRecord:
+def _span(
+    raw: Any, service_name: str, scope: str, latest: int, make: SpanMaker = SpanRecord
+) -> SpanRecord:
     if not isinstance(raw, dict):
         raise MalformedSpan("span is not an object")
     trace_id, span_id = raw.get("traceId"), raw.get("spanId")
@@ -245,7 +250,7 @@ def _span(raw: Any, service_name: str, scope: str, latest: int) -> SpanRecord:
     if not EARLIEST_NS <= start <= end <= latest:  # one comparison chain on the happy path
         raise ImplausibleSpan(_implausible(start, end))
     status = raw.get("status") or {}
-    return SpanRecord(
+    return make(
         trace_id=trace_id.lower(),
         span_id=span_id.lower(),
         parent_span_id=parent.lower() if parent is not None else None,

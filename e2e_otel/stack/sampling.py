@@ -4,13 +4,20 @@
 (``e2e-otel sampling`` writes it for yours; a test checks the committed file is what the code
 generates). The policies keep every trace an analyzer needs as evidence:
 
-- an error anywhere in the trace (the error hotspots, the health error ratio's examples);
-- a trace longer than the api warning threshold (slow endpoints and workflows);
+- an error anywhere in the trace: a span with status ERROR or with ``e2e.error.category``
+  (client errors keep an unset status) — the error hotspots' and health ratios' examples;
+- a trace longer than the api warning threshold (slow endpoints and workflows), or with a
+  database or frontend span longer than that layer's warning threshold (slow queries and
+  renders inside quick requests);
 - a trace with more spans than a request that ran the N+1 rule's ``min_repeats`` queries
   (``span_count``: the sampler cannot count database spans alone, so any trace that large is
   kept; keeping more than needed is the safe side);
 - plus a baseline percentage of everything else (``$E2E_OTELCOL_SAMPLING_PERCENT``, default 10),
   hashed on the trace id so every sampler keeps the same traces of a trace id.
+
+Every kept span's resource is then marked (``e2e.sampling.policy``,
+``e2e.sampling.baseline_percent``, :mod:`e2e_otel.attributes`), so a report on these traces
+says they are a sample.
 
 Span metrics are computed on the gateway tier from 100 % of the spans before any sampling, so
 counts and percentiles in Prometheus stay exact whatever is kept here.
@@ -21,6 +28,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
+from e2e_otel import attributes as attr
 from e2e_otel.analyzers.registry import BY_NAME
 from e2e_otel.config_types import Config
 
@@ -62,6 +70,23 @@ processors:
         type: status_code
         status_code:
           status_codes: [ERROR]
+      # Client errors too (401, 404, validation): the distro sets e2e.error.category on them
+      # while their span status stays unset, and the error hotspots need their examples.
+      - name: error-category
+        type: string_attribute
+        string_attribute:
+          key: e2e.error.category
+          values: [".+"]
+          enabled_regex_matching: true
+      # A slow query or render inside an otherwise quick trace (the database and frontend
+      # warning thresholds, in nanoseconds of the span's own duration).
+      - name: slow-database-or-frontend-span
+        type: ottl_condition
+        ottl_condition:
+          error_mode: ignore
+          span:
+            - {db_condition}
+            - {frontend_condition}
       - name: slower-than-api-warning
         type: latency
         latency:
@@ -74,6 +99,15 @@ processors:
         type: probabilistic
         probabilistic:
           sampling_percentage: ${{env:E2E_OTELCOL_SAMPLING_PERCENT:-10}}
+  # Marks every kept span's resource, so the analyzer knows these traces are a sample and says
+  # so in its report (docs/scaling.md, "What the analyzer sees from sampled traces").
+  transform/sampling_mark:
+    error_mode: ignore
+    trace_statements:
+      - context: resource
+        statements:
+          - set(attributes["{policy_key}"], "{policy_value}")
+          - set(attributes["{percent_key}"], Double("${{env:E2E_OTELCOL_SAMPLING_PERCENT:-10}}"))
   batch: {{}}
 
 exporters:
@@ -100,7 +134,7 @@ service:
   pipelines:
     traces:
       receivers: [otlp]
-      processors: [memory_limiter, tail_sampling, batch]
+      processors: [memory_limiter, tail_sampling, transform/sampling_mark, batch]
       exporters: ${{env:E2E_OTELCOL_TRACES_EXPORTERS:-[otlp_grpc/tempo]}}
 """
 
@@ -111,6 +145,10 @@ class SamplingPolicy:
 
     slow_ms: int
     """Traces longer than this (the api warning threshold) are kept."""
+    db_ns: int
+    """A database span longer than this (the database warning threshold, ns) keeps its trace."""
+    frontend_ns: int
+    """A frontend span longer than this (the frontend warning threshold, ns) keeps its trace."""
     min_spans: int
     """Traces with at least this many spans are kept: a request span and ``min_repeats``
     queries, the smallest trace the N+1 rule can report."""
@@ -120,13 +158,17 @@ class SamplingPolicy:
         n_plus_one = BY_NAME["n_plus_one"].read(config)
         return cls(
             slow_ms=round(config.thresholds.api.warning_ms),
+            db_ns=round(config.thresholds.database.warning_ms * 1e6),
+            frontend_ns=round(config.thresholds.frontend.warning_ms * 1e6),
             min_spans=int(n_plus_one.min_repeats) + 1,
         )
 
     def describe(self) -> str:
         return (
-            f"every trace with an error span; every trace longer than {self.slow_ms} ms "
-            f"(thresholds.api.warning_ms); every trace of {self.min_spans} spans or more "
+            f"every trace with an error span or an e2e.error.category; every trace longer "
+            f"than {self.slow_ms} ms (thresholds.api.warning_ms) or with a database span over "
+            f"{self.db_ns / 1e6:g} ms or a frontend span over {self.frontend_ns / 1e6:g} ms; "
+            f"every trace of {self.min_spans} spans or more "
             f"(a request and analyzers.n_plus_one.min_repeats queries); "
             "$E2E_OTELCOL_SAMPLING_PERCENT % (default 10) of the rest"
         )
@@ -141,5 +183,18 @@ def render_sampler_config(config: Config) -> str:
             f"Kept: {policy.describe()}.", 96, initial_indent="# ", subsequent_indent="# "
         ),
         slow_ms=policy.slow_ms,
+        db_condition=_slower_than("database", policy.db_ns),
+        frontend_condition=_slower_than("frontend", policy.frontend_ns),
         min_spans=policy.min_spans,
+        policy_key=attr.SAMPLING_POLICY,
+        policy_value=attr.SAMPLING_POLICY_TAIL,
+        percent_key=attr.SAMPLING_BASELINE_PERCENT,
+    )
+
+
+def _slower_than(layer: str, threshold_ns: int) -> str:
+    """The OTTL span condition: a span of ``layer`` longer than ``threshold_ns``."""
+    return (
+        f'attributes["{attr.LAYER}"] == "{layer}" and '
+        f"end_time_unix_nano - start_time_unix_nano > {threshold_ns}"
     )

@@ -240,3 +240,19 @@ def _otlp_span(span: SpanRecord) -> dict[str, Any]:
     if span.parent_span_id:
         raw["parentSpanId"] = span.parent_span_id
     return raw
+
+
+def mark_sampled(path: Path, percent: float = 10.0) -> None:
+    """Mark every resource of an OTLP JSON lines file as the sampling tier does (its transform
+    processor writes the percent as a double: ``{"doubleValue": 10}``)."""
+    mark = [
+        {"key": "e2e.sampling.policy", "value": {"stringValue": "tail"}},
+        {"key": "e2e.sampling.baseline_percent", "value": {"doubleValue": percent}},
+    ]
+    lines = []
+    for line in path.read_text().splitlines():
+        request = json.loads(line)
+        for resource_spans in request["resourceSpans"]:
+            resource_spans["resource"]["attributes"] += mark
+        lines.append(json.dumps(request) + "\n")
+    path.write_text("".join(lines))

@@ -242,6 +242,12 @@ def test_checks_beyond_the_schema() -> None:
     document["schema_version"] = "2.0"
     with pytest.raises(ReportSchemaError, match=r"'2\.0' is not supported"):
         load_report_dict(json.dumps(document))
+    # A report written before the last minor bump (no field added since) still reads.
+    document["schema_version"] = "1.1"
+    assert load_report_dict(json.dumps(document))["schema_version"] == "1.1"
+    document["schema_version"] = "1.9"
+    with pytest.raises(ReportSchemaError, match=r"'1\.9' is not supported"):
+        load_report_dict(json.dumps(document))
     with pytest.raises(ReportSchemaError, match="NaN is not valid JSON"):
         load_report_dict(render_json(sample_report()).replace('"spans": 1234567', '"spans": NaN'))
     with pytest.raises(ReportSchemaError, match="not JSON"):

@@ -6,6 +6,8 @@ reason a sampler must or may keep it:
 - ``error``: a failed query (status ERROR) -> always kept;
 - ``slow``: the request takes 400 ms, over the 200 ms api warning threshold -> always kept;
 - ``n_plus_one``: the same SELECT 8 times under one request -> always kept;
+- ``client_error``: a 401 (``e2e.error.category``, status unset) -> always kept;
+- ``slow_query``: one 80 ms query in a quick request -> always kept;
 - ``normal``: 20-120 ms and 1-3 queries -> kept only by the baseline percentage.
 
 Spans of one trace are split across different requests to the gateway (the server span in
@@ -25,7 +27,7 @@ import httpx
 
 SERVER, CLIENT = 2, 3
 STATUS_ERROR = 2
-MUST_KEEP = ("error", "slow", "n_plus_one")
+MUST_KEEP = ("error", "slow", "n_plus_one", "client_error", "slow_query")
 
 
 @dataclass
@@ -42,7 +44,14 @@ def _attrs(**values: str) -> list[dict[str, Any]]:
 def make_traces(count: int, seed: int) -> list[Trace]:
     rng = random.Random(seed)
     now = time.time_ns()
-    weights = {"error": 0.05, "slow": 0.05, "n_plus_one": 0.05, "normal": 0.85}
+    weights = {
+        "error": 0.05,
+        "slow": 0.05,
+        "n_plus_one": 0.05,
+        "client_error": 0.03,  # a 401: e2e.error.category on the request, status unset
+        "slow_query": 0.03,  # one 80 ms query (database warning: 50 ms) in a quick request
+        "normal": 0.79,
+    }
     traces = []
     for _ in range(count):
         kind = rng.choices(list(weights), list(weights.values()))[0]
@@ -58,7 +67,8 @@ def make_traces(count: int, seed: int) -> list[Trace]:
                 "kind": SERVER,
                 "startTimeUnixNano": str(start),
                 "endTimeUnixNano": str(start + int(duration_ms * 1e6)),
-                "attributes": _attrs(http__route="api/products/", e2e__layer="api"),
+                "attributes": _attrs(http__route="api/products/", e2e__layer="api")
+                + (_attrs(e2e__error__category="authentication") if kind == "client_error" else []),
             }
         )
         queries = 8 if kind == "n_plus_one" else rng.randint(1, 3)
@@ -71,7 +81,7 @@ def make_traces(count: int, seed: int) -> list[Trace]:
                 "name": "SELECT shop_product",
                 "kind": CLIENT,
                 "startTimeUnixNano": str(offset),
-                "endTimeUnixNano": str(offset + int(1e6)),
+                "endTimeUnixNano": str(offset + int(80e6 if kind == "slow_query" else 1e6)),
                 "attributes": _attrs(db__system="mysql", e2e__layer="database"),
             }
             if kind == "error" and index == 0:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from e2e_otel import attributes as attr
 from e2e_otel.cli import main
 from e2e_otel.config import parse_config
 from e2e_otel.config_types import Config
@@ -38,13 +39,36 @@ def test_the_policies_follow_the_thresholds() -> None:
     assert default["errors"] == {"status_codes": ["ERROR"]}
     custom = parse_config(
         {
-            "thresholds": {"api": {"warning_ms": 350, "critical_ms": 900}},
+            "thresholds": {
+                "api": {"warning_ms": 350, "critical_ms": 900},
+                "database": {"warning_ms": 20, "critical_ms": 100},
+            },
             "analyzers": {"n_plus_one": {"min_repeats": 3}},
         }
     )
     policies = _policies(render_sampler_config(custom))
     assert policies["slower-than-api-warning"] == {"threshold_ms": 350}
     assert policies["many-queries"] == {"min_spans": 4}
+    # Client errors (category, status unset) and slow queries/renders in quick traces.
+    assert default["error-category"]["key"] == "e2e.error.category"
+    conditions = policies["slow-database-or-frontend-span"]["span"]
+    assert isinstance(conditions, list)
+    database, frontend = (str(c) for c in conditions)
+    assert database.endswith("> 20000000") and '"database"' in database
+    assert frontend.endswith("> 100000000") and '"frontend"' in frontend
+
+
+def test_every_kept_span_is_marked_as_sampled() -> None:
+    config = yaml.safe_load(render_sampler_config(Config()))
+    processors = config["service"]["pipelines"]["traces"]["processors"]
+    # After the decision, so only kept spans are marked (and all of them).
+    assert processors.index("transform/sampling_mark") == processors.index("tail_sampling") + 1
+    (statements,) = config["processors"]["transform/sampling_mark"]["trace_statements"]
+    assert statements["context"] == "resource"
+    text = " ".join(statements["statements"])
+    assert f'attributes["{attr.SAMPLING_POLICY}"], "{attr.SAMPLING_POLICY_TAIL}"' in text
+    percent = f'attributes["{attr.SAMPLING_BASELINE_PERCENT}"], Double("${{env:E2E_OTELCOL_'
+    assert percent + 'SAMPLING_PERCENT:-10}")' in text
 
 
 def test_the_cli_writes_it_from_a_config_file(tmp_path: Path) -> None:
@@ -92,5 +116,12 @@ def test_the_gateway_keeps_the_single_box_pipeline_and_only_reroutes_raw_spans()
         overlay["service"]["pipelines"]["traces/store"]["receivers"]
         == (base["service"]["pipelines"]["traces/store"]["receivers"])
     )
-    assert set(overlay) == {"exporters", "service"}
+    assert set(overlay) == {"processors", "exporters", "service"}
     assert overlay["exporters"]["load_balancing"]["routing_key"] == "traceID"
+    # The one processor it changes: instead of dropping service.instance.id (one stream per
+    # service), the gateway's id becomes it (one stream per service and gateway).
+    assert set(overlay["processors"]) == {"transform/stable_series"}
+    (statements,) = overlay["processors"]["transform/stable_series"]["metric_statements"]
+    assert statements["statements"] == [
+        'set(resource.attributes["service.instance.id"], "${env:E2E_OTELCOL_GATEWAY_ID:-gateway}")'
+    ]

@@ -20,9 +20,10 @@ import pytest
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers.backends import analyze_backends
-from e2e_otel.analyzers.models import Report
+from e2e_otel.analyzers.models import Report, Sampling
 from e2e_otel.analyzers.run import analyze_files
 from e2e_otel.config import parse_config
+from e2e_otel.publish import render_markdown
 from e2e_otel.sources.http import JsonClient
 from e2e_otel.sources.otlp_files import read_spans
 from e2e_otel.sources.prometheus import PrometheusClient
@@ -161,3 +162,12 @@ def test_prometheus_under_a_path_names_the_planted_problems(scaled: ScaledRun) -
 def test_the_kept_traces_still_show_the_n_plus_one(scaled: ScaledRun) -> None:
     routes = {r.evidence.route for r in scaled.sampled.recommendations if r.rule == "n_plus_one"}
     assert "api/products/with-reviews/" in routes, routes
+
+
+def test_the_report_on_the_kept_traces_says_they_are_a_sample(scaled: ScaledRun) -> None:
+    # The samplers mark every span they keep; the shop's own file is every span, unmarked.
+    assert scaled.sampled.sampling == Sampling("tail", (10.0,), scaled.sampled.spans)
+    note = render_markdown(scaled.sampled)
+    assert "**Sampled traces:** Traces from a sampling tier" in note, note[:2000]
+    assert "the others at 10 %" in note and "not of all requests" in note
+    assert scaled.files.sampling is None

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from e2e_otel.sources.models import SamplingMark
+from e2e_otel.sources.otlp_files import read_spans
 from e2e_otel.stack.scale_native import ScaledStack
 from tests.scale.otlp_traffic import MUST_KEEP, Trace, make_traces, send
 from tests.stack.conftest import Prometheus, eventually, required
@@ -48,12 +50,12 @@ def _kept(path: Path) -> dict[str, set[str]]:
     return found
 
 
-def _settled(stack: ScaledStack, must_keep: int) -> list[dict[str, set[str]]] | None:
+def _settled(stack: ScaledStack, must_keep: set[str]) -> list[dict[str, set[str]]] | None:
     """The samplers' files once they hold every must-keep trace and stopped growing."""
     first = [_kept(p) for p in stack.sampler_files]
-    if sum(len(k) for k in first) < must_keep:
+    if not must_keep <= set().union(*(k.keys() for k in first)):
         return None
-    time.sleep(3)  # two file flushes and more than one decision_wait later: still the same?
+    time.sleep(5)  # decision_wait (2 s) + its tick + file flushes later: still the same?
     second = [_kept(p) for p in stack.sampler_files]
     return second if second == first else None
 
@@ -66,7 +68,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
     try:
         traces = make_traces(TRACES, SEED)
         sent = send(stack.otlp_http_endpoint, SERVICE, traces, SEED)
-        must_keep = sum(t.kind in MUST_KEEP for t in traces)
+        must_keep = {t.trace_id for t in traces if t.kind in MUST_KEEP}
         kept = eventually(lambda: _settled(stack, must_keep), "the samplers' decisions", 90)
         yield Run(stack, Prometheus(stack.prometheus_url), traces, sent, kept)
     finally:
@@ -116,3 +118,11 @@ def test_the_baseline_keeps_its_share_of_ordinary_traces(run: Run) -> None:
     p = PERCENT / 100
     sigma = math.sqrt(p * (1 - p) / len(normal))
     assert abs(share - p) < 4 * sigma, f"kept {share:.3f} of ordinary traces, configured {p}"
+
+
+def test_every_kept_span_carries_the_sampling_mark(run: Run) -> None:
+    # The sampler's transform processor marks each kept span's resource with the percent it
+    # ran with (20 here, not the default 10): the analyzer reads it to say its traces are a
+    # sample.
+    marks = {span.sampling for path in run.stack.sampler_files for span in read_spans([path])}
+    assert marks == {SamplingMark("tail", PERCENT)}
