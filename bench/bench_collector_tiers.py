@@ -258,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         assert plain.process is not None
         sampler_pids = [pid for name, pid in pids.items() if name.startswith("sampler")]
         arms["plain"].idle_rss_mb = _rss_mb(plain.process.pid, "VmRSS")
-        arms["gateway"].idle_rss_mb = _rss_mb(pids["gateway"], "VmRSS")
+        arms["gateway"].idle_rss_mb = _rss_mb(pids["gateway-0"], "VmRSS")
         arms["samplers"].idle_rss_mb = sum(_rss_mb(p, "VmRSS") for p in sampler_pids)
         for _ in range(args.rounds):
             _measure(
@@ -269,7 +269,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 spans,
             )
             before = sum(_cpu_seconds(p) for p in sampler_pids)
-            _measure(arms["gateway"], [pids["gateway"]], stack.otlp_http_endpoint, payloads, spans)
+            _measure(
+                arms["gateway"], [pids["gateway-0"]], stack.otlp_http_endpoint, payloads, spans
+            )
             samplers = arms["samplers"]
             samplers.cpu_s += sum(_cpu_seconds(p) for p in sampler_pids) - before
             samplers.spans += spans

@@ -12,6 +12,7 @@ differ (loopback ports, a traces file per sampler instead of Tempo)::
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -52,7 +53,7 @@ def sampler_env(
 
 @dataclass
 class ScaledStack:
-    """Prometheus, ``samplers`` sampling collectors, then the gateway in front of them."""
+    """Prometheus, ``samplers`` sampling collectors, then ``gateways`` gateways in front."""
 
     workdir: Path
     samplers: int = 2
@@ -65,17 +66,30 @@ class ScaledStack:
     route_prefix: str = ""
     """Serve Prometheus under a path (e.g. ``/prometheus``, where Mimir serves its Prometheus
     API), so remote write and queries are tested through a base URL with a path."""
-    ports: Ports = field(default_factory=Ports.free)
-    sampler_ports: list[Ports] = field(default_factory=list)
+    gateways: int = 1
+    """Gateways in front of the samplers: each sends its own span metrics (instance label
+    ``gateway-N``), all route a trace id to the same sampler."""
     _programs: list[_Program] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        if not self.sampler_ports:
-            self.sampler_ports = [Ports.free() for _ in range(self.samplers)]
+        # Every port of the stack at once, so no two programs are handed the same one.
+        allocated = _free_ports(self.gateways + self.samplers)
+        self.gateway_ports: list[Ports] = allocated[: self.gateways]
+        self.sampler_ports: list[Ports] = allocated[self.gateways :]
+
+    @property
+    def ports(self) -> Ports:
+        """The first gateway's ports (and Prometheus's)."""
+        return self.gateway_ports[0]
 
     @property
     def otlp_http_endpoint(self) -> str:
         return f"http://{LOOPBACK}:{self.ports.otlp_http}"
+
+    @property
+    def gateway_endpoints(self) -> list[str]:
+        """Every gateway's OTLP/HTTP endpoint."""
+        return [f"http://{LOOPBACK}:{p.otlp_http}" for p in self.gateway_ports]
 
     @property
     def prometheus_url(self) -> str:
@@ -99,7 +113,8 @@ class ScaledStack:
             self._launch(self._prometheus(), f"{self.prometheus_url}/-/ready")
             for index, ports in enumerate(self.sampler_ports):
                 self._launch(self._sampler(collector, index, ports), _health(ports))
-            self._launch(self._gateway(collector), _health(self.ports))
+            for index, ports in enumerate(self.gateway_ports):
+                self._launch(self._gateway(collector, index, ports), _health(ports))
         except BaseException:
             self.stop()
             raise
@@ -110,7 +125,7 @@ class ScaledStack:
             self._programs.pop().stop()
 
     def pids(self) -> dict[str, int]:
-        """Process id of each running program by name (prometheus, sampler-N, gateway)."""
+        """Process id of each running program by name (prometheus, sampler-N, gateway-N)."""
         return {p.name: p.process.pid for p in self._programs if p.process is not None}
 
     def check_alive(self) -> None:
@@ -160,8 +175,9 @@ class ScaledStack:
         log = self.workdir / f"sampler-{index}.log"
         return _Program(f"sampler-{index}", command, log, {**os.environ, **env})
 
-    def _gateway(self, binary: Path) -> _Program:
-        env = collector_env(self.ports, self.workdir / "unused.jsonl", self.metrics_flush_interval)
+    def _gateway(self, binary: Path, index: int, ports: Ports) -> _Program:
+        env = collector_env(ports, self.workdir / "unused.jsonl", self.metrics_flush_interval)
+        env["E2E_OTELCOL_GATEWAY_ID"] = f"gateway-{index}"
         env["E2E_OTELCOL_PROMETHEUS_REMOTE_WRITE_URL"] = f"{self.prometheus_url}/api/v1/write"
         hosts = ", ".join(f"{LOOPBACK}:{p.otlp_grpc}" for p in self.sampler_ports)
         env["E2E_OTELCOL_SAMPLERS"] = f"[{hosts}]"
@@ -172,8 +188,21 @@ class ScaledStack:
             "--config",
             str(GATEWAY_OVERLAY),
         ]
-        log = self.workdir / "gateway.log"
-        return _Program("gateway", command, log, {**os.environ, **env})
+        log = self.workdir / f"gateway-{index}.log"
+        return _Program(f"gateway-{index}", command, log, {**os.environ, **env})
+
+
+def _free_ports(count: int) -> list[Ports]:
+    """``count`` sets of distinct free loopback ports, all bound at once while chosen."""
+    sockets = [socket.socket() for _ in range(5 * count)]
+    try:
+        for sock in sockets:
+            sock.bind((LOOPBACK, 0))
+        numbers = [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    return [Ports(*numbers[5 * i : 5 * i + 5]) for i in range(count)]
 
 
 def _health(ports: Ports) -> str:
