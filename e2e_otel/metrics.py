@@ -124,7 +124,7 @@ FINDING_PRIORITY: Final = "priority"
 FINDING_ROUTE: Final = "route"
 FINDING_WORKFLOW: Final = "workflow"
 FINDING_FINGERPRINT_ID: Final = "fingerprint_id"
-#: The finding's one-line title (one value per finding id: no extra series).
+#: The finding's one-line title without its figures (stable across runs: no extra series).
 FINDING_TITLE: Final = "title"
 #: The first example trace of the finding's evidence (one per finding id), for a Tempo link.
 FINDING_TRACE_ID: Final = "trace_id"

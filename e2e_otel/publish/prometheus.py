@@ -171,10 +171,17 @@ def _findings(report: Report) -> Iterator[tuple[tuple[str, ...], float]]:
         e = rec.evidence
         labels = (
             *(rec.id, rec.category, rec.priority, e.route, e.workflow, e.fingerprint_id),
-            rec.title,
+            _stable_title(rec.title),
             e.trace_ids[0] if e.trace_ids else "",  # the most telling example, for a link
         )
         yield tuple(label or "" for label in labels), 1.0
+
+
+def _stable_title(title: str) -> str:
+    """The title without its figures: "Endpoint GET x is slow: p95 412 ms" -> "Endpoint GET x
+    is slow". Titles put the figures after the first ": ", and a label whose value changes
+    with every run's p95 would start a new series every run."""
+    return title.split(": ", 1)[0]
 
 
 def _slow_query_p95(report: Report) -> Iterator[tuple[tuple[str, ...], float]]:

@@ -38,7 +38,7 @@ def finding(
         rule=rule,
         category=category,  # type: ignore[arg-type]
         priority=priority,  # type: ignore[arg-type]
-        title=f"{rule} on {evidence}",
+        title=f"{rule} on " + ", ".join(f"{k}={v}" for k, v in evidence.items()),
         description="",
         steps=(),
         expected_improvement_ms=None,
@@ -172,6 +172,27 @@ def test_one_finding_info_per_recommendation_with_its_evidence() -> None:
     assert found[(*n_plus_one, "")] == 1.0
     assert found[(WORKFLOW.id, "api", "high", "", "checkout", "", WORKFLOW.title, "")] == 1.0
     assert len(found) == 5
+
+
+def test_the_title_label_leaves_out_the_figures_so_runs_keep_one_series() -> None:
+    # Every run measures a new p95: a title label with it would start a new series each run.
+    runs = [
+        replace(SLOW, title=f"Slow query SELECT orders: p95 {p95} ms, 40% of database time")
+        for p95 in (412.5, 398.1)
+    ]
+    labels = [
+        set(
+            series(
+                render_exposition(replace(findings_report(), recommendations=(r,))),
+                m.FINDING_INFO,
+                *FINDING_LABELS,
+            )
+        )
+        for r in runs
+    ]
+    assert labels[0] == labels[1]
+    ((*_, title, _trace),) = labels[0]
+    assert title == "Slow query SELECT orders"
 
 
 def test_slow_query_p95_per_fingerprint_from_the_profile() -> None:
