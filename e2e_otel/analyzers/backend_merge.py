@@ -15,6 +15,7 @@ from e2e_otel.analyzers.consolidate import consolidate
 from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.models import AnalyzerResult, Recommendation, Report, Section
 from e2e_otel.analyzers.registry import RULES, needing
+from e2e_otel.analyzers.run import sampling_of
 
 #: Name of the report section saying what came from which backend.
 COVERAGE = "backends"
@@ -132,4 +133,6 @@ def merged_report(
         problems=tuple(problems),
         complete=not problems,
         charts=tuple(chart for result in population for chart in result.charts),
+        # Traces Tempo holds from a sampling tier carry its mark: the report says so.
+        sampling=sampling_of(dataset) if dataset else None,
     )

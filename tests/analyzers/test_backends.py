@@ -39,13 +39,17 @@ def tempo(
     metrics: bool = True,
     extra: list[dict[str, Any]] | None = None,
     metrics_body: object = None,
+    resource: list[dict[str, Any]] | None = None,
 ) -> TempoClient:
-    """Tempo serving the fixture trace (plus the ``extra`` resource batches in it), and
-    TraceQL metrics (``metrics_body`` instead of the fixture's when given)."""
+    """Tempo serving the fixture trace (plus the ``extra`` resource batches in it, and the
+    ``resource`` attributes added to its resources), and TraceQL metrics (``metrics_body``
+    instead of the fixture's when given)."""
     search = fixture("search.json")
     search["traces"] = search["traces"][:traces]
     trace = fixture("trace_v2.json")
     trace["trace"]["resourceSpans"] += extra or []
+    for batch in trace["trace"]["resourceSpans"]:
+        batch["resource"]["attributes"] += resource or []
 
     def handler(request: httpx.Request) -> httpx.Response:
         path = request.url.path
@@ -427,3 +431,24 @@ def test_at_least_one_backend() -> None:
         analyze_backends(
             CONFIG, prometheus=None, tempo=None, window=WINDOW, baseline=WINDOW, now=NOW
         )
+
+
+def test_traces_tempo_got_from_a_sampling_tier_are_said_to_be_a_sample() -> None:
+    mark = [
+        {"key": "e2e.sampling.policy", "value": {"stringValue": "tail"}},
+        {"key": "e2e.sampling.baseline_percent", "value": {"doubleValue": 10}},
+    ]
+    sampled = analyze_backends(
+        CONFIG,
+        prometheus=prometheus(),
+        tempo=tempo(resource=mark),
+        window=WINDOW,
+        baseline=WINDOW,
+        now=NOW,
+    )
+    assert sampled.sampling is not None
+    assert (sampled.sampling.policy, sampled.sampling.baseline_percent) == ("tail", (10.0,))
+    plain = analyze_backends(
+        CONFIG, prometheus=prometheus(), tempo=tempo(), window=WINDOW, baseline=WINDOW, now=NOW
+    )
+    assert plain.sampling is None
