@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from e2e_otel.cli.errors import command
 from e2e_otel.cli.outputs import write_text
@@ -22,8 +21,5 @@ def run(args: argparse.Namespace) -> int:
     from e2e_otel.stack.rules import render_rules
 
     text = render_rules(load_config(args.config))
-    if args.output is None or args.output == "-":
-        sys.stdout.write(text)
-    else:
-        write_text(args.output, text)
+    write_text(args.output or "-", text)  # "-" (the default): stdout
     return 0
