@@ -37,7 +37,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span, Status
 
-from e2e_otel.stack.native import _Program
+from e2e_otel.stack.native import Program
 from e2e_otel.stack.native_config import LOOPBACK, Ports, find_collector
 from e2e_otel.stack.scale_native import ScaledStack
 
@@ -243,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             health=f"{LOOPBACK}:{ports.health}",
         )
     )
-    plain = _Program(
+    plain = Program(
         "plain",
         [str(find_collector()), "--config", str(plain_config)],
         workdir / "plain.log",

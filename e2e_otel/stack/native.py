@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import yaml
 
@@ -59,7 +60,7 @@ def _answers(url: str) -> bool:
 
 
 @dataclass
-class _Program:
+class Program:
     name: str
     command: list[str]
     log: Path
@@ -103,8 +104,67 @@ class _Program:
         return f"--- last lines of {self.log} ---\n" + "\n".join(lines)
 
 
+_Stack = TypeVar("_Stack", bound="Programs")
+
+
+class Programs:
+    """Programs started in order and stopped in reverse (the stacks below): a subclass keeps
+    them in ``_programs`` and has a ``startup_timeout`` and a ``start()``."""
+
+    _programs: list[Program]
+    startup_timeout: float
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop in reverse order of start (a sender before what it sends to)."""
+        while self._programs:
+            self._programs.pop().stop()
+
+    def check_alive(self) -> None:
+        for program in self._programs:
+            program.check_alive()
+
+    def __enter__(self: _Stack) -> _Stack:
+        self.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _launch(self, program: Program, ready_url: str) -> None:
+        self._programs.append(program)
+        program.start(ready_url, self.startup_timeout)
+
+
+def prometheus_program(
+    binary: Path,
+    workdir: Path,
+    port: int,
+    targets: dict[str, str],
+    interval: str,
+    flags: Sequence[str] = (),
+) -> Program:
+    """Debian's Prometheus on loopback ``port`` with a copy of prometheus/prometheus.yml whose
+    scrape jobs point at ``targets``, data and log in ``workdir``, as remote-write receiver."""
+    config = workdir / "prometheus.yml"
+    config.write_text(yaml.safe_dump(prometheus_config(targets, interval)), "utf-8")
+    command = [
+        str(binary),
+        f"--config.file={config}",
+        f"--storage.tsdb.path={workdir / 'prometheus-data'}",
+        f"--web.listen-address={LOOPBACK}:{port}",
+        "--web.enable-remote-write-receiver",
+        *flags,
+    ]
+    return Program("prometheus", command, workdir / "prometheus.log", dict(os.environ))
+
+
 @dataclass
-class NativeStack:
+class NativeStack(Programs):
     """The built collector and Debian's Prometheus on loopback, as a context manager::
 
     with NativeStack(Path("/tmp/stack")) as stack:
@@ -119,7 +179,7 @@ class NativeStack:
     startup_timeout: float = 60.0
     collector_bin: Path | None = None
     prometheus_bin: Path | None = None
-    _programs: list[_Program] = field(default_factory=list, init=False, repr=False)
+    _programs: list[Program] = field(default_factory=list, init=False, repr=False)
 
     @property
     def otlp_http_endpoint(self) -> str:
@@ -153,50 +213,20 @@ class NativeStack:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        """Stop in reverse order: the collector first, so its last push finds Prometheus."""
-        while self._programs:
-            self._programs.pop().stop()
-
-    def check_alive(self) -> None:
-        for program in self._programs:
-            program.check_alive()
-
-    def __enter__(self) -> NativeStack:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _launch(self, program: _Program, ready_url: str) -> None:
-        self._programs.append(program)
-        program.start(ready_url, self.startup_timeout)
-
-    def _prometheus(self, binary: Path) -> _Program:
+    def _prometheus(self, binary: Path) -> Program:
         targets = {
             "prometheus": f"{LOOPBACK}:{self.ports.prometheus}",
             "otel-collector": f"{LOOPBACK}:{self.ports.telemetry}",
             "e2e-otel-analyzer": self.analyzer_target,
         }
-        config = self.workdir / "prometheus.yml"
-        config.write_text(yaml.safe_dump(prometheus_config(targets, self.interval)), "utf-8")
-        command = [
-            str(binary),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={self.workdir / 'prometheus-data'}",
-            f"--web.listen-address={LOOPBACK}:{self.ports.prometheus}",
-            "--web.enable-remote-write-receiver",
-            "--enable-feature=exemplar-storage",
-        ]
-        return _Program("prometheus", command, self.workdir / "prometheus.log", dict(os.environ))
+        flags = ["--enable-feature=exemplar-storage"]
+        port = self.ports.prometheus
+        return prometheus_program(binary, self.workdir, port, targets, self.interval, flags)
 
-    def _collector(self, binary: Path) -> _Program:
+    def _collector(self, binary: Path) -> Program:
         env = collector_env(self.ports, self.traces_file, self.metrics_flush_interval)
         command = [str(binary), "--config", str(COLLECTOR_CONFIG)]
-        return _Program("otelcol-e2e", command, self.workdir / "otelcol.log", {**os.environ, **env})
+        return Program("otelcol-e2e", command, self.workdir / "otelcol.log", {**os.environ, **env})
 
 
 def _up(args: argparse.Namespace) -> int:

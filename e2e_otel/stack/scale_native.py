@@ -15,11 +15,8 @@ import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
-import yaml
-
-from e2e_otel.stack.native import _Program
+from e2e_otel.stack.native import Program, Programs, prometheus_program
 from e2e_otel.stack.native_config import (
     COLLECTOR_CONFIG,
     LOOPBACK,
@@ -27,7 +24,6 @@ from e2e_otel.stack.native_config import (
     collector_env,
     find_collector,
     find_prometheus,
-    prometheus_config,
 )
 
 SCALE_DIR = COLLECTOR_CONFIG.parent / "scale"
@@ -52,7 +48,7 @@ def sampler_env(
 
 
 @dataclass
-class ScaledStack:
+class ScaledStack(Programs):
     """Prometheus, ``samplers`` sampling collectors, then ``gateways`` gateways in front."""
 
     workdir: Path
@@ -69,7 +65,7 @@ class ScaledStack:
     gateways: int = 1
     """Gateways in front of the samplers: each sends its own span metrics (instance label
     ``gateway-N``), all route a trace id to the same sampler."""
-    _programs: list[_Program] = field(default_factory=list, init=False, repr=False)
+    _programs: list[Program] = field(default_factory=list, init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Every port of the stack at once, so no two programs are handed the same one.
@@ -119,63 +115,34 @@ class ScaledStack:
             self.stop()
             raise
 
-    def stop(self) -> None:
-        """The gateway first (it flushes to the samplers), then the samplers, then Prometheus."""
-        while self._programs:
-            self._programs.pop().stop()
-
     def pids(self) -> dict[str, int]:
         """Process id of each running program by name (prometheus, sampler-N, gateway-N)."""
         return {p.name: p.process.pid for p in self._programs if p.process is not None}
 
-    def check_alive(self) -> None:
-        for program in self._programs:
-            program.check_alive()
-
-    def __enter__(self) -> ScaledStack:
-        self.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    def _launch(self, program: _Program, ready_url: str) -> None:
-        self._programs.append(program)
-        program.start(ready_url, self.startup_timeout)
-
-    def _prometheus(self) -> _Program:
+    def _prometheus(self) -> Program:
         targets = {
             "prometheus": f"{LOOPBACK}:{self.ports.prometheus}",
             "otel-collector": f"{LOOPBACK}:{self.ports.telemetry}",
             "e2e-otel-analyzer": f"{LOOPBACK}:9",  # no analyzer in this harness
         }
-        config = self.workdir / "prometheus.yml"
-        config.write_text(yaml.safe_dump(prometheus_config(targets, self.interval)), "utf-8")
-        command = [
-            str(find_prometheus()),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={self.workdir / 'prometheus-data'}",
-            f"--web.listen-address={LOOPBACK}:{self.ports.prometheus}",
-            "--web.enable-remote-write-receiver",
-        ]
+        flags = []
         if self.route_prefix:
-            command += [
+            flags = [
                 f"--web.route-prefix={self.route_prefix}",
                 f"--web.external-url={self.prometheus_url}",
             ]
-        return _Program("prometheus", command, self.workdir / "prometheus.log", dict(os.environ))
+        binary, port = find_prometheus(), self.ports.prometheus
+        return prometheus_program(binary, self.workdir, port, targets, self.interval, flags)
 
-    def _sampler(self, binary: Path, index: int, ports: Ports) -> _Program:
+    def _sampler(self, binary: Path, index: int, ports: Ports) -> Program:
         env = sampler_env(
             ports, self.sampler_files[index], self.sampling_percent, self.decision_wait
         )
         command = [str(binary), "--config", str(self.sampler_config)]
         log = self.workdir / f"sampler-{index}.log"
-        return _Program(f"sampler-{index}", command, log, {**os.environ, **env})
+        return Program(f"sampler-{index}", command, log, {**os.environ, **env})
 
-    def _gateway(self, binary: Path, index: int, ports: Ports) -> _Program:
+    def _gateway(self, binary: Path, index: int, ports: Ports) -> Program:
         env = collector_env(ports, self.workdir / "unused.jsonl", self.metrics_flush_interval)
         env["E2E_OTELCOL_GATEWAY_ID"] = f"gateway-{index}"
         env["E2E_OTELCOL_PROMETHEUS_REMOTE_WRITE_URL"] = f"{self.prometheus_url}/api/v1/write"
@@ -189,7 +156,7 @@ class ScaledStack:
             str(GATEWAY_OVERLAY),
         ]
         log = self.workdir / f"gateway-{index}.log"
-        return _Program(f"gateway-{index}", command, log, {**os.environ, **env})
+        return Program(f"gateway-{index}", command, log, {**os.environ, **env})
 
 
 def _free_ports(count: int) -> list[Ports]:
