@@ -52,9 +52,7 @@ def alice(db: None, alice_password_hash: str) -> User:
     return User.objects.create(username="alice", password=alice_password_hash)
 
 
-@pytest.fixture
-def products(db: None) -> list[Product]:
-    category = Category.objects.create(name="Books", slug="books")
+def _books(category: Category, numbers: range) -> None:
     Product.objects.bulk_create(
         Product(
             sku=f"SKU-{n:05d}",
@@ -64,8 +62,21 @@ def products(db: None) -> list[Product]:
             category=category,
             supplier_code="SUP-001",
         )
-        for n in range(1, PRODUCTS + 1)
+        for n in numbers
     )
+
+
+@pytest.fixture
+def products(db: None) -> list[Product]:
+    category = Category.objects.create(name="Books", slug="books")
+    _books(category, range(1, PRODUCTS + 1))
     created = list(Product.objects.order_by("id"))
     Review.objects.bulk_create(Review(product=p, rating=5, body="Good.") for p in created)
     return created
+
+
+@pytest.fixture
+def catalog(products: list[Product]) -> list[Product]:
+    """Two pages of products: a product's page also asks for the second page of the list."""
+    _books(products[0].category, range(len(products) + 1, 22))
+    return list(Product.objects.order_by("id"))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -39,25 +38,6 @@ def storefront(
     finally:
         storefront.stop()
         settings.CORS_ALLOWED_ORIGINS = allowed
-
-
-@pytest.fixture
-def catalog(products: list[Product]) -> list[Product]:
-    """Two pages of products: a product's page also asks for the second page of the list."""
-    category = products[0].category
-    more = [
-        Product(
-            sku=f"SKU-{n:05d}",
-            name=f"Book {n}",
-            price=Decimal("9.99"),
-            stock=10,
-            category=category,
-            supplier_code="SUP-001",
-        )
-        for n in range(len(products) + 1, 22)
-    ]
-    Product.objects.bulk_create(more)
-    return list(Product.objects.order_by("id"))
 
 
 def test_one_trace_from_the_click_to_the_sql(
