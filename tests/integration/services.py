@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -146,25 +146,41 @@ class ShopServer:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"shop exited early:\n{self.log.read_text()[-3000:]}", pytrace=False)
-            try:
-                urllib.request.urlopen(f"{self.base_url}/api/products/?page=1", timeout=2)
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail("shop did not answer within 60 s", pytrace=False)
+        log = self.log
+        url = f"{self.base_url}/api/products/?page=1"
+        if not wait_until_answers(url, self.process, "shop", lambda: log.read_text()):
+            self.stop()
+            pytest.fail("shop did not answer within 60 s", pytrace=False)
 
     def stop(self) -> str:
         """Stop like Ctrl-C (so the SDK flushes at exit); return the server log."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        interrupt(self.process)
         return self.log.read_text() if self.log else ""
+
+
+def wait_until_answers(
+    url: str, process: subprocess.Popen[str], name: str, log: Callable[[], str], timeout: float = 60
+) -> bool:
+    """Poll ``url`` until it answers (True) or ``timeout`` passes (False); a test failure
+    with the end of ``log()`` if ``process`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"{name} exited early:\n{log()[-3000:]}", pytrace=False)
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            time.sleep(0.2)
+    return False
+
+
+def interrupt(process: subprocess.Popen[str] | None) -> None:
+    """Stop a server like Ctrl-C (its SDK flushes at exit); killed after 30 s."""
+    if process is not None and process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

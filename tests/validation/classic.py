@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.integration.services import ROOT, clean_env, free_port
+from tests.integration.services import ROOT, clean_env, free_port, interrupt, wait_until_answers
 
 CLASSIC = ROOT / "tests" / "fixtures" / "django-classic"
 SETTINGS = "classic_project.settings"
@@ -74,27 +70,13 @@ class ClassicServer:
             stderr=subprocess.STDOUT,
             text=True,
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the classic app exited:\n{self.log()[-3000:]}", pytrace=False)
-            try:
-                urllib.request.urlopen(self.base_url + "/", timeout=2)
-                return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                time.sleep(0.2)
-        self.stop()
-        pytest.fail("the classic app did not answer within 60 s", pytrace=False)
+        if not wait_until_answers(self.base_url + "/", self.process, "the classic app", self.log):
+            self.stop()
+            pytest.fail("the classic app did not answer within 60 s", pytrace=False)
 
     def log(self) -> str:
         path = self.directory / "server.log"
         return path.read_text() if path.exists() else ""
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        interrupt(self.process)
