@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from e2e_otel.analyzers.consolidate import consolidate
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.models import Evidence, Recommendation
+from e2e_otel.analyzers.models import Evidence, Priority, Recommendation
 from e2e_otel.analyzers.run import analyze_dataset
 from e2e_otel.config import Config
 from tests.analyzers.conftest import NOW, PAGEVIEWS, PRODUCTS, REVIEWS, Trace, dataset, spans_of
@@ -70,22 +70,26 @@ def test_a_slow_statement_that_is_most_of_the_request_is_the_slow_endpoints_find
     )
 
 
-def test_the_absorbing_finding_takes_the_higher_priority() -> None:
-    evidence = Evidence(service="shop-api", method="GET", route=ROUTE)
-    loop = Recommendation(
+def _loop(priority: Priority, avg_loop_ms: float) -> Recommendation:
+    """An N+1 finding on ROUTE whose loop of 20 queries ran in every request."""
+    figures = {"avg_loop_ms": avg_loop_ms, "avg_repeats": 20.0, **EVERY_REQUEST}
+    return Recommendation(
         id="loop",
         rule="n_plus_one",
         category="database",
-        priority="low",
+        priority=priority,
         title="N+1",
         description="A loop.",
         steps=(),
         expected_improvement_ms=None,
         expected_improvement_pct=None,
-        evidence=replace(
-            evidence, figures={"avg_loop_ms": 300.0, "avg_repeats": 20, **EVERY_REQUEST}
-        ),
+        evidence=Evidence(service="shop-api", method="GET", route=ROUTE, figures=figures),
     )
+
+
+def test_the_absorbing_finding_takes_the_higher_priority() -> None:
+    evidence = Evidence(service="shop-api", method="GET", route=ROUTE)
+    loop = _loop("low", avg_loop_ms=300.0)
     slow = replace(
         loop,
         id="slow",
@@ -108,20 +112,7 @@ def test_a_slow_endpoint_put_on_its_query_count_is_the_loops() -> None:
     # The loop's queries are quick in the database (100 ms of a 1 s request), but the slow
     # endpoint rule found the time in the per-query cost of 21 queries, 20 of them the loop's.
     evidence = Evidence(service="shop-api", method="GET", route=ROUTE)
-    loop = Recommendation(
-        id="loop",
-        rule="n_plus_one",
-        category="database",
-        priority="medium",
-        title="N+1",
-        description="A loop.",
-        steps=(),
-        expected_improvement_ms=None,
-        expected_improvement_pct=None,
-        evidence=replace(
-            evidence, figures={"avg_loop_ms": 100.0, "avg_repeats": 20, **EVERY_REQUEST}
-        ),
-    )
+    loop = _loop("medium", avg_loop_ms=100.0)
     figures = {"p50_ms": 1000.0, "p95_ms": 1500.0, "db_queries_median": 21}
     slow = replace(
         loop, id="slow", rule="slow_endpoint", evidence=replace(evidence, figures=figures)
