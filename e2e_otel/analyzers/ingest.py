@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from e2e_otel.analyzers.builder import DatasetBuilder, span_key
 from e2e_otel.analyzers.builder_merge import MASK, duplicate_reason
-from e2e_otel.sources.models import InputProblem, SpanRecord
+from e2e_otel.sources.models import InputProblem, SpanFields, SpanRecord
 from e2e_otel.sources.otlp_files import (
     ProblemHandler,
     plausible_until,
@@ -35,10 +35,10 @@ from e2e_otel.sources.otlp_files import (
 )
 
 try:
-    from e2e_otel.sources.otlp_fast import decode_line
-except ImportError:  # no orjson (the analyzer extra): `map --traces` reads with the general reader
+    from e2e_otel.sources.otlp_fast import decode_fields
+except ImportError:  # no msgspec (the analyzer extra): `map --traces` reads with the general reader
 
-    def decode_line(line: bytes | str, latest_ns: int) -> list[SpanRecord] | None:
+    def decode_fields(line: bytes | str, latest_ns: int) -> list[SpanFields] | None:
         return None
 
 
@@ -119,6 +119,7 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
     """Fold one task's spans into ``result.builder``, counting the lines read (problems are
     numbered from the start of the range); spans ending after ``latest_ns`` are skipped."""
     builder, report = result.builder, result.problems.append
+    add_fields = builder.add_fields
     track = builder.added_span is not None
 
     def fold(span: SpanRecord, number: int) -> None:
@@ -126,8 +127,11 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
             if track:
                 result.span_lines.append(number)
             return
-        bits = span_key(0, span.span_id) & MASK
-        reason = duplicate_reason(span.trace_id, bits)
+        duplicate(span.trace_id, span.span_id, number)
+
+    def duplicate(trace_id: str, span_id: str, number: int) -> None:
+        bits = span_key(0, span_id) & MASK
+        reason = duplicate_reason(trace_id, bits)
         result.duplicates.append(InputProblem(task.path, number, reason))
 
     if task.whole:
@@ -146,14 +150,20 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
         for raw in handle:
             number += 1
             remaining -= len(raw)
-            spans: Iterable[SpanRecord] | None = decode_line(raw, latest_ns)
-            if spans is None:
+            fast = decode_fields(raw, latest_ns)
+            if fast is not None:  # the usual line: folded without building records
+                for fields in fast:
+                    if add_fields(*fields):
+                        if track:
+                            result.span_lines.append(number)
+                    else:
+                        duplicate(fields[0], fields[1], number)
+            else:
                 # Same reading as otlp_files: UTF-8 with replacement, blank lines skipped.
                 line = raw.decode("utf-8", errors="replace")
-                blank = not line.strip()
-                spans = () if blank else spans_of_line(line, task.path, number, report, latest_ns)
-            for span in spans:
-                fold(span, number)
+                if line.strip():
+                    for span in spans_of_line(line, task.path, number, report, latest_ns):
+                        fold(span, number)
             if remaining <= 0:
                 break
     result.lines = number

@@ -86,6 +86,14 @@ def span_maker(resource: Mapping[str, AttributeValue]) -> Callable[..., SpanReco
     return SpanRecord if mark is None else partial(SampledSpanRecord, sampling=mark)
 
 
+#: A span as the fields of a :class:`SampledSpanRecord`, in its order (``sampling`` last,
+#: None for an unmarked span): what the analyzer's dataset builder folds without a record.
+SpanFields: TypeAlias = tuple[
+    str, str, "str | None", str, str, int, int, str,
+    dict[str, AttributeValue], str, str, tuple[SpanEvent, ...], "SamplingMark | None",
+]  # fmt: skip
+
+
 class InputProblem(NamedTuple):
     """A piece of input that could not be read: where, and why. The rest is still read."""
 

@@ -146,13 +146,14 @@ def test_every_worker_applies_the_same_time_limit(tmp_path: Path, workers: int) 
 def test_lines_only_the_general_reader_reads_give_what_it_gives(
     tmp_path: Path, workers: int
 ) -> None:
-    """Lines orjson decodes differently from json, or refuses, fall back to the general reader:
+    """Lines the fast reader (msgspec) could read differently from json, or refuses, fall back to
+    the general reader:
     the dataset and the problems are those of `read_spans`, line for line."""
     path = tmp_path / "t.jsonl"
     write_otlp(path, spans_of(_traces(8)), per_line=2)
     lines = path.read_bytes().splitlines()
     odd = [
-        lines[0].replace(b'"kind": ', b'"kind": 100000000000000000000, "k": ', 1),  # orjson: float
+        lines[0].replace(b'"kind": ', b'"kind": 100000000000000000000, "k": ', 1),  # beyond 64 bits
         lines[1].replace(b'"name": "', b'"name": "\\ud800', 1),  # a lone surrogate
         lines[2].replace(b'"name": "', b'"name": "\xff', 1),  # not UTF-8
         lines[3].replace(b'"kind": ', b'"kind": NaN, "k": ', 1),

@@ -1,4 +1,4 @@
-"""The orjson fast path of the OTLP reader: on every line it either gives up (None) or gives
+"""The msgspec fast path of the OTLP reader: on every line it either gives up (None) or gives
 exactly the spans the general reader (``json`` + ``otlp_files``) gives, with no problem."""
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def test_the_usual_line_takes_the_fast_path_with_the_same_spans() -> None:
 @pytest.mark.parametrize(
     "line",
     [
-        # orjson decodes an integer beyond 64 bits as a float; json keeps it an int.
+        # Integers beyond 64 bits: json keeps them ints, and so does msgspec.
         _line(name=10**30),
         _line(kind=10**30),
         _line(status={"code": -(10**25)}),
@@ -68,7 +68,16 @@ def test_the_usual_line_takes_the_fast_path_with_the_same_spans() -> None:
         _line(attributes=[{"key": "n", "value": {"doubleValue": 10**30}}]),
         _line(attributes=[{"key": "n", "value": {"intValue": 2**64}}]),
         _line(events=[{"name": 10**20, "timeUnixNano": str(T0)}]),
-        # What orjson refuses and json reads.
+    ],
+)
+def test_integers_beyond_64_bits_are_read_as_json_reads_them(line: bytes) -> None:
+    _agrees(line)  # the fast path gives the general reader's spans, or gives up
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # What msgspec refuses and json reads.
         _line(name="x").replace(b'"x"', b'"\\ud800"'),
         _line(attributes=[{"key": "d", "value": {"doubleValue": float("nan")}}]),
         _line(attributes=[{"key": "d", "value": {"doubleValue": 1e300}}]).replace(
@@ -76,6 +85,12 @@ def test_the_usual_line_takes_the_fast_path_with_the_same_spans() -> None:
         ),
         _line(name="\u00e9").replace(b"\\u00e9", b"\xe9"),  # not UTF-8: replaced, not refused
         b"[" * 5000 + b"]" * 5000,
+        _line(other=[[[]]]).replace(b"[[[]]]", b"[" * 5000 + b"]" * 5000),  # in a skipped field
+        # An attribute value with several fields: json reads the first one.
+        _line(attributes=[{"key": "a", "value": {"stringValue": "x", "intValue": "1"}}]),
+        _line(attributes=[{"key": "a", "value": {"intValue": "1", "boolValue": True}}]),
+        _line(attributes=[{"key": "a", "value": {}}]),
+        _line(attributes=[{"key": "a", "value": {"stringValue": None}}]),
         # Shapes only the general reader reads: enum names, arrays, non-string names.
         _line(kind="SPAN_KIND_SERVER"),
         _line(attributes=[{"key": "a", "value": {"arrayValue": {"values": []}}}]),
