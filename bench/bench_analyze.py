@@ -17,9 +17,11 @@ fresh Python process, so each one's peak RSS is its own:
 
 Arms are interleaved within each round (order rotating). Reported per arm: median wall time,
 CPU time (the arm's process and its workers: steadier than wall time on a loaded machine), peak
-RSS of the arm's process and of its largest worker (all processes together stay under the
-first plus one per CPU times the second), spans per second, and the ratios of the wall times
-against ``floor`` and ``read``.
+RSS of the arm's process and of its largest child, the peak of all the arm's processes' memory
+together (``all PSS``: proportional set sizes summed, sampled every 0.1 s, so that the pages a
+forked child shares with its parent count once), spans per second, and the ratios of the wall
+times against ``floor`` and ``read``. A forked child's RSS counts the parent's pages it reads,
+so ``worker MB`` overstates what it adds; ``all PSS`` is the figure for "all processes".
 """
 
 from __future__ import annotations
@@ -98,14 +100,44 @@ def parse_floor(path: Path) -> int:
 
 
 def measure(arm: str, path: Path) -> dict[str, float]:
-    result = subprocess.run(
+    """Run one arm in a fresh process; its figures, with the peak of the summed PSS of the arm's
+    process and all its descendants, sampled every 0.1 s (``pss_mb``)."""
+    with subprocess.Popen(
         [sys.executable, __file__, "--arm", arm, "--file", str(path)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
         text=True,
-        check=True,
-    )
-    figures: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    ) as process:
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, tree_pss_kb(process.pid))
+            time.sleep(0.1)
+        out = process.stdout.read() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"arm {arm} failed with exit code {process.returncode}")
+    figures: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    figures["pss_mb"] = peak / 1024
     return figures
+
+
+def tree_pss_kb(pid: int) -> int:
+    """The summed proportional set size (kB) of ``pid`` and its descendants, now: memory
+    shared between them (a forked child's pages) is counted once in all, not once per process,
+    as adding up RSS would. 0 for processes that ended meanwhile."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                pending.extend(int(child) for child in children.read().split())
+        except (OSError, ValueError):
+            continue
+    return total
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -143,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     base = statistics.median(r["seconds"] for r in runs.get("read", runs["floor"]))
     print(
         f"\n{'arm':<10} {'median s':>9} {'x floor':>8} {'x read':>7} {'spans/s':>9} "
-        f"{'CPU s':>7} {'peak RSS MB':>12} {'worker MB':>10}"
+        f"{'CPU s':>7} {'peak RSS MB':>12} {'worker MB':>10} {'all PSS MB':>11}"
     )
     for arm, results in runs.items():
         seconds = statistics.median(r["seconds"] for r in results)
@@ -155,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             "spans_per_second": results[-1]["spans"] / seconds,
             "rss_mb": max(r["rss_mb"] for r in results),
             "worker_rss_mb": max(r["worker_rss_mb"] for r in results),
+            "pss_mb": max(r["pss_mb"] for r in results),
             "spans": results[-1]["spans"],
             "findings": results[-1]["findings"],
         }
@@ -162,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{arm:<10} {seconds:9.2f} {row['ratio_to_floor']:8.2f} {row['ratio_to_read']:7.2f} "
             f"{row['spans_per_second']:9.0f} {row['cpu_seconds']:7.2f} {row['rss_mb']:12.0f} "
-            f"{row['worker_rss_mb']:10.0f}  ({row['spans']:.0f} spans, "
+            f"{row['worker_rss_mb']:10.0f} {row['pss_mb']:11.0f}  ({row['spans']:.0f} spans, "
             f"{row['findings']:.0f} findings)"
         )
     if args.json:

@@ -9,8 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 from e2e_otel.analyzers.consolidate import consolidate
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.ingest import Progress, build, paused_gc
+from e2e_otel.analyzers.ingest import Progress, build, default_workers, paused_gc
 from e2e_otel.analyzers.models import Recommendation, Report, Sampling
+from e2e_otel.analyzers.parallel_rules import run_rules
 from e2e_otel.analyzers.registry import RULES, FileAnalyzer, validate
 from e2e_otel.config import Config
 from e2e_otel.sources.models import InputProblem
@@ -38,7 +39,8 @@ def analyze_files(
     A line that cannot be read is reported to ``on_problem`` and skipped; the report is then
     marked incomplete (``complete=False``, the problems listed). ``progress(bytes_read,
     total_bytes)`` is called as the input is read. ``workers``: processes reading the input
-    (default: one per CPU for inputs over 48 MiB, else in-process).
+    (default: one per CPU for inputs over 48 MiB, else in-process); with more than one, the
+    analyzers of a large dataset run in two processes too.
     Raises :class:`~e2e_otel.config.ConfigError` on bad ``analyzers`` settings, before reading.
     """
     validate(config)
@@ -61,15 +63,22 @@ def analyze_files(
         if count > len(problems):
             problems.append(f"... and {count - len(problems)} more problems")
         source = f"otlp-files: {', '.join(names)}"
-        return analyze_dataset(dataset, config, now, source, problems)
+        parallel = (default_workers() if workers is None else workers) > 1
+        return analyze_dataset(dataset, config, now, source, problems, parallel)
 
 
 def analyze_dataset(
-    dataset: Dataset, config: Config, now: datetime, source: str, problems: Sequence[str] = ()
+    dataset: Dataset,
+    config: Config,
+    now: datetime,
+    source: str,
+    problems: Sequence[str] = (),
+    parallel: bool = False,
 ) -> Report:
     """Run every file analyzer on ``dataset``; recommendations in ``sort_key`` order, sections
-    and charts in analyzer order."""
-    results = [analyzer(dataset, config, now) for _, analyzer in FILE_ANALYZERS]
+    and charts in analyzer order. ``parallel``: a large dataset's analyzers may run in two
+    processes (:mod:`.parallel_rules`); the report is the same."""
+    results = run_rules(FILE_ANALYZERS, dataset, config, now, parallel)
     found = [r for result in results for r in result.recommendations]
     recommendations = sorted(consolidate(found), key=Recommendation.sort_key)
     return Report(

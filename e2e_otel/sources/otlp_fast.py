@@ -184,35 +184,31 @@ def _attributes(raw: list[_KeyValue] | None) -> dict[str, AttributeValue]:
     for item in raw:
         value = item.value
         text = value.stringValue
-        # Most attributes are strings: one test settles them when no other field is set.
-        if (
-            text is not UNSET
-            and value.intValue is UNSET
-            and value.boolValue is UNSET
-            and value.doubleValue is UNSET
-        ):
-            result[item.key] = text
-        else:
-            result[item.key] = _other_value(value)
+        # Most attributes are strings, then ints: each settled by one test when no other
+        # field is set (a value with several fields, or none, is for the general reader).
+        if text is not UNSET:
+            if value.intValue is value.boolValue is value.doubleValue is UNSET:
+                result[item.key] = text
+                continue
+            raise _Unusual
+        number = value.intValue
+        if number is not UNSET and value.boolValue is value.doubleValue is UNSET:
+            number = int(number)
+            if -_INT64 <= number < _INT64:
+                result[item.key] = number
+                continue
+            raise _Unusual
+        result[item.key] = _other_value(value)
     return result
 
 
 def _other_value(value: _Value) -> AttributeValue:
-    fields = [
-        field
-        for field in (value.stringValue, value.intValue, value.boolValue, value.doubleValue)
-        if field is not UNSET
-    ]
-    if len(fields) != 1:
-        raise _Unusual  # no field, or several: the general reader decides
+    """A value without a string field, and not an int alone: a bool or a double alone."""
     if value.intValue is not UNSET:
-        number = int(value.intValue)
-        if -_INT64 <= number < _INT64:
-            return number
-        raise _Unusual
-    if value.boolValue is not UNSET:
+        raise _Unusual  # an int with a bool or a double
+    if value.boolValue is not UNSET and value.doubleValue is UNSET:
         return value.boolValue
-    if value.doubleValue is not UNSET:
+    if value.doubleValue is not UNSET and value.boolValue is UNSET:
         return float(value.doubleValue)
     raise _Unusual
 

@@ -89,6 +89,8 @@ def test_integers_beyond_64_bits_are_read_as_json_reads_them(line: bytes) -> Non
         # An attribute value with several fields: json reads the first one.
         _line(attributes=[{"key": "a", "value": {"stringValue": "x", "intValue": "1"}}]),
         _line(attributes=[{"key": "a", "value": {"intValue": "1", "boolValue": True}}]),
+        _line(attributes=[{"key": "a", "value": {"boolValue": True, "doubleValue": 1.5}}]),
+        _line(attributes=[{"key": "a", "value": {"doubleValue": 1.5, "intValue": 2}}]),
         _line(attributes=[{"key": "a", "value": {}}]),
         _line(attributes=[{"key": "a", "value": {"stringValue": None}}]),
         # Shapes only the general reader reads: enum names, arrays, non-string names.
