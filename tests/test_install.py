@@ -23,7 +23,9 @@ from tests.integration.services import ROOT, clean_env
 
 pytestmark = pytest.mark.integration
 
-ANALYZER_ONLY = ("numpy", "scipy", "sqlglot", "jsonschema", "httpx", "prometheus_client")
+ANALYZER_ONLY = (
+    "numpy", "scipy", "sqlglot", "jsonschema", "httpx", "prometheus_client", "msgspec",
+)  # fmt: skip
 APP = textwrap.dedent(
     """
     from opentelemetry import trace
@@ -159,6 +161,9 @@ def test_the_analyzer_install_analyzes_the_apps_traces(
     data = json.loads(report.read_text())
     assert (data["spans"], data["traces"], data["complete"]) == (30 * 13, 30, True)
     assert (env.work / "r.html").read_text().startswith("<!DOCTYPE html>")
+    # Files are read by the fast reader (msgspec), not silently by the general one only.
+    probe = "from e2e_otel.sources.otlp_fast import decode_fields; print('fast')"
+    assert _ok(env.run("python", "-c", probe)).strip() == "fast"
     # db health connects with PyMySQL: an unreachable server is one line, not a missing module.
     line = _one_line_error(
         env.run("e2e-otel", "db", "health", "--dsn", "mysql://u:p@127.0.0.1:1/x")
