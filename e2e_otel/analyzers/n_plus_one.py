@@ -177,8 +177,11 @@ def _recommend(
         priority = "medium"  # fast here; it grows with the rows and the database's latency
     source = dominant(loop.sources) or "?"
     label = endpoint_title(endpoint)
+    # From a sampling tier the requests are the kept ones, and it keeps every trace with such
+    # a loop: the share is of those, not of all requests (the report's sampling note says so).
+    kept = "kept " if ds.sampled else ""
     how_often = (
-        f"in {affected} of {total_requests} requests that ran the handler ({share:g}%)"
+        f"in {affected} of {total_requests} {kept}requests that ran the handler ({share:g}%)"
         if share is not None
         else f"in {affected} traces without a request span"
     )
