@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from e2e_otel.analyzers.models import Evidence, Priority, Recommendation, finding_id
@@ -188,15 +189,42 @@ def recommend(
     digests: Iterable[Digest], indexed: frozenset[tuple[str, str]] = frozenset()
 ) -> tuple[Recommendation, ...]:
     """Missing-index findings for statements that scan: run without an index, reading at
-    least MIN_EXAMINED_PER_SENT rows per row returned and MIN_EXAMINED_PER_CALL per call."""
+    least MIN_EXAMINED_PER_SENT rows per row returned and MIN_EXAMINED_PER_CALL per call.
+    Digests with one fingerprint id (``LIMIT ?`` and ``LIMIT ? OFFSET ?`` are two digests to
+    the server, one statement on the spans) are judged together: one finding per id."""
     return tuple(
         _recommendation(d, indexed)
-        for d in digests
+        for d in by_fingerprint(digests)
         if d.no_index_used
         and d.calls
         and d.examined_per_sent >= MIN_EXAMINED_PER_SENT
         and d.rows_examined / d.calls >= MIN_EXAMINED_PER_CALL
     )
+
+
+def by_fingerprint(digests: Iterable[Digest]) -> list[Digest]:
+    """One digest per fingerprint id, in order of first appearance: the first one's text, the
+    counters summed (their averages recomputed)."""
+    merged: dict[str, Digest] = {}
+    for d in digests:
+        first = merged.get(d.fingerprint_id)
+        if first is None:
+            merged[d.fingerprint_id] = d
+            continue
+        calls = first.calls + d.calls
+        total_ms = first.total_latency_ms + d.total_latency_ms
+        merged[d.fingerprint_id] = replace(
+            first,
+            calls=calls,
+            rows_examined=first.rows_examined + d.rows_examined,
+            rows_sent=first.rows_sent + d.rows_sent,
+            rows_affected=first.rows_affected + d.rows_affected,
+            no_index_used=first.no_index_used + d.no_index_used,
+            no_good_index_used=first.no_good_index_used + d.no_good_index_used,
+            total_latency_ms=round(total_ms, 3),
+            avg_latency_ms=round(total_ms / calls, 3) if calls else 0.0,
+        )
+    return list(merged.values())
 
 
 def _recommendation(d: Digest, indexed: frozenset[tuple[str, str]]) -> Recommendation:
