@@ -19,6 +19,7 @@ from e2e_otel.config import valid_correlation_id
 _logger = logging.getLogger(__name__)
 _META_CORRELATION = "HTTP_" + attr.HEADER_CORRELATION_ID.upper().replace("-", "_")
 _META_WORKFLOW = "HTTP_" + attr.HEADER_WORKFLOW_TYPE.upper().replace("-", "_")
+_META_PREFLIGHT = "HTTP_ACCESS_CONTROL_REQUEST_METHOD"  # sent only by CORS preflights
 _REQUEST_ATTR = "_e2e_otel_correlation_id"
 _EXPOSE = "Access-Control-Expose-Headers"
 
@@ -95,7 +96,10 @@ def request_hook(span: Span, request: Any) -> None:
             if isinstance(candidate, str) and config.accepts(candidate.strip().lower()):
                 wf_type = candidate.strip().lower()
                 break
-        if wf_type is None:
+        # A CORS preflight is the browser asking, not a step of the user's workflow: it
+        # matches the route rules of the request it precedes, so it would be counted in them.
+        preflight = request.method == "OPTIONS" and _META_PREFLIGHT in meta
+        if wf_type is None and not preflight:
             route = _route(request)
             if route is not None:
                 wf_type = config.match(request.method or "GET", route)

@@ -68,6 +68,26 @@ def test_method_must_match_and_unknown_routes_have_no_type(pipe: Pipeline) -> No
     assert attr.WORKFLOW_TYPE not in _hooked(pipe, RequestFactory().get("/api/checkout/"))
 
 
+def test_a_cors_preflight_is_in_no_workflow() -> None:
+    rules = parse_config({"workflows": {"rules": [{"name": "cart_update", "route": "api/*"}]}})
+
+    def hooked(request: object) -> dict[str, object]:
+        wildcard = make_pipeline(rules)  # a rule for any method: OPTIONS too
+        try:
+            return _hooked(wildcard, request)
+        finally:
+            wildcard.provider.shutdown()
+
+    preflight = RequestFactory().options(
+        "/api/products/7/",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "PUT"},
+    )
+    attrs = hooked(preflight)
+    assert attr.WORKFLOW_TYPE not in attrs and attr.WORKFLOW_ID in attrs
+    # A plain OPTIONS request (no preflight header) is matched as any other method.
+    assert hooked(RequestFactory().options("/api/products/7/"))[attr.WORKFLOW_TYPE] == "cart_update"
+
+
 def test_not_found_route_still_gets_a_correlation_id(pipe: Pipeline) -> None:
     attrs = _hooked(pipe, RequestFactory().get("/nowhere/"))
     assert attr.WORKFLOW_TYPE not in attrs
