@@ -50,6 +50,7 @@ def _call(match: CallMatch) -> dict[str, Any]:
     call, endpoint, route = match.call, match.endpoint, match.nextjs_route
     return {
         "location": call.location,
+        "condition": call.condition,  # which branch of a URL chosen at run time, if any
         "method": call.method,
         "url": call.url.path if call.url.resolved else call.url.expression,
         "base": None if call.url.base is None else call.url.base.expression,
@@ -109,7 +110,7 @@ def _calls_table(matches: Sequence[CallMatch]) -> list[str]:
         (
             _TITLES[m.verdict],
             f"`{m.call.method or '?'} {m.path or m.call.url.expression}`",
-            f"`{m.call.location}`",
+            f"`{m.call.location}`" + (f" if `{m.call.condition}`" if m.call.condition else ""),
             _served_by(m),
             "; ".join(m.notes),
         )

@@ -3,14 +3,16 @@ parts, trailing slashes, query strings, bases, implied methods, credentials."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import replace
 
 import pytest
 
 from e2e_otel.contract.match import Matcher, methods_not_in
 from e2e_otel.contract.models import CallMatch, ContractMap, EndpointMethods, ParamBinding
 from e2e_otel.contract.paths import route_key
-from e2e_otel.contract.report import to_markdown
+from e2e_otel.contract.report import to_json, to_markdown
 from e2e_otel.discovery.django_models import DjangoDiscovery, DjangoEndpoint, Operation, ViewKind
 from e2e_otel.discovery.nextjs_models import ApiCall, UrlBase, UrlTemplate
 
@@ -240,3 +242,20 @@ def test_unresolved_url() -> None:
 )
 def test_route_key_puts_discovered_and_traced_routes_in_one_form(route: str, key: str) -> None:
     assert route_key(route) == key
+
+
+def test_the_branches_of_a_url_chosen_at_run_time_say_their_condition() -> None:
+    # `mine ? "/api/products/with-reviews/" : "/api/product/"`: two calls at one place.
+    chosen = [
+        replace(call("/api/products/with-reviews/"), condition="mine"),
+        replace(call("/api/product/"), condition="!mine"),
+    ]
+    matches = tuple(match(PRODUCTS, c) for c in chosen)
+    document = json.loads(to_json(ContractMap("app", "fx_settings", matches, ())))
+    assert [(c["location"], c["condition"], c["verdict"]) for c in document["calls"]] == [
+        ("src/page.tsx:1", "mine", "ok"),
+        ("src/page.tsx:1", "!mine", "not_found"),
+    ]
+    text = to_markdown(ContractMap("app", "fx_settings", matches, ()))
+    assert "`src/page.tsx:1` if `!mine`" in text  # the failing branch, in the table on top
+    assert "`src/page.tsx:1` if `mine`" in text
