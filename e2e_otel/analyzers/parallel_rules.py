@@ -8,18 +8,25 @@ the rules it ran. The parent runs every rule the child did not deliver (the chil
 killed, or raised), so the results never depend on the child: they are the same objects, in
 the same order, as a sequential run's.
 
-Fork is used only when it is safe (POSIX, this process running one thread: a lock held by
-another thread would stay locked in the child); otherwise the rules run here, one after another.
+Fork is used only where it is safe (Linux, this process running one thread: a lock held by
+another thread would stay locked in the child); otherwise, or when the fork fails, the rules
+run here, one after another. A child that sends nothing long after this process finished its
+share (``CHILD_GRACE_S``) is killed and its rules run here.
 """
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 import os
+import pickle
+import select
+import signal
+import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from multiprocessing.connection import Connection
 from typing import Final
 
 from e2e_otel.analyzers.dataset import Dataset
@@ -30,6 +37,9 @@ Rule = Callable[[Dataset, Config, datetime], AnalyzerResult]
 
 #: Below this many spans a fork (about 10 ms, plus the result's pickling) saves nothing.
 PARALLEL_MIN_SPANS: Final = 200_000
+#: How long the child may still take once this process has run its share: at least this,
+#: or twice this process's own time; a child that sends nothing by then is killed.
+CHILD_GRACE_S: Final = 30.0
 # Rules in the order they are handed out: the costliest first (measured on 1M shop-like spans:
 # slow_queries 0.8 s, thresholds 0.6 s, n_plus_one 0.5 s, parallelizable 0.4 s, regressions
 # 0.4 s, health 0.3 s, chatty 0.2 s; the rest under 0.15 s), so the two processes finish close
@@ -47,8 +57,10 @@ _COSTLIEST_FIRST: Final = (
 
 
 def can_fork() -> bool:
-    """Whether a forked child would be safe here."""
-    return os.name == "posix" and threading.active_count() == 1
+    """Whether a forked child would be safe here: on Linux (elsewhere system libraries such as
+    macOS's may not survive a fork), in a process running one thread (a lock another thread
+    holds would stay locked in the child)."""
+    return sys.platform == "linux" and threading.active_count() == 1
 
 
 def run_rules(
@@ -64,52 +76,100 @@ def run_rules(
         return [rule(dataset, config, now) for _, rule in rules]
     rank = {name: position for position, name in enumerate(_COSTLIEST_FIRST)}
     order = sorted(range(len(rules)), key=lambda i: rank.get(rules[i][0], len(rank)))
-    context = multiprocessing.get_context("fork")
-    counter = context.Value("i", 0)
-    reader, writer = context.Pipe(duplex=False)
+    try:  # shared with the child: a counter in anonymous shared memory, and its lock
+        shared, lock = mmap.mmap(-1, 8), multiprocessing.get_context("fork").Lock()
+    except OSError:  # no shared memory or semaphore to be had: one process it is
+        return [rule(dataset, config, now) for _, rule in rules]
 
     def take() -> int | None:
-        with counter.get_lock():
-            turn = counter.value
-            counter.value = turn + 1
+        with lock:
+            turn = int.from_bytes(shared[:8], "little")
+            shared[:8] = (turn + 1).to_bytes(8, "little")
         return order[turn] if turn < len(order) else None
 
-    def child() -> None:  # in the forked process: its rules' results, sent once at the end
-        reader.close()
+    def run(index: int) -> AnalyzerResult:
+        return rules[index][1](dataset, config, now)
+
+    results: dict[int, AnalyzerResult] = {}
+    child = _fork(take, run)
+    if child is not None:
+        pid, reader = child
+        started = time.monotonic()
         try:
+            while (index := take()) is not None:
+                results[index] = run(index)
+            grace = max(CHILD_GRACE_S, 2 * (time.monotonic() - started))
+            results.update(_received(reader, time.monotonic() + grace))
+        finally:
+            os.close(reader)
+            _stop(pid)
+    shared.close()
+    # Whatever the child did not deliver (no fork, killed, crashed, raised, hung) runs here.
+    return [results[i] if i in results else run(i) for i in range(len(rules))]
+
+
+def _fork(
+    take: Callable[[], int | None], run: Callable[[int], AnalyzerResult]
+) -> tuple[int, int] | None:
+    """Start the child: it takes rules until none is left, writes their results (pickled) to
+    a pipe once, at the end, and leaves with ``os._exit`` (no exit handlers, nothing of this
+    process's buffered output printed again). (pid, the pipe's read end), or None when the
+    child cannot be started (a fork can fail: memory, process limits, descriptors)."""
+    try:
+        reader, writer = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(reader)
+        os.close(writer)
+        return None
+    if pid == 0:  # the child: never returns
+        code = 1
+        try:
+            os.close(reader)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C: gone, without a traceback
             done: dict[int, AnalyzerResult] = {}
             while (index := take()) is not None:
-                done[index] = rules[index][1](dataset, config, now)
-            writer.send(done)
+                done[index] = run(index)
+            with os.fdopen(writer, "wb") as out:
+                out.write(pickle.dumps(done, pickle.HIGHEST_PROTOCOL))
+            code = 0
         except BaseException:  # the parent runs whatever is not delivered
             pass
         finally:
-            writer.close()
+            os._exit(code)
+    os.close(writer)
+    return pid, reader
 
-    process = context.Process(target=child, name="e2e-otel-analyzers", daemon=True)
-    process.start()
-    writer.close()
+
+def _received(reader: int, deadline: float) -> dict[int, AnalyzerResult]:
+    """What the child wrote, read to its end; nothing when it ended without writing it all,
+    or had not by ``deadline`` (hung: the caller kills it)."""
+    chunks: list[bytes] = []
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([reader], [], [], left)
+        if not readable:
+            continue
+        chunk = os.read(reader, 1 << 20)
+        if not chunk:  # the end: the child wrote everything, or died
+            try:
+                received = pickle.loads(b"".join(chunks))
+            except Exception:  # cut short: nothing usable
+                return {}
+            return received if isinstance(received, dict) else {}
+        chunks.append(chunk)
+    return {}
+
+
+def _stop(pid: int) -> None:
+    """Reap the child, killing it first if it has not ended (hung, or still running because
+    this process is leaving early on an exception)."""
     try:
-        results: dict[int, AnalyzerResult] = {}
-        while (index := take()) is not None:
-            results[index] = rules[index][1](dataset, config, now)
-        results.update(_received(reader))
-    finally:
-        reader.close()
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join()
-    return [
-        results[i] if i in results else rule(dataset, config, now)
-        for i, (_, rule) in enumerate(rules)
-    ]
-
-
-def _received(reader: Connection) -> dict[int, AnalyzerResult]:
-    """What the child sent; nothing when it ended without sending (EOF)."""
-    try:
-        received = reader.recv()
-    except (EOFError, OSError):
-        return {}
-    return received if isinstance(received, dict) else {}
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except (ChildProcessError, ProcessLookupError):
+        pass

@@ -199,8 +199,9 @@ def load_report_dict(text: str | bytes) -> dict[str, Any]:
     """
     try:
         data = json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise ReportSchemaError("", f"not JSON: {exc}") from exc
+    # ValueError: JSONDecodeError, or an integer of more digits than Python converts.
+    except (ValueError, RecursionError) as exc:
+        raise ReportSchemaError("", f"not JSON: {exc or 'nested too deeply'}") from exc
     expected = REPORT_JSON_SCHEMA["properties"]["schema_version"]["const"]
     if isinstance(data, dict) and data.get("schema_version", expected) != expected:
         version = data["schema_version"]

@@ -124,7 +124,7 @@ def decode_fields(line: bytes | str, latest_ns: int) -> list[SpanFields] | None:
     costs more to build than decoding the span)."""
     try:
         request = _DECODER.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+    except (msgspec.DecodeError, UnicodeError, RecursionError):  # UnicodeError: str input too
         return None
     try:
         return _spans(request, latest_ns)

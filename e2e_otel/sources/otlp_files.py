@@ -139,9 +139,42 @@ _NOT_ONE_DOCUMENT: Final = object()
 def _whole_document(path: Path) -> Any:
     """The file decoded as one JSON document, else _NOT_ONE_DOCUMENT."""
     try:
-        return json.loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (json.JSONDecodeError, RecursionError, OSError):
+        return loads(path.read_text(encoding="utf-8", errors="replace"))
+    except (ValueError, RecursionError, OSError):  # ValueError: JSONDecodeError too
         return _NOT_ONE_DOCUMENT
+
+
+class HugeInteger:
+    """An integer literal longer than the interpreter converts (``sys.get_int_max_str_digits``,
+    4300 by default): not a number any field takes, so a span field holding one is malformed,
+    and one in a field no reader reads is ignored, as any other value there."""
+
+    __slots__ = ("digits",)
+
+    def __init__(self, literal: str) -> None:
+        self.digits = len(literal.lstrip("-"))
+
+    def __repr__(self) -> str:
+        return f"<integer of {self.digits} digits>"
+
+
+def _integer(literal: str) -> int | HugeInteger:
+    try:
+        return int(literal)
+    except ValueError:  # over the digit limit: json.loads would fail the whole document
+        return HugeInteger(literal)
+
+
+def loads(text: str) -> Any:
+    """``json.loads``, but an integer over the interpreter's digit limit is a
+    :class:`HugeInteger` instead of failing the whole document with a ValueError (the usual
+    document is decoded by the C decoder alone: the fallback only runs after that error)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # "Exceeds the limit (4300 digits) for integer string conversion"
+        return json.loads(text, parse_int=_integer)
 
 
 def spans_of_line(
@@ -149,7 +182,7 @@ def spans_of_line(
 ) -> Iterator[SpanRecord]:
     """The spans of one line of an OTLP JSON lines file (one request)."""
     try:
-        document = json.loads(line)
+        document = loads(line)
     except json.JSONDecodeError as exc:
         report(InputProblem(path, number, f"invalid JSON: {exc.msg} (column {exc.colno})"))
         return

@@ -126,7 +126,8 @@ def _document(body: bytes, content_type: str) -> dict[str, Any]:
     if media == JSON:
         try:
             document = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # ValueError: not UTF-8, not JSON, or an integer of more digits than Python converts.
+        except (ValueError, RecursionError) as exc:
             raise BadPayload(f"body is not JSON: {exc}") from None
         if not isinstance(document, dict) or not isinstance(document.get("resourceSpans"), list):
             raise BadPayload("not an OTLP trace request (no resourceSpans list)")

@@ -3,11 +3,13 @@ sequential run's, whatever the child does."""
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,6 +85,41 @@ def test_what_a_dead_child_did_not_deliver_is_run_here(small_is_large: None) -> 
     assert _names_and_processes(results) == ([f"r{i}" for i in range(4)], {str(PARENT)})
 
 
+def test_a_failed_fork_runs_every_rule_here_and_leaks_nothing(
+    small_is_large: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise OSError(errno.ENOMEM, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    rules = [_rule(f"r{i}", seconds=0.01) for i in range(3)]
+    descriptors = len(os.listdir("/proc/self/fd"))
+    results = run_rules(rules, _dataset(), Config(), NOW, parallel=True)
+    assert _names_and_processes(results) == (["r0", "r1", "r2"], {str(PARENT)})
+    assert len(os.listdir("/proc/self/fd")) == descriptors  # both pipe ends closed
+
+
+def test_a_hung_child_is_killed_and_its_rules_run_here(
+    small_is_large: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parallel_rules, "CHILD_GRACE_S", 1.0)
+
+    def hangs_in_child(name: str) -> tuple[str, Rule]:
+        def rule(dataset: Dataset, config: Config, now: datetime) -> AnalyzerResult:
+            if os.getpid() != PARENT:
+                time.sleep(3600)  # a deadlocked child, say
+            time.sleep(0.2)
+            return AnalyzerResult(analyzer=f"{name}@{os.getpid()}")
+
+        return name, rule
+
+    rules = [hangs_in_child(f"r{i}") for i in range(3)]
+    started = time.monotonic()
+    results = run_rules(rules, _dataset(), Config(), NOW, parallel=True)
+    assert _names_and_processes(results) == (["r0", "r1", "r2"], {str(PARENT)})
+    assert time.monotonic() - started < 30  # not the hour the child would have slept
+
+
 def test_a_failing_rule_fails_as_it_does_sequentially(small_is_large: None) -> None:
     def broken(dataset: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         raise ValueError("rule bug")
@@ -117,12 +154,22 @@ def test_small_datasets_stay_in_process() -> None:
 
 
 def test_the_report_of_the_real_rules_is_the_sequential_one(
-    small_is_large: None, tmp_path: Path
+    small_is_large: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "t.jsonl"
     write_otlp(path, spans_of(_traces(300)), per_line=7)
     dataset = build([path], lambda problem: None).finish()
+    delivered: list[int] = []
+    received = parallel_rules._received
+
+    def counted(*args: Any) -> dict[int, AnalyzerResult]:
+        results = received(*args)
+        delivered.append(len(results))
+        return results
+
+    monkeypatch.setattr(parallel_rules, "_received", counted)
     sequential = analyze_dataset(dataset, Config(), NOW, "t", parallel=False)
     parallel = analyze_dataset(dataset, Config(), NOW, "t", parallel=True)
     assert sequential.recommendations and len(FILE_ANALYZERS) > 2
+    assert len(delivered) == 1 and delivered[0] >= 1  # the child ran some of the real rules
     assert render_json(parallel) == render_json(sequential)

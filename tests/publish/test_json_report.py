@@ -252,6 +252,8 @@ def test_checks_beyond_the_schema() -> None:
         load_report_dict(render_json(sample_report()).replace('"spans": 1234567', '"spans": NaN'))
     with pytest.raises(ReportSchemaError, match="not JSON"):
         load_report_dict("{")
+    with pytest.raises(ReportSchemaError, match="not JSON: Exceeds the limit"):
+        load_report_dict('{"spans": ' + "1" * 5000 + "}")
     with pytest.raises(ReportSchemaError, match=r"is not of type 'object'"):
         load_report_dict("[]")
 

@@ -68,6 +68,10 @@ def test_the_usual_line_takes_the_fast_path_with_the_same_spans() -> None:
         _line(attributes=[{"key": "n", "value": {"doubleValue": 10**30}}]),
         _line(attributes=[{"key": "n", "value": {"intValue": 2**64}}]),
         _line(events=[{"name": 10**20, "timeUnixNano": str(T0)}]),
+        # Beyond the interpreter's 4300 digits: json reads them as HugeInteger (no number).
+        _line(other=7).replace(b'"other": 7', b'"other": ' + b"1" * 4301),  # skipped field
+        _line(kind=7).replace(b'"kind": 7', b'"kind": ' + b"1" * 4301),  # malformed span
+        _line(name=7).replace(b'"name": 7', b'"name": -' + b"9" * 5000),
     ],
 )
 def test_integers_beyond_64_bits_are_read_as_json_reads_them(line: bytes) -> None:
@@ -136,3 +140,17 @@ def test_numbers_anywhere_are_read_as_json_reads_them(value: Any, place: str) ->
         "event": {"events": [{"name": "e", "timeUnixNano": "@"}]},
     }
     _agrees(_line(**fields[place]).replace(b'"@"', literal.encode()))
+
+
+def test_integers_over_the_digit_limit_never_stop_the_read() -> None:
+    """json.loads fails a whole document on an integer of more than 4300 digits (a plain
+    ValueError): the general reader reads it as no number instead, and agrees with msgspec."""
+    skipped = _line(other=7).replace(b'"other": 7', b'"other": ' + b"1" * 4301)
+    fast = _agrees(skipped)
+    assert fast is not None and len(fast) == 1  # a field no reader reads: the span is read
+    in_kind = _line(kind=7).replace(b'"kind": 7', b'"kind": ' + b"1" * 4301)
+    assert _agrees(in_kind) is None
+    spans, problems = _general(in_kind)
+    assert spans == [] and [p.reason for p in problems] == [
+        "malformed span skipped: bad enum value <integer of 4301 digits>"
+    ]

@@ -131,6 +131,7 @@ def test_the_cors_preflight_allows_the_page_to_post(receiver: OtlpReceiver) -> N
     ("body", "content_type", "reason"),
     [
         (b"{not json", "application/json", "body is not JSON"),
+        (b'{"n": ' + b"1" * 5000 + b"}", "application/json", "body is not JSON"),
         (b'{"spans": []}', "application/json", "no resourceSpans list"),
         (b"\xff\xff\xff\xff", "application/x-protobuf", "not a protobuf ExportTraceServiceRequest"),
         (b"a=1", "application/x-www-form-urlencoded", "unsupported Content-Type"),
