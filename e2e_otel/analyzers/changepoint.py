@@ -12,10 +12,11 @@
    passes every gate: the two-sample test of :func:`two_sample` gives p below ``p_value``
    (after the search correction in :func:`_test`), and the parts' medians differ by
    ``min_relative_change`` and ``min_absolute``. Both parts are then split again.
-3. Each kept split is moved to the least-absolute-deviations position of a single shift
-   between its neighbours (:func:`_refine`), then every change point is re-tested against the
-   segments between it and its final neighbours; the weakest one that fails a gate is dropped
-   and the rest re-tested, until all pass.
+3. Each kept split is placed again between its neighbours (:func:`_refine`), twice: at the
+   split maximizing the e-divisive statistic there, which is where it is reported, and at the
+   least-absolute-deviations position of a single shift. Every change point is then re-tested
+   at both places against the segments between it and its neighbours; the weakest one that
+   fails a gate at either place is dropped and the rest re-tested, until all pass.
 
 Why not least squares, means and Welch's t-test alone (as Apache Otava does): real latency
 series carry isolated outlier hours (deploy blips, cron bursts, GC pauses at 2-4 times the
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -240,40 +241,68 @@ def _split(signal: Floats, size: int, gates: Gates) -> list[int]:
     return sorted(found)
 
 
-def _refine(signal: Floats, cuts: list[int], size: int) -> list[int]:
-    """Each cut moved, left to right, to the least-absolute-deviations position of a single
-    shift between its (already refined) left neighbour and its right one: the sum of
-    |x - median| over both parts is smallest. Like least squares it weighs how far each point
-    is from the levels (ranks would not tell a clean step from any other split of it), but a
-    spike near the step adds its distance once instead of its square, so it cannot pull the
-    position onto itself."""
+def lad_split(x: Floats, size: int) -> int:
+    """The split ``tau`` (``size`` <= tau <= len(x) - size) of the least-absolute-deviations
+    single shift: the sum of |x - median| over both parts is smallest; the first one on ties.
+
+    Like least squares it weighs how far each point is from the levels, but a spike near the
+    step adds its distance once instead of its square, so it cannot pull the position onto
+    itself."""
+    taus = range(size, len(x) - size + 1)
+    costs = [
+        float(np.abs(x[:t] - np.median(x[:t])).sum())
+        + float(np.abs(x[t:] - np.median(x[t:])).sum())
+        for t in taus
+    ]
+    return taus[int(np.argmin(costs))]
+
+
+def _refine(
+    signal: Floats, cuts: list[int], size: int, place: Callable[[Floats, int], int]
+) -> list[int]:
+    """Each cut placed again by ``place``, left to right, between its (already refined) left
+    neighbour and its right one: binary segmentation chose it over a span that could hold
+    other changes."""
     ends = [*cuts[1:], len(signal)]
     out: list[int] = []
     for hi in ends:
         lo = out[-1] if out else 0
-        part = signal[lo:hi]
-        taus = range(size, hi - lo - size + 1)
-        costs = [
-            float(np.abs(part[:t] - np.median(part[:t])).sum())
-            + float(np.abs(part[t:] - np.median(part[t:])).sum())
-            for t in taus
-        ]
-        out.append(lo + taus[int(np.argmin(costs))])
+        out.append(lo + place(signal[lo:hi], size))
     return out
 
 
 def _segment(signal: Floats, size: int, gates: Gates) -> list[int]:
-    kept = _split(signal, size, gates)
-    if kept:
-        kept = _refine(signal, kept, size)
-    while kept:
-        bounds = [0, *kept, len(signal)]
-        tests = [
-            _test(signal, lo, cut, hi, gates)
-            for lo, cut, hi in zip(bounds, bounds[1:], bounds[2:], strict=False)
+    """The split's change points, placed by the e-divisive statistic and kept while they pass
+    the gates both there and at their least-absolute-deviations places.
+
+    The e-divisive position puts more steps within 3 hours of the truth than the
+    least-absolute-deviations one (recall up to 1.5 points higher, never lower, on ten held-out
+    seeds of the labelled suite), but a split of noise sits where the noise differs most, so it
+    passes the tests there more easily: tested there alone, the false alarms on flat spiky
+    series of eight seeds went from 3 to 7. A split that is only noise rarely passes them at
+    its other position too; a real step does."""
+    split = _split(signal, size, gates)
+    if not split:
+        return []
+    placements = [_refine(signal, split, size, place) for place in (energy_split, lad_split)]
+    while placements[0]:
+        failing = [
+            (t.p_value, -t.change, i)
+            for cuts in placements
+            for i, t in enumerate(_tests(signal, cuts, gates))
+            if not t.passed
         ]
-        failing = [(t.p_value, -t.change, i) for i, t in enumerate(tests) if not t.passed]
         if not failing:
             break
-        del kept[max(failing)[2]]
-    return kept
+        weakest = max(failing)[2]
+        for cuts in placements:
+            del cuts[weakest]
+    return placements[0]
+
+
+def _tests(signal: Floats, cuts: list[int], gates: Gates) -> list[_Test]:
+    bounds = [0, *cuts, len(signal)]
+    return [
+        _test(signal, lo, cut, hi, gates)
+        for lo, cut, hi in zip(bounds, bounds[1:], bounds[2:], strict=False)
+    ]

@@ -3,7 +3,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from e2e_otel.analyzers.changepoint import DAY_S, Gates, deseasonalize, detect, energy_split
+from e2e_otel.analyzers.changepoint import (
+    DAY_S,
+    Gates,
+    deseasonalize,
+    detect,
+    energy_split,
+    lad_split,
+)
 from e2e_otel.analyzers.changepoint_outliers import outliers
 
 STEP_S = 60.0
@@ -85,6 +92,19 @@ def test_constant_levels_give_an_exact_answer() -> None:
 def test_energy_split_maximizes_the_statistic() -> None:
     x = np.array([1.0, 1, 1, 1, 1, 1, 5, 5, 5, 5])
     assert energy_split(x, 2) == 6
+
+
+def test_lad_split_is_not_pulled_by_a_spike() -> None:
+    x = np.array([1.0] * 8 + [3.0] * 8)
+    x[5] = 50.0  # three points before the step
+    assert lad_split(x, 2) == 8
+    # Least squares puts the split right after the spike: its squared distance outweighs
+    # the two points of the lower level it then counts as the higher one.
+    squares = [
+        ((x[:t] - x[:t].mean()) ** 2).sum() + ((x[t:] - x[t:].mean()) ** 2).sum()
+        for t in range(2, 15)
+    ]
+    assert 2 + int(np.argmin(squares)) == 6
 
 
 def test_daily_seasonality_is_not_a_regression_and_a_step_inside_it_is_found() -> None:
