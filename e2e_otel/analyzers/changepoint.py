@@ -61,7 +61,7 @@ SEASONS = ((DAY_S, 1_800.0, 2), (WEEK_S, 7_200.0, 3))
 class Gates:
     """What a change must pass to be reported: significance, size, and support."""
 
-    p_value: float = 0.01
+    p_value: float = 0.003
     min_relative_change: float = 0.10  # |after - before| / before
     min_absolute: float = 20.0  # |after - before|, in the series' unit
     min_points_per_segment: int = 5

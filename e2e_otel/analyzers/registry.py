@@ -146,7 +146,7 @@ class WorkflowLayersSettings:
 
 @dataclass(frozen=True)
 class RegressionsSettings:
-    p_value: float = 0.01
+    p_value: float = 0.003
     """Two-sample test threshold (after the search correction)."""
     min_relative_change: float = 0.10
     """Smallest reported change, relative to the level before."""
