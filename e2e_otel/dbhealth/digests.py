@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from e2e_otel.analyzers.models import Evidence, Priority, Recommendation, finding_id
 from e2e_otel.analyzers.sql_advice import advise
 from e2e_otel.dbhealth.connection import error_parts
-from e2e_otel.dbhealth.models import Digest, DigestReport, ServerStatus
+from e2e_otel.dbhealth.models import Digest, DigestReport, ServerStatus, by_fingerprint
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 RULE = "db_missing_index"
@@ -74,11 +73,14 @@ _SYNONYMS = tuple(
         (_keyword("SCHEMA") + r"(?= \( \))", "DATABASE"),  # DATABASE()
     )
 )
+# Schema changes (migrations) are left out: no index helps them, and after a migration their
+# slow DDL would crowd the application's statements out of the top ones.
 _QUERY = """
 SELECT SCHEMA_NAME, DIGEST, DIGEST_TEXT, COUNT_STAR, SUM_TIMER_WAIT, SUM_ROWS_EXAMINED,
        SUM_ROWS_SENT, SUM_ROWS_AFFECTED, SUM_NO_INDEX_USED, SUM_NO_GOOD_INDEX_USED
 FROM performance_schema.events_statements_summary_by_digest
 WHERE SCHEMA_NAME = %s AND DIGEST_TEXT IS NOT NULL AND DIGEST_TEXT NOT LIKE %s
+  AND DIGEST_TEXT NOT REGEXP '^(CREATE|ALTER|DROP|TRUNCATE|RENAME) '
 ORDER BY SUM_TIMER_WAIT DESC
 LIMIT %s
 """
@@ -200,31 +202,6 @@ def recommend(
         and d.examined_per_sent >= MIN_EXAMINED_PER_SENT
         and d.rows_examined / d.calls >= MIN_EXAMINED_PER_CALL
     )
-
-
-def by_fingerprint(digests: Iterable[Digest]) -> list[Digest]:
-    """One digest per fingerprint id, in order of first appearance: the first one's text, the
-    counters summed (their averages recomputed)."""
-    merged: dict[str, Digest] = {}
-    for d in digests:
-        first = merged.get(d.fingerprint_id)
-        if first is None:
-            merged[d.fingerprint_id] = d
-            continue
-        calls = first.calls + d.calls
-        total_ms = first.total_latency_ms + d.total_latency_ms
-        merged[d.fingerprint_id] = replace(
-            first,
-            calls=calls,
-            rows_examined=first.rows_examined + d.rows_examined,
-            rows_sent=first.rows_sent + d.rows_sent,
-            rows_affected=first.rows_affected + d.rows_affected,
-            no_index_used=first.no_index_used + d.no_index_used,
-            no_good_index_used=first.no_good_index_used + d.no_good_index_used,
-            total_latency_ms=round(total_ms, 3),
-            avg_latency_ms=round(total_ms / calls, 3) if calls else 0.0,
-        )
-    return list(merged.values())
 
 
 def _recommendation(d: Digest, indexed: frozenset[tuple[str, str]]) -> Recommendation:

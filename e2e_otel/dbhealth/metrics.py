@@ -11,7 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from e2e_otel import metrics as names
-from e2e_otel.dbhealth.models import HealthReport
+from e2e_otel.dbhealth.models import HealthReport, by_fingerprint
 
 DEFAULT_TOP = 20
 
@@ -64,13 +64,11 @@ class DbHealthCollector(Collector):
                 "Rows examined per row returned, per statement fingerprint (top by rows examined)",
                 labels=[names.DB_FINGERPRINT_ID],
             )
-            exported: set[str] = set()
-            # The statements reading the most rows are the ones an index would help.
-            scanning = sorted(report.digests.digests, key=lambda d: -d.rows_examined)
+            # The statements reading the most rows are the ones an index would help; server
+            # digests sharing one of our fingerprints count as one, as in the findings.
+            merged = by_fingerprint(report.digests.digests)
+            scanning = sorted(merged, key=lambda d: -d.rows_examined)[: self._top]
             for digest in scanning:
-                if len(exported) >= self._top or digest.fingerprint_id in exported:
-                    continue  # two server digests can share one of our fingerprints
-                exported.add(digest.fingerprint_id)
                 ratio.add_metric([digest.fingerprint_id], digest.examined_per_sent)
             yield ratio
         if report.migrations is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
@@ -45,6 +46,31 @@ class Digest:
     def examined_per_sent(self) -> float:
         """Rows read per row returned (or changed); high means the filter uses no index."""
         return self.rows_examined / max(self.rows_sent + self.rows_affected, 1)
+
+
+def by_fingerprint(digests: Iterable[Digest]) -> list[Digest]:
+    """One digest per fingerprint id, in order of first appearance: the first one's text, the
+    counters summed (their averages recomputed)."""
+    merged: dict[str, Digest] = {}
+    for d in digests:
+        first = merged.get(d.fingerprint_id)
+        if first is None:
+            merged[d.fingerprint_id] = d
+            continue
+        calls = first.calls + d.calls
+        total_ms = first.total_latency_ms + d.total_latency_ms
+        merged[d.fingerprint_id] = replace(
+            first,
+            calls=calls,
+            rows_examined=first.rows_examined + d.rows_examined,
+            rows_sent=first.rows_sent + d.rows_sent,
+            rows_affected=first.rows_affected + d.rows_affected,
+            no_index_used=first.no_index_used + d.no_index_used,
+            no_good_index_used=first.no_good_index_used + d.no_good_index_used,
+            total_latency_ms=round(total_ms, 3),
+            avg_latency_ms=round(total_ms / calls, 3) if calls else 0.0,
+        )
+    return list(merged.values())
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,21 @@ def test_unindexed_filter_joins_our_fingerprint_and_names_the_column(planted: Pl
     assert not [r for r in report.recommendations if "shop_product.id" in r.title]
 
 
+def test_schema_changes_are_not_among_the_statements(planted: Planted) -> None:
+    planted.server.sql(
+        "USE shop",
+        "CREATE TABLE ddl_probe (id INT, SLEEPY INT)",
+        "ALTER TABLE ddl_probe ADD COLUMN note VARCHAR(10)",
+        "DROP TABLE ddl_probe",
+        "SELECT COUNT(*) FROM shop_product WHERE 1 = 1",  # an ordinary statement, for contrast
+    )
+    report = check_health(parse_dsn(planted.dsn()), HealthOptions(top=500))
+    assert report.digests is not None
+    texts = [d.digest_text for d in report.digests.digests]
+    assert any("COUNT" in t and "`shop_product`" in t for t in texts)
+    assert not [t for t in texts if t.lstrip().upper().startswith(("CREATE", "ALTER", "DROP"))]
+
+
 def test_migration_status_and_orphans(full: tuple[dict[str, Any], str]) -> None:
     data, _ = full
     migrations = data["migrations"]
