@@ -11,7 +11,7 @@ fresh Python process, so each one's peak RSS is its own:
   grouped by trace id, nothing else (what any analysis of these files must at least pay);
 - ``read``: only `read_spans` over the file, one process, with the cyclic garbage collector
   paused as `analyze_files` pauses it: the general reader (stdlib json, as `e2e-otel summary`
-  reads; `analyze` takes the orjson fast path of `e2e_otel.sources.otlp_fast`);
+  reads; `analyze` takes the msgspec fast path of `e2e_otel.sources.otlp_fast`);
 - ``analyze``: `analyze_files` as the CLI runs it (workers: one per CPU);
 - ``analyze_1``: `analyze_files(workers=1)`, everything in one process.
 

@@ -110,7 +110,7 @@ def _calls_table(matches: Sequence[CallMatch]) -> list[str]:
         (
             _TITLES[m.verdict],
             f"`{m.call.method or '?'} {m.path or m.call.url.expression}`",
-            f"`{m.call.location}`" + (f" if `{m.call.condition}`" if m.call.condition else ""),
+            f"`{m.call.location}`" + (f" if {_code(m.call.condition)}" if m.call.condition else ""),
             _served_by(m),
             "; ".join(m.notes),
         )
@@ -162,6 +162,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
     return [*lines, ""]
+
+
+def _code(text: str) -> str:
+    """``text`` as inline code, even when it holds backticks (a template literal)."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
 
 
 def _cell(text: str) -> str:

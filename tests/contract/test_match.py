@@ -259,3 +259,6 @@ def test_the_branches_of_a_url_chosen_at_run_time_say_their_condition() -> None:
     text = to_markdown(ContractMap("app", "fx_settings", matches, ()))
     assert "`src/page.tsx:1` if `!mine`" in text  # the failing branch, in the table on top
     assert "`src/page.tsx:1` if `mine`" in text
+    templated = replace(call("/api/product/"), condition="`${kind}` === 'a'")
+    text = to_markdown(ContractMap("app", "fx_settings", (match(PRODUCTS, templated),), ()))
+    assert "if `` `${kind}` === 'a' ``" in text  # a backtick in it does not end the code
