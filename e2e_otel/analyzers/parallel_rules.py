@@ -37,9 +37,11 @@ Rule = Callable[[Dataset, Config, datetime], AnalyzerResult]
 
 #: Below this many spans a fork (about 10 ms, plus the result's pickling) saves nothing.
 PARALLEL_MIN_SPANS: Final = 200_000
-#: How long the child may still take once this process has run its share: at least this,
-#: or twice this process's own time; a child that sends nothing by then is killed.
-CHILD_GRACE_S: Final = 30.0
+#: How long the child may still take once this process has run its share: at least this, or
+#: three times this process's own time (the child may hold the costliest rule); a child that
+#: sends nothing by then is taken for hung (a fork from one thread should never deadlock, but
+#: the report must not wait forever) and killed.
+CHILD_GRACE_S: Final = 120.0
 # Rules in the order they are handed out: the costliest first (measured on 1M shop-like spans:
 # slow_queries 0.8 s, thresholds 0.6 s, n_plus_one 0.5 s, parallelizable 0.4 s, regressions
 # 0.4 s, health 0.3 s, chatty 0.2 s; the rest under 0.15 s), so the two processes finish close
@@ -98,7 +100,7 @@ def run_rules(
         try:
             while (index := take()) is not None:
                 results[index] = run(index)
-            grace = max(CHILD_GRACE_S, 2 * (time.monotonic() - started))
+            grace = max(CHILD_GRACE_S, 3 * (time.monotonic() - started))
             results.update(_received(reader, time.monotonic() + grace))
         finally:
             os.close(reader)
