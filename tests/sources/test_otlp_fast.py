@@ -154,3 +154,82 @@ def test_integers_over_the_digit_limit_never_stop_the_read() -> None:
     assert spans == [] and [p.reason for p in problems] == [
         "malformed span skipped: bad enum value <integer of 4301 digits>"
     ]
+
+
+_finite_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=6,
+)
+_usual_values = st.one_of(
+    st.builds(lambda s: {"stringValue": s}, st.text(max_size=8)),
+    st.builds(lambda i: {"intValue": i}, st.integers(-(2**63), 2**63 - 1)),
+    st.builds(lambda i: {"intValue": str(i)}, st.integers(-(2**63), 2**63 - 1)),
+    st.builds(lambda b: {"boolValue": b}, st.booleans()),
+    st.builds(lambda f: {"doubleValue": f}, st.floats(allow_nan=False, allow_infinity=False)),
+    st.builds(lambda f: {"doubleValue": f}, st.sampled_from(["NaN", "Infinity", "-1.5", "2"])),
+    st.builds(lambda i: {"doubleValue": i}, st.integers(-(2**70), 2**70)),
+)
+_hex_ids = st.text("0123456789abcdefABCDEF", min_size=1, max_size=32)
+
+
+@st.composite
+def usual_lines(draw: st.DrawFn) -> bytes:
+    """Lines of the usual shape with every field drawn: the fast path must take each one."""
+
+    def attributes() -> list[dict[str, Any]]:
+        values = draw(st.lists(_usual_values, max_size=4))
+        keys = draw(st.lists(st.text(max_size=6), min_size=len(values), max_size=len(values)))
+        return [{"key": k, "value": v} for k, v in zip(keys, values, strict=True)]
+
+    def optional(span: dict[str, Any], key: str, value: Any) -> None:
+        if draw(st.booleans()):
+            span[key] = value
+
+    spans = []
+    for _ in range(draw(st.integers(1, 3))):
+        start = T0 + draw(st.integers(0, 10**12))
+        span: dict[str, Any] = {
+            "traceId": draw(_hex_ids),
+            "spanId": draw(_hex_ids),
+            "startTimeUnixNano": draw(st.sampled_from([str, int]))(start),
+            "endTimeUnixNano": str(start + draw(st.integers(0, 10**10))),
+        }
+        optional(span, "parentSpanId", draw(st.one_of(st.just(""), st.none(), _hex_ids)))
+        optional(span, "name", draw(st.text(max_size=10)))
+        optional(span, "kind", draw(st.integers(0, 7)))
+        optional(span, "status", draw(st.one_of(st.none(), st.just({}), st.builds(
+            lambda c, m: {"code": c, "message": m}, st.integers(0, 3), st.text(max_size=4)
+        ))))  # fmt: skip
+        optional(span, "attributes", attributes())
+        optional(span, "events", [
+            {"name": draw(st.text(max_size=4)), "timeUnixNano": str(start), "attributes": []}
+        ])  # fmt: skip
+        optional(span, "flags", draw(_finite_json))  # a field no reader reads
+        spans.append(span)
+    resource: dict[str, Any] = {"attributes": attributes()}
+    if draw(st.booleans()):  # a sampling tier's mark
+        resource["attributes"] += [
+            {"key": "e2e.sampling.policy", "value": {"stringValue": "tail"}},
+            {"key": "e2e.sampling.baseline_percent", "value": {"doubleValue": 10.0}},
+        ]
+    scope = draw(st.one_of(st.none(), st.builds(lambda n: {"name": n}, st.text(max_size=6))))
+    document = {
+        "resourceSpans": [
+            {"resource": resource, "scopeSpans": [{"scope": scope, "spans": spans}]},
+            {"resource": None, "scopeSpans": None},
+        ],
+        "extra": draw(_finite_json),
+    }
+    return json.dumps(document).encode()
+
+
+@settings(max_examples=800, **_SETTINGS)
+@given(line=usual_lines())
+def test_the_usual_shapes_take_the_fast_path_with_the_general_readers_spans(line: bytes) -> None:
+    fast = _agrees(line)
+    assert fast is not None, line  # taken: not a line sent back to the general reader
