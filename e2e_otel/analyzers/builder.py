@@ -181,11 +181,9 @@ class DatasetBuilder:
         layer = _str(get(attr.LAYER))
         frontend = layer == attr.LAYER_FRONTEND
         if frontend:
-            record = SpanRecord(
-                trace_id, span_id, parent_span_id, name, kind, start, end, status,
-                attributes, service_name, scope_name, events,
-            )  # fmt: skip
-            self.browser.append(browser_span(record, trace, bits, parent & _MASK))
+            ids = (trace, bits, parent & _MASK)
+            span = browser_span(attributes, name, kind, service_name, start, end, ids)
+            self.browser.append(span)
         entry_kind = kind in ENTRY_KINDS
         if entry_kind or frontend:
             entry = self._entry(

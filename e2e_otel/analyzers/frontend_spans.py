@@ -17,7 +17,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from e2e_otel import attributes as attr
-from e2e_otel.sources.models import AttributeValue, SpanRecord
+from e2e_otel.sources.models import AttributeValue
 
 # A path segment that is a number, a UUID or a long hex id names one object: templated away.
 _ID_SEGMENT = re.compile(
@@ -74,17 +74,25 @@ class BrowserSpan(NamedTuple):
         return self.name == "documentLoad"
 
 
-def browser_span(span: SpanRecord, trace: int, span_bits: int, parent_bits: int) -> BrowserSpan:
-    """The :class:`BrowserSpan` of a frontend ``span`` (ids as the builder keys them)."""
-    a = span.attributes
+def browser_span(
+    a: Mapping[str, AttributeValue],
+    name: str,
+    kind: str,
+    service: str,
+    start_ns: int,
+    end_ns: int,
+    ids: tuple[int, int, int],
+) -> BrowserSpan:
+    """The :class:`BrowserSpan` of a frontend span: its attributes ``a``, the span's fields it
+    keeps, and ``ids`` (trace index, span bits, parent bits) as the builder keys them."""
+    trace, span_bits, parent_bits = ids
     intern = sys.intern
-    name = span.name
     url = _text(a, "url.full")
     if name.startswith("render "):
         target = _text(a, "e2e.render.component") or name.removeprefix("render ")
     elif name.startswith("web-vital "):
         target = _text(a, "browser.web_vital.name") or name.removeprefix("web-vital ")
-    elif span.kind == "client":
+    elif kind == "client":
         target = url
     else:
         target = _text(a, "e2e.navigation.to") or (urlsplit(url).path if url else "")
@@ -94,8 +102,8 @@ def browser_span(span: SpanRecord, trace: int, span_bits: int, parent_bits: int)
         span=span_bits,
         parent=parent_bits,
         name=intern(name),
-        kind=intern(span.kind),
-        service=intern(span.service_name),
+        kind=intern(kind),
+        service=intern(service),
         workflow=intern(_text(a, attr.WORKFLOW_TYPE)),
         workflow_id=_text(a, attr.WORKFLOW_ID),
         target=intern(target),
@@ -103,8 +111,8 @@ def browser_span(span: SpanRecord, trace: int, span_bits: int, parent_bits: int)
         value=float(value) if isinstance(value, (int, float)) else 0.0,
         page=intern(_text(a, "url.path")),
         category=intern(_text(a, attr.ERROR_CATEGORY)),
-        start_ns=span.start_ns,
-        end_ns=span.end_ns,
+        start_ns=start_ns,
+        end_ns=end_ns,
     )
 
 

@@ -122,17 +122,18 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
     add_fields = builder.add_fields
     track = builder.added_span is not None
 
-    def fold(span: SpanRecord, number: int) -> None:
-        if builder.add(span):
+    def folded(added: bool, trace_id: str, span_id: str, number: int) -> None:
+        """Note where a span came from (``added``), or the duplicate the builder refused."""
+        if added:
             if track:
                 result.span_lines.append(number)
             return
-        duplicate(span.trace_id, span.span_id, number)
-
-    def duplicate(trace_id: str, span_id: str, number: int) -> None:
         bits = span_key(0, span_id) & MASK
         reason = duplicate_reason(trace_id, bits)
         result.duplicates.append(InputProblem(task.path, number, reason))
+
+    def fold(span: SpanRecord, number: int) -> None:
+        folded(builder.add(span), span.trace_id, span.span_id, number)
 
     if task.whole:
         for span in read_spans([task.path], report, latest_ns):
@@ -153,11 +154,7 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
             fast = decode_fields(raw, latest_ns)
             if fast is not None:  # the usual line: folded without building records
                 for fields in fast:
-                    if add_fields(*fields):
-                        if track:
-                            result.span_lines.append(number)
-                    else:
-                        duplicate(fields[0], fields[1], number)
+                    folded(add_fields(*fields), fields[0], fields[1], number)
             else:
                 # Same reading as otlp_files: UTF-8 with replacement, blank lines skipped.
                 line = raw.decode("utf-8", errors="replace")
