@@ -74,14 +74,28 @@ def run_rules(
 ) -> list[AnalyzerResult]:
     """Every rule's result, in ``rules`` order; in two processes when ``parallel`` and the
     dataset is large enough for it to pay."""
-    if not parallel or dataset.spans < PARALLEL_MIN_SPANS or len(rules) < 2 or not can_fork():
-        return [rule(dataset, config, now) for _, rule in rules]
+
+    def run(index: int) -> AnalyzerResult:
+        return rules[index][1](dataset, config, now)
+
+    results: dict[int, AnalyzerResult] = {}
+    if parallel and dataset.spans >= PARALLEL_MIN_SPANS and len(rules) >= 2 and can_fork():
+        results = _in_two_processes([name for name, _ in rules], run)
+    # Whatever the child did not deliver (no fork, killed, crashed, raised, hung) runs here.
+    return [results[i] if i in results else run(i) for i in range(len(rules))]
+
+
+def _in_two_processes(
+    names: Sequence[str], run: Callable[[int], AnalyzerResult]
+) -> dict[int, AnalyzerResult]:
+    """The results of the rules this process and a forked child ran, by index; those the
+    child did not deliver are missing."""
     rank = {name: position for position, name in enumerate(_COSTLIEST_FIRST)}
-    order = sorted(range(len(rules)), key=lambda i: rank.get(rules[i][0], len(rank)))
+    order = sorted(range(len(names)), key=lambda i: rank.get(names[i], len(rank)))
     try:  # shared with the child: a counter in anonymous shared memory, and its lock
         shared, lock = mmap.mmap(-1, 8), multiprocessing.get_context("fork").Lock()
     except OSError:  # no shared memory or semaphore to be had: one process it is
-        return [rule(dataset, config, now) for _, rule in rules]
+        return {}
 
     def take() -> int | None:
         with lock:
@@ -89,12 +103,11 @@ def run_rules(
             shared[:8] = (turn + 1).to_bytes(8, "little")
         return order[turn] if turn < len(order) else None
 
-    def run(index: int) -> AnalyzerResult:
-        return rules[index][1](dataset, config, now)
-
     results: dict[int, AnalyzerResult] = {}
-    child = _fork(take, run)
-    if child is not None:
+    with shared:
+        child = _fork(take, run)
+        if child is None:
+            return results
         pid, reader = child
         started = time.monotonic()
         try:
@@ -105,9 +118,7 @@ def run_rules(
         finally:
             os.close(reader)
             _stop(pid)
-    shared.close()
-    # Whatever the child did not deliver (no fork, killed, crashed, raised, hung) runs here.
-    return [results[i] if i in results else run(i) for i in range(len(rules))]
+    return results
 
 
 def _fork(
