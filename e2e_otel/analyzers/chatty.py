@@ -4,6 +4,7 @@ the endpoints that send queries, most at the median first."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from e2e_otel.analyzers.common import (
@@ -48,7 +49,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
         per_endpoint.setdefault(entry.endpoint, []).append(index)
     stats = []
     for endpoint, indexes in per_endpoint.items():
-        spans = sorted(counts[i] for i in indexes)
+        spans = sorted(map(counts.__getitem__, indexes))
         p50 = percentile(spans, 50)
         stats.append((endpoint, indexes, spans, p50))
     stats.sort(key=lambda item: (-item[3], -len(item[1]), item[0]))
@@ -59,11 +60,8 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     rows: list[tuple[object, ...]] = []
     recommendations = []
     for endpoint, indexes, spans, p50 in stats:
-        workflows: dict[str, int] = {}
-        for i in indexes:
-            workflow = ds.entries[i].workflow
-            workflows[workflow] = workflows.get(workflow, 0) + 1
-        db_per_request = sum(db_ns[i] for i in indexes) / len(indexes)
+        workflows = Counter(ds.entries[i].workflow for i in indexes)
+        db_per_request = sum(map(db_ns.__getitem__, indexes)) / len(indexes)
         if len(rows) < s.top and spans[-1]:  # endpoints that send no query are not listed
             rows.append(
                 (
@@ -144,14 +142,18 @@ def _recommend(
 
 
 def _statements(ds: Dataset, flagged: dict[int, Endpoint]) -> dict[Endpoint, dict[int, int]]:
-    """Queries per fingerprint in the flagged endpoints' requests (one pass over the groups)."""
+    """Queries per fingerprint in the flagged endpoints' requests: (endpoint number, statement)
+    pairs counted in one C loop over the database spans."""
+    endpoints = list(dict.fromkeys(flagged.values()))
+    numbers = {endpoint: n for n, endpoint in enumerate(endpoints)}
+    owner = [-1] * (len(ds.entries) + 1)  # NO_ENTRY (-1) reads the last item
+    for entry, endpoint in flagged.items():
+        owner[entry] = numbers[endpoint]
+    pairs = Counter(zip(map(owner.__getitem__, ds.db_entries), ds.db_fp, strict=True))
     result: dict[Endpoint, dict[int, int]] = {}
-    for group, positions in ds.groups():
-        endpoint = flagged.get(ds.group_entry[group])
-        if endpoint is not None:
-            counts = result.setdefault(endpoint, {})
-            for p in positions:
-                counts[ds.db_fp[p]] = counts.get(ds.db_fp[p], 0) + 1
+    for (number, fp), n in pairs.items():
+        if number >= 0:
+            result.setdefault(endpoints[number], {})[fp] = n
     return result
 
 

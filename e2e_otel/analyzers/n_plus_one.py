@@ -11,10 +11,12 @@ spans that did not end in a client error (4xx), plus any request that ran the lo
 
 from __future__ import annotations
 
+import operator
 from array import array
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import pairwise
+from itertools import compress, pairwise
 
 from e2e_otel.analyzers.common import (
     Endpoint,
@@ -76,13 +78,17 @@ def find_loops(
     start order), each span starting after the previous one of its fingerprint ended, after a
     query of another one."""
     fp, start, end = ds.db_fp, ds.db_start, ds.db_end
+    need = max(min_repeats, 2)
+    # Most groups hold a few distinct statements: settled in C before any loop in Python.
+    if len(positions) < need or max(Counter(map(fp.__getitem__, positions)).values()) < need:
+        return []
     by_fp: dict[int, list[int]] = {}
     for index, position in enumerate(positions):
         by_fp.setdefault(fp[position], []).append(index)
     loops = []
     for shape, indexes in by_fp.items():
         first = indexes[0]
-        if len(indexes) < max(min_repeats, 2) or first == 0:
+        if len(indexes) < need or first == 0:
             continue  # too few, or no source query before the first
         spans = [positions[i] for i in indexes]
         if any(start[b] < end[a] for a, b in pairwise(spans)):
@@ -96,20 +102,23 @@ def handler_requests(ds: Dataset, always: set[int]) -> dict[Endpoint, int]:
     """Requests per endpoint that ran its handler: with database spans and no client error
     (4xx: refused before the work, as a 403 or 401 is), plus the entries in ``always``."""
     counts, _ = ds.db_per_entry
-    result: dict[Endpoint, int] = {}
-    for index, entry in enumerate(ds.entries):
-        ran = counts[index] > 0 and not 400 <= entry.status_code < 500
-        if ran or index in always:
-            result[entry.endpoint] = result.get(entry.endpoint, 0) + 1
-    return result
+    entries = ds.entries
+    ran = {
+        i for i in compress(range(len(entries)), counts) if not 400 <= entries[i].status_code < 500
+    }
+    return Counter(entries[i].endpoint for i in ran | always if i >= 0)  # < 0: no request
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     s = N_PLUS_ONE.read(config)
     loops: dict[tuple[Endpoint, int], _Loop] = {}
-    for group, positions in ds.groups():
+    bounds, order, need = ds.group_bounds, ds.order, max(s.min_repeats, 2)
+    # Only groups with enough spans can hold a loop: most have a few (a C loop finds them).
+    sizes = map(operator.sub, bounds[1:], bounds)
+    for group in compress(range(ds.group_count), map(need.__le__, sizes)):
         entry = ds.group_entry[group]
         trace = ds.group_trace[group]
+        positions = order[bounds[group] : bounds[group + 1]]
         for fp, first, count, total, source_fp in find_loops(ds, positions, s.min_repeats):
             endpoint = ds.entries[entry].endpoint if entry != NO_ENTRY else NO_REQUEST
             loop = loops.setdefault((endpoint, fp), _Loop())

@@ -9,9 +9,11 @@ matters and one connection cannot run them concurrently anyway.
 
 from __future__ import annotations
 
+import operator
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import accumulate, compress
 
 from e2e_otel.analyzers.common import (
     Endpoint,
@@ -56,29 +58,46 @@ class _Run:
     samples: list[tuple[int, int]] = field(default_factory=list)
 
 
-def find_runs(ds: Dataset, positions: array[int], min_query_ns: float) -> list[list[int]]:
+def qualifying(ds: Dataset, min_query_ns: float) -> list[bool]:
+    """Per database span: a read (its fingerprint a SELECT or WITH) taking ``min_query_ns`` or
+    more. (C loops over the columns; the fingerprints are judged once each.)"""
+    reads = {
+        fp
+        for fp in set(ds.db_fp)
+        if ds.fingerprint_text(fp).startswith(("select", "(select", "with"))
+    }
+    long_enough = map(min_query_ns.__le__, ds.db_durations)
+    return list(map(operator.and_, long_enough, map(reads.__contains__, ds.db_fp)))
+
+
+def find_runs(ds: Dataset, positions: array[int], ok: list[bool]) -> list[list[int]]:
     """Maximal runs (2+ database span positions) of sequential reads with distinct
-    fingerprints, each at least ``min_query_ns`` long, in one group's start order."""
+    fingerprints, each ``ok`` (:func:`qualifying`), in one group's start order."""
     return sequential_runs(
         positions,
         start=ds.db_start.__getitem__,
         end=ds.db_end.__getitem__,
         key=ds.db_fp.__getitem__,
-        qualifies=lambda p: (
-            ds.db_duration_ns(p) >= min_query_ns
-            and ds.fingerprint_text(ds.db_fp[p]).startswith(("select", "(select", "with"))
-        ),
+        qualifies=ok.__getitem__,
     )
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     s = PARALLELIZABLE.read(config)
     found: dict[tuple[Endpoint, tuple[int, ...]], _Run] = {}
-    for group, positions in ds.groups():
+    ok = qualifying(ds, s.min_query_ms * 1e6)
+    bounds, order = ds.group_bounds, ds.order
+    # Only groups with two qualifying spans or more can hold a run: found by running totals
+    # in C loops (most groups have none).
+    running = list(accumulate(map(ok.__getitem__, order), initial=0))
+    ends = map(running.__getitem__, bounds[1:])
+    counts = map(operator.sub, ends, map(running.__getitem__, bounds))
+    for group in compress(range(ds.group_count), map((2).__le__, counts)):
         entry = ds.group_entry[group]
         if entry == NO_ENTRY:
             continue
-        for run in find_runs(ds, positions, s.min_query_ms * 1e6):
+        positions = order[bounds[group] : bounds[group + 1]]
+        for run in find_runs(ds, positions, ok):
             durations = [ds.db_duration_ns(p) for p in run]
             key = (ds.entries[entry].endpoint, tuple(ds.db_fp[p] for p in run))
             item = found.setdefault(key, _Run())

@@ -10,18 +10,23 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from e2e_otel.analyzers.common import Endpoint, api_entries, endpoint_label, examples
-from e2e_otel.analyzers.dataset import Dataset, Entry
+from e2e_otel.analyzers.common import api_entries, endpoint_label, examples
+from e2e_otel.analyzers.dataset import Dataset, Entry, durations_ns
 from e2e_otel.analyzers.models import Evidence, Series, SeriesMetric, SubjectKind
 from e2e_otel.analyzers.series import subject_of
 
 Ints = npt.NDArray[np.int64]
+T = TypeVar("T", bound=Hashable)
+_START, _ERROR, _WORKFLOW = attrgetter("start_ns"), attrgetter("error"), attrgetter("workflow")
+_ENDPOINT = attrgetter("service", "method", "route")  # Entry.endpoint, in C
 
 
 @dataclass(frozen=True)
@@ -45,24 +50,15 @@ def dataset_series(ds: Dataset, bucketing: Bucketing) -> list[Series]:
     if ds.start_ns is None or ds.end_ns is None:
         return []
     width = bucketing.width_ns(ds.start_ns, ds.end_ns)
+    # The entries' columns, read in C loops (``map`` over the fields of 200k requests).
     entries = [entry for _, entry in api_entries(ds)]
-    starts = np.fromiter((e.start_ns for e in entries), np.int64, len(entries))
-    durations = np.fromiter((e.duration_ns for e in entries), np.int64, len(entries))
-    errors = np.fromiter((e.error for e in entries), np.int64, len(entries))
+    starts = np.fromiter(map(_START, entries), np.int64, len(entries))
+    durations = np.array(durations_ns(entries), dtype=np.int64)
+    errors = np.fromiter(map(_ERROR, entries), np.int64, len(entries))
     buckets = starts // width
-    endpoints: dict[Endpoint, int] = {}
-    endpoint_keys = np.fromiter(
-        (endpoints.setdefault(e.endpoint, len(endpoints)) for e in entries),
-        np.int64,
-        len(entries),
-    )
-    workflows: dict[str, int] = {}
-    flowing = [i for i, e in enumerate(entries) if e.workflow]
-    workflow_keys = np.fromiter(
-        (workflows.setdefault(entries[i].workflow, len(workflows)) for i in flowing),
-        np.int64,
-        len(flowing),
-    )
+    endpoints, endpoint_keys = _numbered(list(map(_ENDPOINT, entries)))
+    flowing = list(itertools.compress(range(len(entries)), map(_WORKFLOW, entries)))
+    workflows, workflow_keys = _numbered([entries[i].workflow for i in flowing])
     subjects = [
         (Evidence(service=key[0], method=key[1] or None, route=key[2]), endpoint_label(key))
         for key in endpoints
@@ -96,6 +92,13 @@ def dataset_series(ds: Dataset, bucketing: Bucketing) -> list[Series]:
         "fingerprint", statements, index, db_start // width, db_duration, None, width, bucketing
     )
     return out
+
+
+def _numbered(keys: list[T]) -> tuple[list[T], Ints]:
+    """The distinct ``keys`` in order of first appearance, and each key's number in it."""
+    distinct = list(dict.fromkeys(keys))
+    number = {key: n for n, key in enumerate(distinct)}
+    return distinct, np.fromiter(map(number.__getitem__, keys), np.int64, len(keys))
 
 
 def _series(

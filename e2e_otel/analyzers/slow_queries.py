@@ -3,20 +3,24 @@ whose p95 is over the database threshold, with suggestions from their structure.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
 
 from e2e_otel.analyzers.common import (
     Endpoint,
     dominant,
     endpoint_label,
-    examples,
     ms,
     pct,
     percentile,
+    slowest_examples,
     summarize,
 )
-from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset
+from e2e_otel.analyzers.dataset import Dataset
 from e2e_otel.analyzers.judgements import StatementSummary, slow_query
 from e2e_otel.analyzers.models import AnalyzerResult, Section
 from e2e_otel.analyzers.registry import SLOW_QUERIES, SlowQueriesSettings
@@ -42,14 +46,30 @@ COLUMNS = (
 )
 
 
+_ENDPOINT = operator.attrgetter("service", "method", "route")  # Entry.endpoint, in C
+
+
+class _Ends:
+    """What every profile reads: durations as a numpy column, and the endpoints numbered
+    (``endpoint_of[entry]``, -1 for NO_ENTRY: counting ints is twice as fast as tuples)."""
+
+    def __init__(self, ds: Dataset) -> None:
+        self.durations = np.frombuffer(ds.db_durations, dtype=np.int64)
+        self.endpoints: list[Endpoint] = list(dict.fromkeys(map(_ENDPOINT, ds.entries)))
+        numbers = {endpoint: number for number, endpoint in enumerate(self.endpoints)}
+        self.endpoint_of = list(map(numbers.__getitem__, map(_ENDPOINT, ds.entries)))
+        self.endpoint_of.append(-1)  # NO_ENTRY: the last item
+
+
 class _Profile:
     """Everything the report says about one fingerprint."""
 
     share = 0.0  # % of all database time, set once every profile is known
 
-    def __init__(self, ds: Dataset, fp: int, positions: list[int]) -> None:
-        all_durations = ds.db_durations
-        durations = sorted(all_durations[p] for p in positions)
+    def __init__(self, ds: Dataset, fp: int, positions: npt.NDArray[np.intp], ends: _Ends) -> None:
+        # numpy, or C loops (``map``) over the columns: the busiest statement has half the spans.
+        durations: list[int] = np.sort(ends.durations[positions]).tolist()
+        self.positions: list[int] = positions.tolist()
         self.fp_id = ds.text(fp)
         info = ds.fingerprints.get(fp)
         self.text = ds.fingerprint_text(fp)
@@ -62,21 +82,18 @@ class _Profile:
         self.p95_ns = percentile(durations, 95)
         self.max_ns = durations[-1]
         # Integer sums keep the variance exact, hence independent of the input order.
-        square_sum = sum(d * d for d in durations)
+        square_sum = sum(map(operator.mul, durations, durations))
         variance_ns2 = (self.calls * square_sum - self.total_ns**2) / self.calls**2
         self.vmr = round(variance_ns2 / self.mean_ns / 1e6, 3) if self.mean_ns else 0.0
-        db_entries, db_workflow = ds.db_entries, ds.db_workflow
-        self.endpoints: Counter[Endpoint] = Counter()
-        for entry, n in Counter(db_entries[p] for p in positions).items():
-            if entry != NO_ENTRY:
-                self.endpoints[ds.entries[entry].endpoint] += n
+        entries = map(ds.db_entries.__getitem__, self.positions)
+        counted = Counter(map(ends.endpoint_of.__getitem__, entries))  # NO_ENTRY: -1
+        self.endpoints = Counter({ends.endpoints[i]: n for i, n in counted.items() if i >= 0})
         self.routes: Counter[str] = Counter()
         for endpoint, n in self.endpoints.items():
             self.routes[endpoint_label(endpoint)] += n
         self.workflows: Counter[str] = Counter()
-        for workflow, n in Counter(db_workflow[p] for p in positions).items():
+        for workflow, n in Counter(map(ds.db_workflow.__getitem__, self.positions)).items():
             self.workflows[ds.text(workflow)] += n
-        self.positions = positions
         self._examples: dict[int, tuple[str, ...]] = {}
 
     def row(self, rank: int, ds: Dataset, example_count: int) -> tuple[object, ...]:
@@ -127,19 +144,33 @@ class _Profile:
         # every call of the statement.
         found = self._examples.get(count)
         if found is None:
-            durations, group_trace, db_group = ds.db_durations, ds.group_trace, ds.db_group
-            samples = ((durations[p], group_trace[db_group[p]]) for p in self.positions)
-            found = self._examples[count] = examples(ds, samples, count)
+            positions = self.positions
+            durations = list(map(ds.db_durations.__getitem__, positions))
+            traces = list(map(ds.group_trace.__getitem__, map(ds.db_group.__getitem__, positions)))
+            found = self._examples[count] = slowest_examples(ds, durations, traces, count)
         return found
+
+
+def _by_fingerprint(ds: Dataset) -> dict[int, npt.NDArray[np.intp]]:
+    """The database span positions of each fingerprint, ascending (a stable sort in numpy:
+    a tenth of the time of a dict filled in a loop over a million spans)."""
+    if not ds.db_count:
+        return {}
+    fps = np.frombuffer(ds.db_fp, dtype=np.int32)
+    order = np.argsort(fps, kind="stable")
+    ordered = fps[order]
+    cuts = np.flatnonzero(ordered[1:] != ordered[:-1]) + 1
+    starts = [0, *cuts.tolist()]
+    return {
+        int(ordered[start]): part for start, part in zip(starts, np.split(order, cuts), strict=True)
+    }
 
 
 def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     """The profile of every fingerprint (top rows by total time) and the slow ones' findings."""
     cfg = SLOW_QUERIES.read(config)
-    by_fp: dict[int, list[int]] = {}
-    for position, fp in enumerate(ds.db_fp):
-        by_fp.setdefault(fp, []).append(position)
-    profiles = [_Profile(ds, fp, positions) for fp, positions in by_fp.items()]
+    ends = _Ends(ds)
+    profiles = [_Profile(ds, fp, p, ends) for fp, p in _by_fingerprint(ds).items()]
     total_db_ns = sum(p.total_ns for p in profiles)
     for profile in profiles:
         profile.share = pct(profile.total_ns, total_db_ns)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from e2e_otel.analyzers import error_hotspots, health
+from e2e_otel.analyzers.dataset import durations_ns
 from e2e_otel.config import Threshold
 from tests.analyzers.conftest import Trace, dataset, run, spans_of
 
@@ -17,13 +18,18 @@ def _entries(durations: list[float], failed: int = 0) -> list[Trace]:
 
 
 def _score(traces: list[Trace]) -> tuple[int, float]:
-    return health.score(dataset(spans_of(traces)).entries, API, critical_ratio=0.20)
+    entries = dataset(spans_of(traces)).entries
+    errors = [entry.error for entry in entries]
+    return health.score(durations_ns(entries), errors, API, critical_ratio=0.20)
 
 
 def test_formula() -> None:
     assert _score(_entries([10] * 4)) == (100, 1.0)
     assert _score(_entries([10, 10, 300, 300])) == (75, 0.75)  # two tolerating requests
     assert _score(_entries([10, 10, 10, 900])) == (75, 0.75)  # one frustrated
+    # At the warning threshold: satisfied; at the critical one: tolerating.
+    assert _score(_entries([200, 200, 500, 500])) == (75, 0.75)
+    assert _score(_entries([200, 501])) == (50, 0.5)
     # One failure in four: apdex 0.75 and error factor 1 - 0.25 / 0.4.
     assert _score(_entries([10] * 4, failed=1)) == (28, 0.75)
     assert _score(_entries([10] * 4, failed=2)) == (0, 0.5)
