@@ -144,6 +144,8 @@ def _recommend(
 def _statements(ds: Dataset, flagged: dict[int, Endpoint]) -> dict[Endpoint, dict[int, int]]:
     """Queries per fingerprint in the flagged endpoints' requests: (endpoint number, statement)
     pairs counted in one C loop over the database spans."""
+    if not flagged:
+        return {}
     endpoints = list(dict.fromkeys(flagged.values()))
     numbers = {endpoint: n for n, endpoint in enumerate(endpoints)}
     owner = [-1] * (len(ds.entries) + 1)  # NO_ENTRY (-1) reads the last item

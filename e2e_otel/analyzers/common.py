@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import operator
 import re
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from itertools import compress, repeat
 from typing import TypeVar
 
 from e2e_otel.analyzers.dataset import Dataset, Entry
@@ -104,19 +106,23 @@ def examples(ds: Dataset, samples: Iterable[tuple[int, int]], count: int) -> tup
 def slowest_examples(
     ds: Dataset, durations: Sequence[int], traces: Sequence[int], count: int
 ) -> tuple[str, ...]:
-    """:func:`examples` of the samples ``zip(durations, traces)``, reading only the slowest
-    few: a statement can have hundreds of thousands of calls, and ``heapq.nlargest`` over them
-    costs a tenth of building the per-trace dict. Exact: the slowest ``wanted`` samples are
-    enough once the slowest left out is faster than the ``count``-th trace picked (so no tie
-    at that duration was cut off); otherwise twice as many are read."""
-    wanted = 4 * count
-    while 0 < wanted < len(durations):
-        top = heapq.nlargest(wanted, zip(durations, traces, strict=True))
+    """:func:`examples` of the samples ``zip(durations, traces)``, reading only the slowest: a
+    statement can have hundreds of thousands of calls, and ``heapq.nlargest`` over them costs
+    a tenth of building the per-trace dict. Exact: the slowest ``4 * count`` samples are
+    enough when the slowest left out is faster than the ``count``-th trace they hold; on a tie
+    at that cut (equal durations), every sample at least as slow is kept, in one C pass."""
+    pairs = zip(durations, traces, strict=True)
+    if 0 < 4 * count < len(durations):
+        top = heapq.nlargest(4 * count, pairs)
         best = heapq.nlargest(count, {trace: d for d, trace in reversed(top)}.values())
-        if len(best) == count and top[-1][0] < best[-1]:
+        if len(best) < count:  # fewer traces than wanted among the slowest: all are needed
+            return examples(ds, zip(durations, traces, strict=True), count)
+        if top[-1][0] < best[-1]:
             return examples(ds, top, count)
-        wanted *= 2
-    return examples(ds, zip(durations, traces, strict=True), count)
+        # A picked trace is at least as slow as the count-th found so far.
+        slow_enough = map(operator.le, repeat(best[-1]), durations)
+        return examples(ds, compress(zip(durations, traces, strict=True), slow_enough), count)
+    return examples(ds, pairs, count)
 
 
 T = TypeVar("T")

@@ -22,7 +22,8 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from datetime import datetime
-from itertools import compress
+from functools import partial
+from itertools import compress, repeat
 
 from e2e_otel.analyzers.common import CLIENT_CATEGORIES, api_entries, ms, pct, percentile
 from e2e_otel.analyzers.dataset import Dataset, Entry, durations_ns
@@ -61,8 +62,10 @@ def score(
         return 100, 1.0
     warning, critical = threshold.warning_ms * 1e6, threshold.critical_ms * 1e6
     completed = list(compress(durations, map(operator.not_, errors)))
-    satisfied = sum(map(warning.__ge__, completed))
-    tolerating = sum(map(critical.__ge__, filter(warning.__lt__, completed)))
+    satisfied = sum(map(operator.ge, repeat(warning), completed))
+    tolerating = sum(
+        map(operator.ge, repeat(critical), filter(partial(operator.lt, warning), completed))
+    )
     failed = len(durations) - len(completed)
     return score_from_counts(len(durations), satisfied, tolerating, failed, critical_ratio)
 

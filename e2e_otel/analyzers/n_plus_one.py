@@ -16,7 +16,7 @@ from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import compress, pairwise
+from itertools import compress, pairwise, repeat
 
 from e2e_otel.analyzers.common import (
     Endpoint,
@@ -115,7 +115,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     bounds, order, need = ds.group_bounds, ds.order, max(s.min_repeats, 2)
     # Only groups with enough spans can hold a loop: most have a few (a C loop finds them).
     sizes = map(operator.sub, bounds[1:], bounds)
-    for group in compress(range(ds.group_count), map(need.__le__, sizes)):
+    for group in compress(range(ds.group_count), map(operator.le, repeat(need), sizes)):
         entry = ds.group_entry[group]
         trace = ds.group_trace[group]
         positions = order[bounds[group] : bounds[group + 1]]

@@ -13,7 +13,7 @@ import operator
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import accumulate, compress
+from itertools import accumulate, compress, repeat
 
 from e2e_otel.analyzers.common import (
     Endpoint,
@@ -66,7 +66,7 @@ def qualifying(ds: Dataset, min_query_ns: float) -> list[bool]:
         for fp in set(ds.db_fp)
         if ds.fingerprint_text(fp).startswith(("select", "(select", "with"))
     }
-    long_enough = map(min_query_ns.__le__, ds.db_durations)
+    long_enough = map(operator.le, repeat(min_query_ns), ds.db_durations)
     return list(map(operator.and_, long_enough, map(reads.__contains__, ds.db_fp)))
 
 
@@ -92,7 +92,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     running = list(accumulate(map(ok.__getitem__, order), initial=0))
     ends = map(running.__getitem__, bounds[1:])
     counts = map(operator.sub, ends, map(running.__getitem__, bounds))
-    for group in compress(range(ds.group_count), map((2).__le__, counts)):
+    for group in compress(range(ds.group_count), map(operator.le, repeat(2), counts)):
         entry = ds.group_entry[group]
         if entry == NO_ENTRY:
             continue
