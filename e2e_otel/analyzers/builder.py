@@ -28,6 +28,7 @@ from e2e_otel.sources.models import AttributeValue, SamplingMark, SpanEvent, Spa
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 
 _FINGERPRINT_ID = re.compile(r"[0-9a-f]{16}")
+_STATEMENT = attr.DB_STATEMENT_KEYS[0]
 
 ENTRY_KINDS = frozenset({"server", "consumer"})
 # A parent chain longer than this is a cycle in broken input, not a real trace.
@@ -50,6 +51,17 @@ def _span_bits(span_id: str) -> int:
     if value < 0:  # not hex of at most 16 chars: any stable 64-bit value will do
         value = int.from_bytes(hashlib.blake2b(span_id.encode(), digest_size=8).digest(), "big")
     return value or 1
+
+
+# The builder's lists of named tuples, pickled (from a worker to the parent) as columns of
+# plain values, the rows rebuilt in C when unpickled: a worker's builder of ~32k spans pickles
+# in ~9 ms instead of ~16 (a named tuple row pickles through its class); unpickling costs the
+# same.
+_ROW_LISTS: tuple[tuple[str, type[Entry] | type[BrowserSpan]], ...] = (
+    ("entries", Entry),
+    ("frontend", Entry),
+    ("browser", BrowserSpan),
+)
 
 
 # Fingerprint ids known to be ours: a few hundred distinct ones make millions of spans.
@@ -96,6 +108,19 @@ class DatasetBuilder:
         # With track: (trace index, span id bits) of each span added, in order.
         self.added_trace: array[int] | None = array("I") if track else None
         self.added_span: array[int] | None = array("Q") if track else None
+
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(vars(self))
+        for name, _ in _ROW_LISTS:
+            state[name] = tuple(zip(*state[name], strict=True))
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, cls in _ROW_LISTS:
+            columns = state[name]
+            assert isinstance(columns, tuple)
+            state[name] = list(map(tuple.__new__, repeat(cls), zip(*columns, strict=True)))
+        vars(self).update(state)
 
     def _intern(self, text: str) -> int:
         index = self.strings.get(text)
@@ -175,12 +200,17 @@ class DatasetBuilder:
         parent = (trace << 64) | _span_bits(parent_span_id) if parent_span_id else trace << 64
         get = attributes.get
         fp_id = get(attr.DB_FINGERPRINT_ID)
-        if fp_id.__class__ is str and fp_id not in _OURS and not _ours(fp_id):
-            fp_id = None  # not one of ours (16 lowercase hex): the report could not show it
-        statement = attr.db_statement(attributes)
-        if fp_id.__class__ is not str and statement is not None:
-            # Exported without our enrichment (another exporter): fingerprint it here.
-            fp_id = fingerprint_id(statement)
+        if fp_id.__class__ is str and fp_id in _OURS:  # the usual database span
+            statement = get(_STATEMENT)  # what db_statement() returns when it is a text
+            if statement.__class__ is not str or not statement:
+                statement = attr.db_statement(attributes)
+        else:
+            if fp_id.__class__ is str and not _ours(fp_id):
+                fp_id = None  # not one of ours (16 lowercase hex): the report could not show it
+            statement = attr.db_statement(attributes)
+            if fp_id.__class__ is not str and statement is not None:
+                # Exported without our enrichment (another exporter): fingerprint it here.
+                fp_id = fingerprint_id(statement)
         if isinstance(fp_id, str):
             self._add_db(attributes, fp_id, statement, start, end, key, parent)
             return True
@@ -255,23 +285,34 @@ class DatasetBuilder:
         start: int,
         end: int,
     ) -> Entry:
-        intern = sys.intern
-        return Entry(
-            trace=trace,
-            kind=intern(kind),
-            service=intern(service_name),
-            method=intern(
-                _str(attributes.get("http.request.method") or attributes.get("http.method"))
+        get, intern = attributes.get, sys.intern
+        method = get("http.request.method") or get("http.method")
+        route = get(attr.HTTP_ROUTE)
+        workflow, workflow_id = get(attr.WORKFLOW_TYPE), get(attr.WORKFLOW_ID)
+        category = get(attr.ERROR_CATEGORY)
+        code = get(attr.HTTP_STATUS_KEYS[0])  # the usual cases inline, else the full rule
+        if code is None:
+            code = get(attr.HTTP_STATUS_KEYS[1])
+        if code.__class__ is not int:
+            code = attr.http_status_code(attributes) or 0
+        # Built as a plain tuple, by position (a call by keyword costs 0.6 µs more).
+        return tuple.__new__(
+            Entry,
+            (
+                trace,
+                intern(kind),
+                intern(service_name),
+                intern(method if isinstance(method, str) else ""),
+                intern(route if isinstance(route, str) and route else name),
+                intern(workflow if isinstance(workflow, str) else ""),
+                workflow_id if isinstance(workflow_id, str) else "",
+                intern(layer),
+                intern(category if isinstance(category, str) else ""),
+                code,
+                status == "error",
+                start,
+                end,
             ),
-            route=intern(_str(attributes.get(attr.HTTP_ROUTE)) or name),
-            workflow=intern(_str(attributes.get(attr.WORKFLOW_TYPE))),
-            workflow_id=_str(attributes.get(attr.WORKFLOW_ID)),
-            layer=intern(layer),
-            category=intern(_str(attributes.get(attr.ERROR_CATEGORY))),
-            status_code=attr.http_status_code(attributes) or 0,
-            error=status == "error",
-            start_ns=start,
-            end_ns=end,
         )
 
     def merge(self, other: DatasetBuilder) -> list[Duplicate]:

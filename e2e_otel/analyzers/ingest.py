@@ -22,6 +22,7 @@ import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat, starmap
 
 from e2e_otel.analyzers.builder import DatasetBuilder, span_key
 from e2e_otel.analyzers.builder_merge import MASK, duplicate_reason
@@ -121,12 +122,13 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
     builder, report = result.builder, result.problems.append
     add_fields = builder.add_fields
     track = builder.added_span is not None
+    span_lines = result.span_lines
 
     def folded(added: bool, trace_id: str, span_id: str, number: int) -> None:
         """Note where a span came from (``added``), or the duplicate the builder refused."""
         if added:
             if track:
-                result.span_lines.append(number)
+                span_lines.append(number)
             return
         bits = span_key(0, span_id) & MASK
         reason = duplicate_reason(trace_id, bits)
@@ -153,8 +155,15 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
             remaining -= len(raw)
             fast = decode_fields(raw, latest_ns)
             if fast is not None:  # the usual line: folded without building records
-                for fields in fast:
-                    folded(add_fields(*fields), fields[0], fields[1], number)
+                # The spans folded by a loop in C (starmap) and their line noted once for all:
+                # no Python loop nor call of folded() per span.
+                added = list(starmap(add_fields, fast))
+                if track:
+                    span_lines.extend(repeat(number, sum(added)))
+                if not all(added):
+                    for fields, was_added in zip(fast, added, strict=True):
+                        if not was_added:
+                            folded(False, fields[0], fields[1], number)
             else:
                 # Same reading as otlp_files: UTF-8 with replacement, blank lines skipped.
                 line = raw.decode("utf-8", errors="replace")

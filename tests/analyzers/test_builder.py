@@ -8,7 +8,7 @@ import pytest
 
 from e2e_otel.analyzers.builder import DatasetBuilder
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset
-from e2e_otel.sources.models import SpanRecord
+from e2e_otel.sources.models import AttributeValue, SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
 from tests.analyzers.conftest import PRODUCTS, REVIEWS, Trace, dataset, spans_of
 
@@ -239,3 +239,62 @@ def test_a_fingerprint_id_that_is_not_ours_is_recomputed_from_the_statement(odd:
     assert set(ds.strings[fp] for fp in ds.fingerprints) == {
         fingerprint_id("SELECT * FROM t WHERE id = 1")
     }
+
+
+def test_a_pickled_builder_holds_the_same_rows_and_everything_else() -> None:
+    # Its lists of named tuples travel as columns: they come back as the same rows, types too.
+    trace = Trace()
+    server = trace.request(category="validation", status_code=422, error=True)
+    trace.query(server, REVIEWS, start=1, duration=2)
+    trace.page("/products", duration=150)
+    trace.page("/products", duration=20, kind="client")
+    builder, empty = DatasetBuilder(track=True), DatasetBuilder()
+    for span in trace.spans:
+        builder.add(span)
+    for original in (builder, empty):
+        copy = pickle.loads(pickle.dumps(original, protocol=pickle.HIGHEST_PROTOCOL))
+        assert vars(copy) == vars(original)
+        for name in ("entries", "frontend", "browser"):
+            rows, copied = getattr(original, name), getattr(copy, name)
+            assert isinstance(copied, list)
+            assert [type(row) for row in copied] == [type(row) for row in rows]
+    assert builder.entries and builder.frontend and len(builder.browser) == 2
+
+
+@pytest.mark.parametrize(
+    ("attributes", "expected"),
+    [
+        ({"http.response.status_code": 201, "http.status_code": 500}, 201),
+        ({"http.response.status_code": "x", "http.status_code": 404}, 404),
+        ({"http.response.status_code": True, "http.status_code": "503"}, 503),
+        ({"http.status_code": True}, 0),
+        ({"http.status_code": 404}, 404),
+        ({}, 0),
+    ],
+)
+def test_the_status_code_read_inline_is_the_attribute_rule(
+    attributes: dict[str, AttributeValue], expected: int
+) -> None:
+    trace = Trace()
+    server = trace.request()
+    plain = {k: v for k, v in server.attributes.items() if k != "http.status_code"}
+    (entry,) = dataset([replace(server, attributes={**plain, **attributes})]).entries
+    assert entry.status_code == expected
+
+
+def test_a_known_fingerprint_id_still_takes_the_statement_under_either_name() -> None:
+    # The usual database span (its id already seen) reads db.statement inline; an empty or
+    # missing one falls back to the full rule, which reads db.query.text.
+    trace = Trace()
+    server = trace.request()
+    short = trace.query(server, "SELECT a FROM t WHERE id = %s", start=1, duration=1)
+    long = "SELECT a FROM t   WHERE id = %s"
+    for statement in ("", None):
+        attributes = {k: v for k, v in short.attributes.items() if k != "db.statement"}
+        if statement is not None:
+            attributes["db.statement"] = statement
+        stable = replace(short, span_id="00000000000000ab", attributes=attributes)
+        stable = replace(stable, attributes={**stable.attributes, "db.query.text": long})
+        ds = dataset([short, stable])
+        assert fingerprint_id(long) == short.attributes["e2e.db.fingerprint_id"]
+        assert [ds.fingerprints[fp].sample for fp in set(ds.db_fp)] == [long]

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from e2e_otel.analyzers.builder import build_dataset
+from e2e_otel.analyzers.builder import DatasetBuilder, build_dataset
 from e2e_otel.analyzers.dataset import Dataset
-from e2e_otel.analyzers.ingest import Task, build, plan
+from e2e_otel.analyzers.ingest import Task, TaskResult, build, plan, read_into
 from e2e_otel.sources.models import InputProblem
 from e2e_otel.sources.otlp_files import read_spans
 from tests.analyzers.conftest import REVIEWS, Trace, spans_of, write_otlp
@@ -116,6 +116,23 @@ def test_duplicates_are_the_same_problems_read_whole_chunked_or_in_parallel(
         line for line in range(n + 1, 2 * n + 2) for _ in range(3)
     ]
     assert all(p.reason.startswith("duplicate span skipped: span ") for p in problems)
+
+
+def test_a_worker_notes_the_line_of_each_span_it_adds_and_of_each_copy_it_refuses(
+    tmp_path: Path,
+) -> None:
+    # Line 2 repeats one span of line 1 among new ones; line 3 holds a span twice.
+    a, b, c, d = spans_of(_traces(1))
+    path = tmp_path / "t.jsonl"
+    write_otlp(path, [a, b, c, a, d, d], per_line=2)
+    result = TaskResult(DatasetBuilder(track=True))
+    read_into(Task(str(path), 0, path.stat().st_size), result, 1 << 62)
+    assert list(result.span_lines) == [1, 1, 2, 3]
+    assert [(p.line, p.reason.split()[4]) for p in result.duplicates] == [
+        (2, a.span_id),
+        (3, d.span_id),
+    ]
+    assert result.lines == 3 and not result.problems
 
 
 def test_a_fifo_is_never_opened(tmp_path: Path) -> None:
