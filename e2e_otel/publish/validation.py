@@ -65,7 +65,11 @@ def parse_date_time(value: str) -> datetime:
     return datetime.fromisoformat(value[: match.start(1 if fraction else 2)] + fraction + offset)
 
 
-def _is_date_time(value: str) -> bool:
+def _is_date_time(value: object) -> bool:
+    """A format constrains strings only (JSON Schema): a null window bound is the type's
+    business, and passes here."""
+    if not isinstance(value, str):
+        return True
     try:
         parse_date_time(value)
     except ValueError:

@@ -293,3 +293,15 @@ def test_the_example_in_the_docs_is_a_valid_report() -> None:
     example = docs.split("```json\n", 1)[1].split("```", 1)[0]
     report = report_from_dict(load_report_dict(example))
     assert render_json(report) == example
+
+
+def test_a_report_without_a_window_renders_with_null_bounds() -> None:
+    """The report of no data at all (a library caller's empty file): the format check of the
+    window's date-times takes null as the schema's type allows it, and a loaded copy agrees."""
+    report = replace(sample_report(), window_start=None, window_end=None, spans=0, traces=0)
+    data = json.loads(render_json(report))
+    assert data["window_start"] is None and data["window_end"] is None
+    assert report_from_dict(data).window_start is None
+    data["window_start"] = "not a time"
+    with pytest.raises(ReportSchemaError, match="window_start"):
+        load_report_dict(json.dumps(data))
