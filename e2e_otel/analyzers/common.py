@@ -126,6 +126,17 @@ def slowest_examples(
 
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Hashable)
+#: ``Entry.endpoint`` read in C (``map(ENDPOINT_OF, entries)``).
+ENDPOINT_OF = operator.attrgetter("service", "method", "route")
+
+
+def numbered(keys: Sequence[H]) -> tuple[list[H], list[int]]:
+    """The distinct ``keys`` in order of first appearance, and each key's number in that list
+    (counting and grouping ints is about twice as fast as tuples of strings)."""
+    distinct = list(dict.fromkeys(keys))
+    number = {key: n for n, key in enumerate(distinct)}
+    return distinct, list(map(number.__getitem__, keys))
 
 
 def sequential_runs(

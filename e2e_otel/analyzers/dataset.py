@@ -139,11 +139,6 @@ class Dataset:
         """The request entry of every database span, or NO_ENTRY."""
         return array("i", map(self.group_entry.__getitem__, self.db_group))
 
-    @cached_property
-    def entry_durations(self) -> array[int]:
-        """Duration in ns of every request entry."""
-        return array("q", durations_ns(self.entries))
-
     def groups(self) -> Iterator[tuple[int, array[int]]]:
         """Each group with its database span positions in start order."""
         bounds, order = self.group_bounds, self.order
@@ -175,5 +170,5 @@ class Dataset:
     def warm(self) -> None:
         """Compute the cached columns several rules read, so that processes forked after this
         share them instead of each computing its own."""
-        for name in ("db_durations", "db_entries", "entry_durations", "db_per_entry"):
+        for name in ("db_durations", "db_entries", "db_per_entry"):
             getattr(self, name)

@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from e2e_otel.analyzers.common import api_entries, endpoint_label, examples
+from e2e_otel.analyzers.common import ENDPOINT_OF, api_entries, endpoint_label, examples, numbered
 from e2e_otel.analyzers.dataset import Dataset, Entry, durations_ns
 from e2e_otel.analyzers.models import Evidence, Series, SeriesMetric, SubjectKind
 from e2e_otel.analyzers.series import subject_of
 
 Ints = npt.NDArray[np.int64]
-T = TypeVar("T", bound=Hashable)
 _START, _ERROR, _WORKFLOW = attrgetter("start_ns"), attrgetter("error"), attrgetter("workflow")
-_ENDPOINT = attrgetter("service", "method", "route")  # Entry.endpoint, in C
 
 
 @dataclass(frozen=True)
@@ -56,9 +53,11 @@ def dataset_series(ds: Dataset, bucketing: Bucketing) -> list[Series]:
     durations = np.array(durations_ns(entries), dtype=np.int64)
     errors = np.fromiter(map(_ERROR, entries), np.int64, len(entries))
     buckets = starts // width
-    endpoints, endpoint_keys = _numbered(list(map(_ENDPOINT, entries)))
+    endpoints, endpoint_numbers = numbered(list(map(ENDPOINT_OF, entries)))
+    endpoint_keys = np.array(endpoint_numbers, dtype=np.int64)
     flowing = list(itertools.compress(range(len(entries)), map(_WORKFLOW, entries)))
-    workflows, workflow_keys = _numbered([entries[i].workflow for i in flowing])
+    workflows, workflow_numbers = numbered([entries[i].workflow for i in flowing])
+    workflow_keys = np.array(workflow_numbers, dtype=np.int64)
     subjects = [
         (Evidence(service=key[0], method=key[1] or None, route=key[2]), endpoint_label(key))
         for key in endpoints
@@ -92,13 +91,6 @@ def dataset_series(ds: Dataset, bucketing: Bucketing) -> list[Series]:
         "fingerprint", statements, index, db_start // width, db_duration, None, width, bucketing
     )
     return out
-
-
-def _numbered(keys: list[T]) -> tuple[list[T], Ints]:
-    """The distinct ``keys`` in order of first appearance, and each key's number in it."""
-    distinct = list(dict.fromkeys(keys))
-    number = {key: n for n, key in enumerate(distinct)}
-    return distinct, np.fromiter(map(number.__getitem__, keys), np.int64, len(keys))
 
 
 def _series(

@@ -23,7 +23,7 @@ from e2e_otel.analyzers.common import (
     pct,
     percentile,
 )
-from e2e_otel.analyzers.dataset import Dataset, Entry
+from e2e_otel.analyzers.dataset import Dataset, Entry, durations_ns
 from e2e_otel.analyzers.judgements import (
     LatencySummary,
     latency_threshold,
@@ -90,12 +90,9 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     for subject in sorted(subjects, key=lambda x: (x.rule, x.label, x.key)):
         frontend = subject.rule == "slow_frontend"
         threshold = latency_threshold(subject.rule, config)
-        # (C loops over the entries' columns where there are: a million spans have 200k.)
+        # (C loops over the entries' fields: a million spans have 200k requests.)
         indexes = list(map(_INDEX, subject.entries))  # -1 for every frontend span
-        if frontend:
-            durations = sorted(entry.duration_ns for _, entry in subject.entries)
-        else:
-            durations = sorted(map(ds.entry_durations.__getitem__, indexes))
+        durations = sorted(durations_ns(list(map(_ENTRY, subject.entries))))
         p95 = percentile(durations, 95)
         total_ns = sum(durations)
         # No database spans at all: the share is unknown (nothing traced), not 0 %.
