@@ -114,7 +114,7 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     loops: dict[tuple[Endpoint, int], _Loop] = {}
     bounds, order, need = ds.group_bounds, ds.order, max(s.min_repeats, 2)
     # Only groups with enough spans can hold a loop: most have a few (a C loop finds them).
-    sizes = map(operator.sub, bounds[1:], bounds)
+    sizes = ds.group_sizes()
     for group in compress(range(ds.group_count), map(operator.le, repeat(need), sizes)):
         entry = ds.group_entry[group]
         trace = ds.group_trace[group]

@@ -13,7 +13,7 @@ import operator
 from array import array
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import accumulate, compress, repeat
+from itertools import compress, repeat
 
 from e2e_otel.analyzers.common import (
     Endpoint,
@@ -87,11 +87,8 @@ def analyze(ds: Dataset, config: Config, now: datetime) -> AnalyzerResult:
     found: dict[tuple[Endpoint, tuple[int, ...]], _Run] = {}
     ok = qualifying(ds, s.min_query_ms * 1e6)
     bounds, order = ds.group_bounds, ds.order
-    # Only groups with two qualifying spans or more can hold a run: found by running totals
-    # in C loops (most groups have none).
-    running = list(accumulate(map(ok.__getitem__, order), initial=0))
-    ends = map(running.__getitem__, bounds[1:])
-    counts = map(operator.sub, ends, map(running.__getitem__, bounds))
+    # Only groups with two qualifying spans or more can hold a run (most groups have none).
+    counts = ds.group_sums(ok)
     for group in compress(range(ds.group_count), map(operator.le, repeat(2), counts)):
         entry = ds.group_entry[group]
         if entry == NO_ENTRY:

@@ -50,6 +50,12 @@ def test_derived_columns_match_their_definitions(seed: int) -> None:
             counts[entry] += 1
             total_ns[entry] += duration
     assert ds.db_per_entry == (counts, total_ns)
+    values = [random.Random(seed).randint(-5, 5) for _ in range(ds.db_count)]
+    groups = range(ds.group_count)
+    assert list(ds.group_sizes()) == [ds.db_group.count(group) for group in groups]
+    assert list(ds.group_sums(values)) == [
+        sum(v for v, g in zip(values, ds.db_group, strict=True) if g == group) for group in groups
+    ]
 
 
 @settings(max_examples=300, deadline=None, derandomize=True)
