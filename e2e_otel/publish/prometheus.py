@@ -7,6 +7,10 @@ Two custom collectors, so a scrape always describes the report being served and 
   the exposition instead of lingering as a stale series.
 * :class:`RunCollector` counts the service's analysis runs (see :mod:`e2e_otel.service`).
 
+A finding's ``trace_id`` label is one of its example traces. Each run may rank its examples
+differently, and a new label value starts a new series, so the collector keeps the example it
+served while the new report still lists it among the finding's examples.
+
 Label values the report does not know are empty strings, which PromQL treats like an absent
 label. Health rows: a service row (API or frontend) is ``{service=NAME, workflow=""}``, a
 workflow row ``{service="", workflow=NAME}`` (a workflow's score covers all of its services);
@@ -26,7 +30,7 @@ from prometheus_client.registry import Collector
 
 from e2e_otel import metrics as m
 from e2e_otel.analyzers import health, slow_queries
-from e2e_otel.analyzers.models import Report, Section
+from e2e_otel.analyzers.models import Recommendation, Report, Section
 from e2e_otel.analyzers.series import REGRESSION_RULES, subject_of
 
 __all__ = ["FINDING_LABELS", "Outcome", "ReportCollector", "RunCollector", "render_exposition"]
@@ -53,6 +57,7 @@ class ReportCollector(Collector):
     def __init__(self, report: Report | None = None) -> None:
         self._lock = threading.Lock()
         self._report = report
+        self._examples = _examples(report, {}) if report is not None else {}
 
     @property
     def report(self) -> Report | None:
@@ -61,12 +66,15 @@ class ReportCollector(Collector):
             return self._report
 
     def set_report(self, report: Report) -> None:
-        """Serve ``report`` from the next scrape on, replacing every series of the previous one."""
+        """Serve ``report`` from the next scrape on, replacing every series of the previous one
+        (a finding keeps the example trace it had when ``report`` still lists it)."""
         with self._lock:
+            self._examples = _examples(report, self._examples)
             self._report = report
 
     def collect(self) -> Iterator[Metric]:
-        report = self.report
+        with self._lock:
+            report, examples = self._report, self._examples
         if report is None:
             return
         yield _gauge(
@@ -78,7 +86,7 @@ class ReportCollector(Collector):
         yield _gauge(
             m.FINDING_INFO,
             "1 per open finding of the analyzer; labels name its subject.",
-            _findings(report),
+            _findings(report, examples),
             FINDING_LABELS,
         )
         yield _gauge(
@@ -162,17 +170,33 @@ def _gauge(
     return family
 
 
-def _findings(report: Report) -> Iterator[tuple[tuple[str, ...], float]]:
+def _first_per_id(report: Report) -> Iterator[Recommendation]:
     seen: set[str] = set()
     for rec in report.recommendations:
-        if rec.id in seen:  # a repeated series would make Prometheus reject the sample
-            continue
-        seen.add(rec.id)
+        if rec.id not in seen:  # a repeated series would make Prometheus reject the sample
+            seen.add(rec.id)
+            yield rec
+
+
+def _examples(report: Report, served: dict[str, str]) -> dict[str, str]:
+    """The example trace of each finding of ``report``, for the dashboards' Tempo link: the one
+    in ``served`` (the previous report's) while the finding still lists it, else its first
+    (most telling) example, else ""."""
+    chosen: dict[str, str] = {}
+    for rec in _first_per_id(report):
+        kept = served.get(rec.id, "")
+        traces = rec.evidence.trace_ids
+        chosen[rec.id] = kept if kept and kept in traces else traces[0] if traces else ""
+    return chosen
+
+
+def _findings(report: Report, examples: dict[str, str]) -> Iterator[tuple[tuple[str, ...], float]]:
+    for rec in _first_per_id(report):
         e = rec.evidence
         labels = (
             *(rec.id, rec.category, rec.priority, e.route, e.workflow, e.fingerprint_id),
             _stable_title(rec.title),
-            e.trace_ids[0] if e.trace_ids else "",  # the most telling example, for a link
+            examples.get(rec.id, ""),
         )
         yield tuple(label or "" for label in labels), 1.0
 

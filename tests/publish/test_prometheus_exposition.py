@@ -195,6 +195,32 @@ def test_the_title_label_leaves_out_the_figures_so_runs_keep_one_series() -> Non
     assert title == "Slow query SELECT orders"
 
 
+def test_a_finding_keeps_its_example_trace_while_later_reports_still_list_it() -> None:
+    # Each run ranks a finding's examples anew; a new trace_id label would start a new series.
+    collector = ReportCollector()
+    registry = CollectorRegistry()
+    registry.register(collector)
+
+    def served(*trace_ids: str) -> str:
+        evidence = replace(SLOW.evidence, trace_ids=trace_ids)
+        collector.set_report(findings_report(replace(SLOW, evidence=evidence)))
+        text = generate_latest(registry).decode()
+        ((trace_id,),) = series(text, m.FINDING_INFO, m.FINDING_TRACE_ID)
+        return trace_id
+
+    a, b, c = "a" * 32, "b" * 32, "c" * 32
+    assert served(a, b) == a  # the first report: its most telling example
+    assert served(b, a) == a  # still listed, though no longer first: kept
+    assert served(c, b) == c  # gone: the new first example
+    assert served() == ""  # no example at all
+    assert served(b, c) == b
+    # A one-off exposition has no previous report: the first example.
+    one_off = render_exposition(
+        findings_report(replace(SLOW, evidence=replace(SLOW.evidence, trace_ids=(b, a))))
+    )
+    assert set(series(one_off, m.FINDING_INFO, m.FINDING_TRACE_ID)) == {(b,)}
+
+
 def test_slow_query_p95_per_fingerprint_from_the_profile() -> None:
     text = render_exposition(findings_report())
     assert series(text, m.SLOW_QUERY_P95, m.FINDING_FINGERPRINT_ID) == {
