@@ -79,8 +79,17 @@ def _variants(shape: Shape) -> list[tuple[Parts, tuple[str, ...]]]:
     """A call per URL the code may choose, unless they differ only after the path (a
     condition that adds a query parameter is one call)."""
     variants = expand(shape.url)
-    targets = {(t.path, t.base) for t in (template(url, "") for url, _ in variants)}
-    return variants if len(targets) > 1 else [(shape.url, ())]
+    groups: dict[object, list[tuple[Parts, tuple[str, ...]]]] = {}
+    for url, conditions in variants:
+        target = template(url, "")
+        groups.setdefault((target.path, target.base), []).append((url, conditions))
+    if len(groups) == 1:
+        return [(shape.url, ())]
+    # Per target, the first variant, under the conditions all of its variants share.
+    return [
+        (group[0][0], tuple(c for c in group[0][1] if all(c in g[1] for g in group)))
+        for group in groups.values()
+    ]
 
 
 def _api_call(

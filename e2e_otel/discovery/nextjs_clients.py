@@ -18,7 +18,7 @@ from e2e_otel.discovery import tsparse
 from e2e_otel.discovery.nextjs_modules import Module
 from e2e_otel.discovery.nextjs_parts import Hole, Lit, Parts, join_base
 from e2e_otel.discovery.nextjs_parts import arguments_of as arguments
-from e2e_otel.discovery.nextjs_project import External, Param, Value, is_function
+from e2e_otel.discovery.nextjs_project import REST, External, Param, Value, is_function
 from e2e_otel.discovery.nextjs_shape import (
     Flag,
     Shape,
@@ -35,6 +35,15 @@ from e2e_otel.discovery.nextjs_values import Evaluator, Found, Lookup
 _AXIOS_METHODS = frozenset({"get", "delete", "head", "options", "post", "put", "patch"})
 _AXIOS_WITH_BODY = frozenset({"post", "put", "patch"})
 SWR_HOOKS = frozenset({"useSWR", "useSWRImmutable", "useSWRMutation"})
+_SPREAD = 4  # how many of the caller's arguments a spread rest parameter stands for
+Arg = Found | Param  # a call's argument: an expression, or one the caller passes on
+
+
+def _text(arg: Arg) -> str:
+    """An argument's source text; ``...args`` (argument N) for a spread rest parameter."""
+    if isinstance(arg, Found):
+        return tsparse.text(arg.node)
+    return f"...(argument {arg.index + 1})"
 
 
 class Clients:
@@ -55,7 +64,7 @@ class Clients:
             function = function.named_children[0] if function.named_children else None
         if function is None:
             return None
-        args = [Found(module, a) for a in arguments(call)]
+        args = self._arguments(module, call)
         obj = function.child_by_field_name("object")
         prop = function.child_by_field_name("property")
         if function.type == "member_expression" and obj is not None and prop is not None:
@@ -74,7 +83,21 @@ class Clients:
             return self.call_wrapper(target, args)
         return None
 
-    def _external(self, target: External, args: list[Found]) -> Shape | None:
+    def _arguments(self, module: Module, call: ts.Node) -> list[Arg]:
+        """The call's arguments; ``...args`` of the enclosing function's rest parameter
+        stands for the arguments its caller passes from there on (``(...args) =>
+        fetch(...args)``, the fetcher of SWR's documentation)."""
+        found: list[Arg] = []
+        for node in arguments(call):
+            inner = node.named_children[0] if node.type == "spread_element" else None
+            rest = self.ev.resolve(module, inner) if inner is not None else None
+            if isinstance(rest, Param) and rest.path == (REST,):
+                found += [Param(rest.function, rest.index + i) for i in range(_SPREAD)]
+                break
+            found.append(Found(module, node))
+        return found
+
+    def _external(self, target: External, args: list[Arg]) -> Shape | None:
         if target == External("", "fetch"):
             return self._fetch(args)
         if target.source == "axios" and target.name == "default":
@@ -88,14 +111,14 @@ class Clients:
                 return self._swr(hook, args)
         return None
 
-    def _fetch(self, args: list[Found]) -> Shape | None:
+    def _fetch(self, args: list[Arg]) -> Shape | None:
         if not args:
             return None
         url, init = args[0], args[1] if len(args) > 1 else None
         return Shape(
             client="fetch",
-            url=self.ev.string(url.module, url.node),
-            expression=tsparse.text(url.node),
+            url=self._parts(url),
+            expression=_text(url),
             method=self._method(init, "GET"),
             cookies=self._flag(init, ("credentials",)),
             auth=self._flag(init, ("headers", "Authorization")),
@@ -120,7 +143,7 @@ class Clients:
         return Found(bound.module, config), f"axios instance {label} ({where})"
 
     def _axios_method(
-        self, name: str, args: list[Found], instance: tuple[Found, str] | None
+        self, name: str, args: list[Arg], instance: tuple[Found, str] | None
     ) -> Shape | None:
         if name == "request":
             return self._axios(None, args[0] if args else None, "GET", instance)
@@ -130,17 +153,17 @@ class Clients:
         config = args[at] if len(args) > at else None
         return self._axios(args[0], config, name.upper(), instance)
 
-    def _axios_call(self, args: list[Found], instance: tuple[Found, str] | None) -> Shape | None:
+    def _axios_call(self, args: list[Arg], instance: tuple[Found, str] | None) -> Shape | None:
         if not args:
             return None
-        if tsparse.unwrap(args[0].node).type == "object":
+        if isinstance(args[0], Found) and tsparse.unwrap(args[0].node).type == "object":
             return self._axios(None, args[0], "GET", instance)
         return self._axios(args[0], args[1] if len(args) > 1 else None, "GET", instance)
 
     def _axios(
         self,
-        url: Found | None,
-        config: Found | None,
+        url: Arg | None,
+        config: Arg | None,
         method: str,
         instance: tuple[Found, str] | None,
     ) -> Shape:
@@ -162,7 +185,7 @@ class Clients:
         return Shape(
             client="axios",
             url=parts,
-            expression=tsparse.text(url.node) if url is not None else text_of(url_value),
+            expression=_text(url) if url is not None else text_of(url_value),
             method=self._method(config, method),
             cookies=cookies,
             auth=auth,
@@ -186,13 +209,15 @@ class Clients:
                         return True
         return False
 
-    def _swr(self, hook: str, args: list[Found]) -> Shape | None:
-        if not args:
-            return None
-        key = swr_key(args[0])
-        fetcher = self.ev.resolve(args[1].module, args[1].node) if len(args) > 1 else None
+    def _swr(self, hook: str, args: list[Arg]) -> Shape | None:
+        first = args[0] if args else None
+        second = args[1] if len(args) > 1 else None
+        if not isinstance(first, Found) or isinstance(second, Param):
+            return None  # useSWR(...args): not followed
+        key = swr_key(first)
+        fetcher = self.ev.resolve(second.module, second.node) if second is not None else None
         if isinstance(fetcher, Value) and is_function(fetcher.node):
-            inner = self.call_wrapper(fetcher, [args[0]])
+            inner = self.call_wrapper(fetcher, [first])
             if inner is not None:
                 return replace(inner, via=(hook, *inner.via))
         return Shape(
@@ -220,7 +245,7 @@ class Clients:
                     break
         return self._wrappers[key]
 
-    def call_wrapper(self, function: Value, args: list[Found]) -> Shape | None:
+    def call_wrapper(self, function: Value, args: list[Arg]) -> Shape | None:
         """The request a call of the wrapper ``function`` with ``args`` sends."""
         inner = self.wrapper_shape(function)
         if inner is None:
@@ -243,7 +268,7 @@ class Clients:
         return replace(
             inner,
             url=substitute(inner.url, bind_parts),
-            expression=tsparse.text(url_arg.node) if url_arg is not None else inner.expression,
+            expression=_text(url_arg) if url_arg is not None else inner.expression,
             method=(
                 method_of(bind(inner.method), self.ev)
                 if isinstance(inner.method, Param)
@@ -261,9 +286,11 @@ class Clients:
             through=(function.node.id, *inner.through),
         )
 
-    def _field(self, start: Found | None, path: tuple[str, ...]) -> Lookup:
+    def _field(self, start: Arg | None, path: tuple[str, ...]) -> Lookup:
         """Walk ``path`` into an object expression; the last key matches any case, as
         header names do."""
+        if isinstance(start, Param):  # an argument of the caller's
+            return Param(start.function, start.index, (*start.path, *path))
         current: Lookup = start
         for index, key in enumerate(path):
             if not isinstance(current, Found):
@@ -279,10 +306,10 @@ class Clients:
             return (Hole(".".join(value.path) or f"argument {value.index + 1}", value),)
         return (Hole(text_of(value)),)
 
-    def _method(self, options: Found | None, default: str) -> str | Param | None:
+    def _method(self, options: Arg | None, default: str) -> str | Param | None:
         return method_of(self._field(options, ("method",)), self.ev, default)
 
-    def _flag(self, options: Found | None, path: tuple[str, ...]) -> Flag:
+    def _flag(self, options: Arg | None, path: tuple[str, ...]) -> Flag:
         test = present if path[-1] == "Authorization" else self._cookie_value
         return flag_of(self._field(options, path), test)
 

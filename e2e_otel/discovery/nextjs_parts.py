@@ -18,6 +18,15 @@ class Lit:
 
 
 @dataclass(frozen=True)
+class Slash(Lit):
+    """The slash axios puts between its ``baseURL`` and a URL known only at the call site
+    (a wrapper's parameter): ``substitute`` drops the URL's own leading slashes after it,
+    as axios does, and the base before it when the URL is absolute."""
+
+    text: str = "/"
+
+
+@dataclass(frozen=True)
 class Env:
     name: str
     default: str | None = None
@@ -77,7 +86,7 @@ def join_base(base: Parts, url: Parts) -> Parts:
         head = (*base[:-1], Lit(last.text.rstrip("/")))
     if isinstance(first, Lit):
         return (*head, Lit("/" + first.text.lstrip("/")), *url[1:])
-    return (*head, Lit("/"), *url) if url else head
+    return (*head, Slash(), *url) if url else head
 
 
 def env_binding(bound: object) -> str | None:

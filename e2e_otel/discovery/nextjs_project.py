@@ -40,6 +40,7 @@ class External:
 
 
 Binding = Value | Param | External
+REST = "..."  # the path of a rest parameter (``...args``): the arguments from its index on
 
 
 def _param_binding(function: ts.Node, name: str) -> Param | None:
@@ -51,6 +52,8 @@ def _param_binding(function: ts.Node, name: str) -> Param | None:
         pattern = param.child_by_field_name("pattern") or param
         if pattern.type == "identifier" and tsparse.text(pattern) == name:
             return Param(function, index)
+        if pattern.type == "rest_pattern" and tsparse.text(pattern)[3:].strip() == name:
+            return Param(function, index, (REST,))
         if pattern.type == "array_pattern":
             for position, element in enumerate(pattern.named_children):
                 if tsparse.text(element) == name:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from e2e_otel.discovery.nextjs_models import UrlBase, UrlTemplate
-from e2e_otel.discovery.nextjs_parts import Choice, Env, Hole, Lit, Part, Parts
+from e2e_otel.discovery.nextjs_parts import Choice, Env, Hole, Lit, Part, Parts, Slash
 from e2e_otel.discovery.nextjs_project import Param
 
 _MAX_VARIANTS = 8
@@ -105,6 +105,10 @@ def path_start_param(parts: Parts) -> Param | None:
     _, rest = split_base(parts)
     prefix = ""
     for part in rest:
+        if isinstance(part, Choice) and not prefix.strip("/"):
+            # `url.startsWith("http") ? url : `${API}${url}``: the same parameter in each
+            starts = {path_start_param(option) for option in part.options} - {None}
+            return starts.pop() if len(starts) == 1 else None
         if isinstance(part, Lit):
             prefix += part.text
         elif isinstance(part, Hole) and part.param is not None:
@@ -122,8 +126,54 @@ def substitute(parts: Parts, bind: Callable[[Param], Parts | None]) -> Parts:
     for part in parts:
         if isinstance(part, Choice):
             options = tuple(substitute(option, bind) for option in part.options)
-            result.append(Choice(part.condition, options))
+            known = _absolute_or_not(part, options, bind)
+            if known is not None:
+                result.extend(known)
+            else:
+                result.append(Choice(part.condition, options))
             continue
         bound = bind(part.param) if isinstance(part, Hole) and part.param is not None else None
+        if bound is not None and result and isinstance(result[-1], Slash):
+            bound = _after_slash(bound)
+            if bound and isinstance(bound[0], Lit) and "://" in bound[0].text:
+                result.clear()  # an absolute URL: axios ignores the baseURL
         result.extend((part,) if bound is None else bound)
     return tuple(result)
+
+
+def _absolute_or_not(
+    choice: Choice, options: tuple[Parts, ...], bind: Callable[[Param], Parts | None]
+) -> Parts | None:
+    """``url.startsWith("http") ? url : `${API}${url}```: a wrapper that passes absolute
+    URLs through. Once the call site's URL is known literally, the branch it takes is too."""
+    if "http" not in choice.condition and "://" not in choice.condition:
+        return None
+    for index, option in enumerate(choice.options):
+        hole = option[0] if len(option) == 1 else None
+        bound = bind(hole.param) if isinstance(hole, Hole) and hole.param is not None else None
+        absolute = _absolute(bound) if bound else None
+        if len(choice.options) == 2 and absolute is not None:
+            return options[index] if absolute else options[1 - index]
+    return None
+
+
+def _absolute(parts: Parts) -> bool | None:
+    """Whether a URL is absolute (``scheme://`` or ``//``); None when not known."""
+    first = parts[0] if parts else None
+    if isinstance(first, Choice):
+        found = {_absolute(option) for option in first.options}
+        return found.pop() if len(found) == 1 else None
+    if isinstance(first, Lit) and first.text:
+        return "://" in first.text or first.text.startswith("//")
+    return None
+
+
+def _after_slash(parts: Parts) -> Parts:
+    """A URL put after axios's ``baseURL`` slash: its own leading slashes dropped."""
+    first = parts[0] if parts else None
+    if isinstance(first, Choice):
+        return (Choice(first.condition, tuple(map(_after_slash, first.options))), *parts[1:])
+    if isinstance(first, Lit) and "://" not in first.text:
+        stripped = first.text.lstrip("/")
+        return ((Lit(stripped),) if stripped else ()) + parts[1:]
+    return parts

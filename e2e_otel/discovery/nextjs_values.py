@@ -30,6 +30,7 @@ from e2e_otel.discovery.nextjs_parts import (
 )
 from e2e_otel.discovery.nextjs_project import Binding, External, Param, Project, Value
 from e2e_otel.discovery.nextjs_react import Providers, function_result, react_hook
+from e2e_otel.discovery.nextjs_urls import substitute
 
 _MAX_DEPTH = 12
 _NAMES = ("identifier", "shorthand_property_identifier")  # `{ method }` reads `method`
@@ -290,7 +291,29 @@ class Evaluator:
             obj = function.child_by_field_name("object")
             if prop is not None and obj is not None and tsparse.text(prop) == "toString":
                 return self.string(module, obj, depth + 1)
-        return None
+        return self._built(module, node, function, depth)
+
+    def _built(self, module: Module, call: ts.Node, function: ts.Node, depth: int) -> Parts | None:
+        """A call of an app function that returns a URL (``getItemUrl(id)`` returning
+        `` `/api/items/${id}/` ``): what it returns, its parameters filled in with the
+        call's arguments. None when the result has no literal text or variable."""
+        callee = self.resolve(module, function, depth + 1)
+        if not isinstance(callee, Value) or callee.node.type not in FUNCTIONS:
+            return None
+        result = function_result(callee.node)
+        if result is None:
+            return None
+        parts = self.string(callee.module, result, depth + 1)
+        if not any(isinstance(part, (Lit, Env, Choice)) for part in parts):
+            return None
+        args = arguments_of(call)
+
+        def bind(param: Param) -> Parts | None:
+            if param.function != callee.node or param.path or param.index >= len(args):
+                return None
+            return self.string(module, args[param.index], depth + 1)
+
+        return substitute(parts, bind)
 
     def _new_url(self, module: Module, node: ts.Node, depth: int) -> Parts | None:
         constructor = node.child_by_field_name("constructor")

@@ -62,9 +62,11 @@ def parse(source: bytes, suffix: str) -> ts.Tree:
     ``&name;`` character references there and fails around it, sometimes for the rest of
     the element. Each such ``&`` (right after a piece of JSX text, or starting an ERROR
     node) is replaced by a space and the file parsed again, as long as that leaves less of
-    it in error in the end: same length, so every position holds."""
+    it in error in the end: same length, so every position holds. The same goes for
+    TypeScript import types (``import("./types").Item[]``), which the grammar cannot read
+    before ``[``."""
     tree = _parser(is_tsx(suffix)).parse(source)
-    best, damage = tree, _damage(tree.root_node)
+    best, damage, best_source = tree, _damage(tree.root_node), source
     for _ in range(_MAX_REPAIRS if is_tsx(suffix) else 0):  # no JSX in `.ts` files
         ampersands = _bare_ampersands(tree.root_node, source) if tree.root_node.has_error else []
         if not ampersands:
@@ -78,8 +80,22 @@ def parse(source: bytes, suffix: str) -> ts.Tree:
         source = bytes(patched)
         tree = _parser(is_tsx(suffix)).parse(source)
         if _damage(tree.root_node) < damage:  # one `&` fixed may reveal the next
-            best, damage = tree, _damage(tree.root_node)
+            best, damage, best_source = tree, _damage(tree.root_node), source
+    if best.root_node.has_error and b"import" in best_source:
+        blanked = _IMPORT_TYPE.sub(lambda m: b" " * len(m.group(0)), best_source)
+        tree = _parser(is_tsx(suffix)).parse(blanked) if blanked != best_source else best
+        if _damage(tree.root_node) < damage:
+            best = tree
     return best
+
+
+# `import("./types").Item` as a type: the grammar fails on it before `[` (`Item[]`,
+# `Item["id"]`). Blanking `import("./types").` leaves `Item[]`, a type it reads, same length.
+# `.then` / `.catch` / `.finally` follow a dynamic import, which stays.
+_IMPORT_TYPE = re.compile(
+    rb"""\bimport\s*\(\s*(?:"[^"\n]*"|'[^'\n]*')\s*\)\s*\."""
+    rb"""\s*(?!(?:then|catch|finally)\b)(?=[A-Za-z_$])"""
+)
 
 
 _MAX_REPAIRS = 8
