@@ -41,8 +41,8 @@ def discover_django(
         raise DjangoChildError("crash", f"{settings}: the scanner answered {type(result).__name__}")
     discovery = discovery_from_json(result)
     notes = [
-        f"import-time code tried to reach the database at {where} (refused; the project "
-        "caught the error and went on)"
+        f"the project tried to reach the database at {where} while being scanned (refused; "
+        "the error was caught and the scan went on)"
         for where in database_access
     ]
     return replace(discovery, warnings=once_each((*discovery.warnings, *notes)))

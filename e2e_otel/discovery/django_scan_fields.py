@@ -97,23 +97,26 @@ def _field(name: str, field: Any, pending: list[type]) -> dict[str, Any]:
     return out
 
 
-def handler_serializers(handler: Callable[..., Any]) -> list[type]:
-    """Serializer classes that ``handler`` (or a helper of its module it calls) instantiates.
+def handler_serializers(handler: Callable[..., Any], owner: type | None = None) -> list[type]:
+    """Serializer classes that ``handler`` (or a helper it calls) instantiates or hands on.
 
     Read from the source, not run: ``LoginSerializer(data=request.data)`` in a ``post`` names
-    the request body's schema even though the view declares no ``serializer_class``.
+    the request body's schema even though the view declares no ``serializer_class``. With
+    ``owner`` (the view class) ``self.InputSerializer(...)`` and ``self.helper(...)`` resolve
+    through it; helpers are followed when defined in the handler's module.
     """
     from rest_framework.serializers import BaseSerializer
 
     found: dict[str, type] = {}
-    for obj in _called(inspect.unwrap(handler), _HELPER_DEPTH, set()):
+    for obj in _called(inspect.unwrap(handler), owner, _HELPER_DEPTH, set()):
         if inspect.isclass(obj) and issubclass(obj, BaseSerializer):
             found.setdefault(dotted(obj), obj)
     return list(found.values())
 
 
-def _called(function: Any, depth: int, seen: set[int]) -> Iterator[Any]:
-    """Objects the function's code calls by name; helpers of the same module are followed."""
+def _called(function: Any, owner: type | None, depth: int, seen: set[int]) -> Iterator[Any]:
+    """Objects the function's code calls by name, and classes it passes to a call
+    (``paginate(serializer_class=self.OutputSerializer)``); same-module helpers followed."""
     if id(function) in seen or not inspect.isfunction(function):
         return
     seen.add(id(function))
@@ -122,16 +125,31 @@ def _called(function: Any, depth: int, seen: set[int]) -> Iterator[Any]:
     except (OSError, TypeError, SyntaxError):  # built without source (exec, C, ...)
         return
     namespace = {**function.__globals__, **inspect.getclosurevars(function).nonlocals}
+    if owner is not None and tree.body and isinstance(tree.body[0], ast.FunctionDef):
+        arguments = tree.body[0].args
+        first = [*arguments.posonlyargs, *arguments.args][:1]
+        if first:  # self (or cls): the view class stands for the instance
+            namespace[first[0].arg] = owner
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call):
             continue
+        for argument in [*node.args, *(k.value for k in node.keywords)]:
+            passed = _resolve(argument, namespace)
+            if inspect.isclass(passed):
+                yield passed
         obj = _resolve(node.func, namespace)
         if obj is None:
             continue
         yield obj
         same_module = getattr(obj, "__module__", None) == function.__module__
         if depth > 0 and inspect.isfunction(obj) and same_module:
-            yield from _called(obj, depth - 1, seen)
+            # self.helper(...) / Api.helper(...): the helper's own self is that class.
+            holder = (
+                _resolve(node.func.value, namespace)
+                if isinstance(node.func, ast.Attribute)
+                else None
+            )
+            yield from _called(obj, holder if inspect.isclass(holder) else None, depth - 1, seen)
 
 
 def _resolve(node: ast.expr, namespace: dict[str, Any]) -> Any:
@@ -139,5 +157,12 @@ def _resolve(node: ast.expr, namespace: dict[str, Any]) -> Any:
         return namespace.get(node.id)
     if isinstance(node, ast.Attribute):
         owner = _resolve(node.value, namespace)
-        return getattr(owner, node.attr, None) if inspect.ismodule(owner) else None
+        if inspect.ismodule(owner):
+            return getattr(owner, node.attr, None)
+        if inspect.isclass(owner):  # a nested class or a method; no descriptor is run
+            try:
+                found = inspect.getattr_static(owner, node.attr)
+            except AttributeError:
+                return None
+            return getattr(found, "__func__", found)  # staticmethod / classmethod
     return None

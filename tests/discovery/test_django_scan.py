@@ -398,3 +398,116 @@ def test_broken_urlconf_names_it(tmp_path: Path) -> None:
         DjangoChildError, match=r"importing fx_urls: ModuleNotFoundError.*does_not_exist"
     ):
         discover_django("fx_settings", pythonpath=[str(root)])
+
+
+# Views whose policy getters need a real user, and serializers kept as class attributes.
+RUNTIME_VIEWS = """
+from rest_framework import generics, permissions, serializers, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from fx_app import serializers as s
+from fx_app.models import Book
+
+class RoleViewSet(viewsets.ModelViewSet):
+    # A user model field read off an anonymous request: AttributeError in the scan.
+    queryset = Book.objects.all()
+    serializer_class = s.BookSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_permissions(self):
+        if self.request.user.tier == "staff":
+            return [permissions.IsAdminUser()]
+        return super().get_permissions()
+
+class OwnerView(generics.ListAPIView):
+    serializer_class = s.BookSerializer
+    permission_classes = [permissions.AllowAny]
+
+    def get_throttles(self):
+        return [] if Book.objects.exists() else super().get_throttles()  # queries
+
+class ProfileApi(APIView):
+    # No serializer_class: the override is all there is, and it needs a user.
+    def get_serializer_class(self):
+        return s.AuthorSerializer if self.request.user.tier == "author" else s.BookSerializer
+
+    def get(self, request):
+        return Response(self.get_serializer_class()(request.user).data)
+
+class EchoApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        text = serializers.CharField(max_length=50)
+
+    class OutputSerializer(serializers.Serializer):
+        text = serializers.CharField()
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self.reply(data.validated_data)
+
+    def reply(self, data):
+        return paginate(serializer_class=self.OutputSerializer, data=data)
+
+class ShowApi(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    def get(self, request):
+        return Response(EchoApi.OutputSerializer({"text": "x"}).data)
+
+def paginate(serializer_class, data):
+    return Response(serializer_class(data).data)
+"""
+
+
+def test_a_policy_getter_failing_on_an_anonymous_request_is_a_warning(tmp_path: Path) -> None:
+    urls = URLS + textwrap.dedent("""
+        from fx_app import runtime
+        roles = DefaultRouter()
+        roles.register("roles", runtime.RoleViewSet, basename="role")
+        urlpatterns += [path("run/", include(roles.urls)), path("owned/", runtime.OwnerView.as_view()),
+                        path("profile/", runtime.ProfileApi.as_view())]
+        """)
+    root = write_project(tmp_path, **{"fx_app/runtime.py": RUNTIME_VIEWS, "fx_urls.py": urls})
+    scan = discover_django("fx_settings", pythonpath=[str(root)])
+    roles = scan.endpoint("run/roles/{pk}/")
+    assert roles.methods == ("GET", "PUT", "PATCH", "DELETE")
+    # What the view declares stands in for what get_permissions() would have chosen.
+    assert roles.operation("PUT").permissions == (f"{PERMS}.IsAuthenticated",)
+    assert roles.operation("PUT").serializer == "fx_app.serializers.BookSerializer"
+    # Said once for the view, not once per method and route.
+    [failed] = [w for w in scan.warnings if "RoleViewSet.get_permissions()" in w]
+    assert "AttributeError" in failed and "permission_classes" in failed
+    assert scan.endpoint("profile/").operation("GET").serializer is None
+    [profile] = [w for w in scan.warnings if "ProfileApi.get_serializer_class()" in w]
+    assert "no serializer listed" in profile
+    owned = scan.endpoint("owned/").operation("GET")
+    assert owned.permissions == (f"{PERMS}.AllowAny",)
+    assert owned.throttles == ("rest_framework.throttling.AnonRateThrottle",)
+    assert any("OwnerView.get_throttles()" in w for w in scan.warnings), scan.warnings
+    # Refused at scan time, not at import time: the note does not say otherwise.
+    assert not [w for w in scan.warnings if "import-time" in w], scan.warnings
+    assert scan.endpoint("api/ping/").methods == ("GET", "POST")  # the rest is scanned
+
+
+def test_handler_serializers_kept_on_the_view_class(tmp_path: Path) -> None:
+    urls = URLS + textwrap.dedent("""
+        from fx_app import runtime
+        urlpatterns += [path("echo/", runtime.EchoApi.as_view()),
+                        path("show/", runtime.ShowApi.as_view())]
+        """)
+    root = write_project(tmp_path, **{"fx_app/runtime.py": RUNTIME_VIEWS, "fx_urls.py": urls})
+    scan = discover_django("fx_settings", pythonpath=[str(root)])
+    echo = scan.endpoint("echo/").operation("POST")
+    # self.InputSerializer(...) in the handler; self.OutputSerializer handed to a helper from
+    # a method of the view the handler calls.
+    assert echo.handler_serializers == (
+        "fx_app.runtime.EchoApi.InputSerializer",
+        "fx_app.runtime.EchoApi.OutputSerializer",
+    )
+    text = scan.serializers["fx_app.runtime.EchoApi.InputSerializer"].field("text")
+    assert text.options["max_length"] == 50
+    show = scan.endpoint("show/").operation("GET")  # another view's nested serializer
+    assert show.handler_serializers == ("fx_app.runtime.EchoApi.OutputSerializer",)
