@@ -14,11 +14,14 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import gzip
 import heapq
 import itertools
+import math
 import multiprocessing
 import os
 import threading
+import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +32,13 @@ from e2e_otel.analyzers.builder_merge import MASK, duplicate_reason
 from e2e_otel.sources.models import InputProblem, SpanFields, SpanRecord
 from e2e_otel.sources.otlp_files import (
     ProblemHandler,
+    compression,
     plausible_until,
     read_spans,
     spans_of_line,
     unreadable,
 )
+from e2e_otel.sources.otlp_values import brief
 
 try:
     from e2e_otel.sources.otlp_fast import decode_fields
@@ -53,12 +58,14 @@ PARALLEL_MIN_BYTES = 48 * 1024 * 1024
 @dataclass(frozen=True)
 class Task:
     """Lines of ``path`` in bytes [start, end); ``whole``: the file read by ``read_spans``
-    (pretty-printed JSON, or a file that cannot be opened: it reports that itself)."""
+    (pretty-printed JSON, a compressed file, or a file that cannot be opened: it reports that
+    itself)."""
 
     path: str
     start: int
     end: int
     whole: bool = False
+    gzip: bool = False  # compressed: read to the end, through gzip, from start 0
 
     @property
     def size(self) -> int:
@@ -96,6 +103,11 @@ def plan(paths: Iterable[str | os.PathLike[str]], chunk_bytes: int = CHUNK_BYTES
         if unreadable(path) is not None:  # a FIFO is never opened: that could block
             tasks.append(Task(path, 0, 0, whole=True))
             continue
+        kind = compression(path)
+        if kind is not None:  # no line boundaries to cut at in compressed bytes: one task
+            size = os.stat(path).st_size
+            tasks.append(Task(path, 0, size, whole=kind != "gzip" or _gzip_pretty(path), gzip=True))
+            continue
         try:
             size = os.stat(path).st_size
             with open(path, "rb") as handle:
@@ -114,6 +126,16 @@ def plan(paths: Iterable[str | os.PathLike[str]], chunk_bytes: int = CHUNK_BYTES
         cuts.append(size)
         tasks.extend(Task(path, a, b) for a, b in itertools.pairwise(cuts) if b > a)
     return tasks
+
+
+def _gzip_pretty(path: str) -> bool:
+    """Whether a gzip file starts with a lone "{" (pretty-printed JSON, read whole), or cannot
+    be read (the general reader says why)."""
+    try:
+        with gzip.open(path, "rb") as handle:
+            return handle.readline().strip() == b"{"
+    except (OSError, EOFError, zlib.error):
+        return True
 
 
 def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
@@ -143,35 +165,41 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
         return
     number = 0
     try:
-        handle = open(task.path, "rb")  # noqa: SIM115 -- closed below; open errors reported
+        # Closed below; open errors reported.
+        handle = gzip.open(task.path, "rb") if task.gzip else open(task.path, "rb")  # noqa: SIM115
     except OSError as exc:
         report(InputProblem(task.path, 0, f"cannot open: {exc.strerror or exc}"))
         return
     with handle:
         handle.seek(task.start)
-        remaining = task.size
-        for raw in handle:
-            number += 1
-            remaining -= len(raw)
-            fast = decode_fields(raw, latest_ns)
-            if fast is not None:  # the usual line: folded without building records
-                # The spans folded by a loop in C (starmap) and their line noted once for all:
-                # no Python loop nor call of folded() per span.
-                added = list(starmap(add_fields, fast))
-                if track:
-                    span_lines.extend(repeat(number, sum(added)))
-                if not all(added):
-                    for fields, was_added in zip(fast, added, strict=True):
-                        if not was_added:
-                            folded(False, fields[0], fields[1], number)
-            else:
-                # Same reading as otlp_files: UTF-8 with replacement, blank lines skipped.
-                line = raw.decode("utf-8", errors="replace")
-                if line.strip():
-                    for span in spans_of_line(line, task.path, number, report, latest_ns):
-                        fold(span, number)
-            if remaining <= 0:
-                break
+        # A gzip task is the whole file, its size the compressed one: read to the end.
+        remaining = math.inf if task.gzip else task.size
+        try:
+            for raw in handle:
+                number += 1
+                remaining -= len(raw)
+                fast = decode_fields(raw, latest_ns)
+                if fast is not None:  # the usual line: folded without building records
+                    # The spans folded by a loop in C (starmap) and their line noted once for
+                    # all: no Python loop nor call of folded() per span.
+                    added = list(starmap(add_fields, fast))
+                    if track:
+                        span_lines.extend(repeat(number, sum(added)))
+                    if not all(added):
+                        for fields, was_added in zip(fast, added, strict=True):
+                            if not was_added:
+                                folded(False, fields[0], fields[1], number)
+                else:
+                    # Same reading as otlp_files: UTF-8 with replacement, blank lines skipped.
+                    line = raw.decode("utf-8", errors="replace")
+                    if line.strip():
+                        for span in spans_of_line(line, task.path, number, report, latest_ns):
+                            fold(span, number)
+                if remaining <= 0:
+                    break
+        except (OSError, EOFError, zlib.error) as exc:  # a gzip file cut short or corrupt
+            what = "compressed data unreadable" if task.gzip else "cannot read"
+            report(InputProblem(task.path, number + 1, f"{what} from here on: {brief(exc)}"))
     result.lines = number
 
 

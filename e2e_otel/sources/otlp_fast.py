@@ -96,6 +96,7 @@ class _Resource(Struct, gc=False):
 class _ResourceSpans(Struct, gc=False):
     resource: _Resource | None = None
     scopeSpans: list[_ScopeSpans] | None = None
+    instrumentationLibrarySpans: msgspec.Raw | None = None  # kept undecoded: only its presence
 
 
 class _Request(Struct, gc=False):
@@ -141,6 +142,8 @@ def _spans(request: _Request, latest: int) -> list[SpanFields]:
         service_name = service if type(service) is str else "unknown_service"
         # One lookup per resource: only a sampling tier's output carries the mark.
         mark = sampling_mark(attributes) if SAMPLING_POLICY in attributes else None
+        if entry.instrumentationLibrarySpans is not None:  # OTLP before 0.15: not usual
+            raise _Unusual
         for scope_spans in entry.scopeSpans or ():
             scope = scope_spans.scope
             scope_name = scope.name if scope is not None else ""
@@ -155,6 +158,10 @@ def _span(
 ) -> SpanFields:
     trace_id, span_id, parent = raw.traceId, raw.spanId, raw.parentSpanId or None
     if not trace_id or not span_id:
+        raise _Unusual
+    # Ids in base64 (padded: "=" last), as protobuf's generic JSON mapping writes bytes, are
+    # the general reader's.
+    if trace_id[-1] == "=" or span_id[-1] == "=" or (parent is not None and parent[-1] == "="):
         raise _Unusual
     start, end = int(raw.startTimeUnixNano), int(raw.endTimeUnixNano)
     if not EARLIEST_NS <= start <= end <= latest:

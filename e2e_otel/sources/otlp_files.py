@@ -11,14 +11,19 @@ block the read.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
 import json
 import os
 import stat
 import time
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TextIO
 
+from e2e_otel.sources import tempo_api
 from e2e_otel.sources.models import InputProblem, SpanEvent, SpanRecord, span_maker
 from e2e_otel.sources.otlp_values import (
     SPAN_KINDS,
@@ -28,6 +33,7 @@ from e2e_otel.sources.otlp_values import (
     brief,
     nanos,
 )
+from e2e_otel.sources.shapes import Malformed
 
 __all__ = [
     "EARLIEST_NS",
@@ -35,6 +41,7 @@ __all__ = [
     "MalformedSpan",
     "ProblemHandler",
     "attributes_of",
+    "compression",
     "plausible_until",
     "read_spans",
     "spans_of_document",
@@ -43,6 +50,8 @@ __all__ = [
 ]
 
 _WHOLE_FILE_LIMIT = 256 * 1024 * 1024
+_GZIP_MAGIC = b"\x1f\x8b"
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _INT64: Final = 1 << 63
 
 EARLIEST_NS: Final = 946_684_800 * 10**9
@@ -55,6 +64,10 @@ more)."""
 _SPAN_ERRORS = (MalformedSpan, KeyError, TypeError, ValueError, OverflowError, RecursionError)
 
 ProblemHandler = Callable[[InputProblem], None]
+# Keys a downloaded trace comes wrapped in: Tempo's API v2 ("trace"), Jaeger's API v3 ("result").
+_WRAPPERS = ("trace", "result")
+# What OTLP called scopeSpans before version 0.15 (2022), still in old archived files.
+_OLD_SCOPES = "instrumentationLibrarySpans"
 SpanMaker = Callable[..., SpanRecord]
 
 
@@ -101,28 +114,57 @@ def unreadable(path: str | os.PathLike[str]) -> str | None:
     return None
 
 
+def compression(path: str | os.PathLike[str]) -> str | None:
+    """ "gzip" or "zstd" when the file starts with that format's magic number, else None."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return None
+    if head.startswith(_GZIP_MAGIC):
+        return "gzip"
+    return "zstd" if head == _ZSTD_MAGIC else None
+
+
+def _open_text(path: Path, gzipped: bool) -> TextIO:
+    if gzipped:
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace")
+    return path.open("r", encoding="utf-8", errors="replace")
+
+
 def _read_file(path: Path, report: ProblemHandler, latest: int) -> Iterator[SpanRecord]:
+    name = str(path)
     reason = unreadable(path)
+    kind = compression(path) if reason is None else None
+    if kind == "zstd":
+        reason = (
+            "compressed with zstd, which this reader does not read: decompress it, or have "
+            "the collector's file exporter write without `compression`"
+        )
     if reason is not None:
-        report(InputProblem(str(path), 0, reason))
+        report(InputProblem(name, 0, reason))
         return
     try:
-        handle = path.open("r", encoding="utf-8", errors="replace")
+        handle = _open_text(path, kind == "gzip")
     except OSError as exc:  # replaced or removed since the check
-        report(InputProblem(str(path), 0, f"cannot open: {exc.strerror or exc}"))
+        report(InputProblem(name, 0, f"cannot open: {exc.strerror or exc}"))
         return
-    name = str(path)
+    number = 0
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            if number == 1 and _maybe_pretty(path, line):
-                document = _whole_document(path)
-                if document is not _NOT_ONE_DOCUMENT:
-                    yield from spans_of_document(document, name, 1, report, latest)
-                    return
-                # Not one document after all: JSON lines whose first line is broken.
-            yield from spans_of_line(line, name, number, report, latest)
+        try:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                if number == 1 and _maybe_pretty(path, line):
+                    document = _whole_document(path, kind == "gzip")
+                    if document is not _NOT_ONE_DOCUMENT:
+                        yield from spans_of_document(document, name, 1, report, latest)
+                        return
+                    # Not one document after all: JSON lines whose first line is broken.
+                yield from spans_of_line(line, name, number, report, latest)
+        except (OSError, EOFError, zlib.error) as exc:  # a gzip file cut short or corrupt
+            reason = f"compressed data unreadable from here on: {brief(exc)}"
+            report(InputProblem(name, number + 1, reason))
 
 
 def _maybe_pretty(path: Path, first_line: str) -> bool:
@@ -136,11 +178,12 @@ def _maybe_pretty(path: Path, first_line: str) -> bool:
 _NOT_ONE_DOCUMENT: Final = object()
 
 
-def _whole_document(path: Path) -> Any:
+def _whole_document(path: Path, gzipped: bool) -> Any:
     """The file decoded as one JSON document, else _NOT_ONE_DOCUMENT."""
     try:
-        return loads(path.read_text(encoding="utf-8", errors="replace"))
-    except (ValueError, RecursionError, OSError):  # ValueError: JSONDecodeError too
+        with _open_text(path, gzipped) as handle:
+            return loads(handle.read())
+    except (ValueError, RecursionError, OSError, EOFError, zlib.error):  # ValueError: JSON too
         return _NOT_ONE_DOCUMENT
 
 
@@ -204,11 +247,12 @@ def spans_of_document(
     An entry or span of the wrong shape, or with implausible times (before 2000, ending
     before it starts or after ``latest_ns``, default :func:`plausible_until`), is reported
     and skipped."""
-    if not isinstance(document, dict) or not isinstance(document.get("resourceSpans"), list):
-        report(InputProblem(path, line, "not an OTLP trace request (no resourceSpans list)"))
+    request = _as_request(document)
+    if isinstance(request, str):
+        report(InputProblem(path, line, request))
         return
     latest = plausible_until() if latest_ns is None else latest_ns
-    for resource_spans in document["resourceSpans"]:
+    for resource_spans in request["resourceSpans"]:
         try:
             service_name, scopes, make = _resource(resource_spans)
         except _SPAN_ERRORS as exc:
@@ -229,6 +273,36 @@ def spans_of_document(
                     report(InputProblem(path, line, f"malformed span skipped: {brief(exc)}"))
                 else:
                     yield span
+
+
+def _as_request(document: Any) -> dict[str, Any] | str:
+    """``document`` as an OTLP trace request, or why it is not one.
+
+    Besides a request (``resourceSpans``, what the collector's file exporter writes), a trace
+    as Tempo's API and Grafana's trace download give it (``batches``, or ``resourceSpans``
+    inside ``trace``) and as Jaeger's API v3 gives it (inside ``result``): read as Tempo's
+    traces are (:func:`.tempo_api.normalize_trace`: base64 ids, the older
+    ``instrumentationLibrarySpans``)."""
+    if not isinstance(document, dict):
+        return "not an OTLP trace request (no resourceSpans list)"
+    entries = document.get("resourceSpans")
+    if isinstance(entries, list) and not any(
+        type(e) is dict and e.get(_OLD_SCOPES) is not None for e in entries
+    ):
+        return document
+    inner = next((document[k] for k in _WRAPPERS if isinstance(document.get(k), dict)), document)
+    if isinstance(inner.get("resourceSpans"), list) or isinstance(inner.get("batches"), list):
+        try:
+            return tempo_api.normalize_trace(inner)
+        except Malformed as exc:
+            return f"unreadable trace: {exc}"
+    data = document.get("data")
+    if isinstance(data, list) and data and isinstance(data[0], dict) and "traceID" in data[0]:
+        return (
+            "Jaeger's JSON (data[].spans), not OTLP: get the trace from Jaeger's API v3 "
+            "(/api/v3/traces/ID), which answers OTLP"
+        )
+    return "not an OTLP trace request (no resourceSpans list)"
 
 
 def _resource(entry: Any) -> tuple[str, list[Any], SpanMaker]:
@@ -278,6 +352,8 @@ def _span(
     parent = raw.get("parentSpanId") or None
     if parent is not None and not isinstance(parent, str):
         raise MalformedSpan("parentSpanId is not a string")
+    trace_id, span_id = _hex(trace_id, 16), _hex(span_id, 8)
+    parent = _hex(parent, 8) if parent is not None else None
     start = nanos(raw.get("startTimeUnixNano"), "startTimeUnixNano")
     end = nanos(raw.get("endTimeUnixNano"), "endTimeUnixNano")
     if not EARLIEST_NS <= start <= end <= latest:  # one comparison chain on the happy path
@@ -299,6 +375,20 @@ def _span(
         scope_name=scope,
         events=_events(raw.get("events")),
     )
+
+
+def _hex(value: str, nbytes: int) -> str:
+    """An id written in base64, as protobuf's generic JSON mapping writes bytes (OTLP JSON
+    writes hex), as hex; any other value as it is (lowercased by the caller's convention).
+    Padded base64 of 8 or 16 bytes ends in "=", so a hex id is never taken for one."""
+    if value.endswith("="):
+        try:
+            raw = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            return value
+        if len(raw) == nbytes:
+            return raw.hex()
+    return value
 
 
 def _implausible(start: int, end: int) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from e2e_otel.sources.models import AttributeValue, MetricSeries, TraceSummary
-from e2e_otel.sources.otlp_files import attributes_of
+from e2e_otel.sources.otlp_values import attributes_of
 from e2e_otel.sources.shapes import (
     MAX_NUMBER,
     MAX_UNIX_SECONDS,
