@@ -296,6 +296,9 @@ def _as_request(document: Any) -> dict[str, Any] | str:
             return tempo_api.normalize_trace(inner)
         except Malformed as exc:
             return f"unreadable trace: {exc}"
+    for key, kind in (("resourceMetrics", "metrics"), ("resourceLogs", "logs")):
+        if key in document:
+            return f"OTLP {kind}, not traces ({key}): give the file the traces are written to"
     data = document.get("data")
     if isinstance(data, list) and data and isinstance(data[0], dict) and "traceID" in data[0]:
         return (

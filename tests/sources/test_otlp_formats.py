@@ -128,6 +128,18 @@ def test_jaeger_v1_json_is_refused_with_what_to_fetch_instead(tmp_path: Path) ->
     ]
 
 
+@pytest.mark.parametrize("key", ["resourceMetrics", "resourceLogs"])
+def test_otlp_metrics_or_logs_are_named_as_such(tmp_path: Path, key: str) -> None:
+    # The collector's file exporter often writes all three signals, each to its own file.
+    path = tmp_path / "other.jsonl"
+    path.write_text(json.dumps({key: [{"resource": {}}]}) + "\n")
+    spans, problems = _read(path)
+    kind = "metrics" if key == "resourceMetrics" else "logs"
+    assert not spans and [p.reason.split(":")[0] for p in problems] == [
+        f"OTLP {kind}, not traces ({key})"
+    ]
+
+
 def test_gzip_files_are_read_like_the_file_they_compress(tmp_path: Path) -> None:
     plain = _plain(tmp_path, 5)
     packed = tmp_path / "plain.jsonl.gz"
