@@ -159,5 +159,28 @@ def test_an_input_that_is_not_a_file_is_one_error_line(tmp_path: Path, kind: str
         path.mkdir()
     result = _cli("analyze", path)  # the helper's timeout fails the test if it hangs
     assert result.returncode == 2
-    assert result.stderr.startswith(f"e2e-otel: error: {path}: cannot open: ")
+    reason = "a directory with no trace file (" if kind == "directory" else "cannot open: "
+    assert result.stderr.startswith(f"e2e-otel: error: {path}: {reason}")
     assert result.stderr.count("\n") == 1
+
+
+def test_a_directory_is_its_trace_files(tmp_path: Path) -> None:
+    # The collector's file exporter rotates: traces.jsonl and dated backups beside it.
+    folder = tmp_path / "out"
+    (folder / "old").mkdir(parents=True)
+    _write_traces(folder / "traces-2026-12-01T00-00-00.000.jsonl", requests=3)
+    _write_traces(folder / "traces.jsonl", requests=4)
+    _write_traces(folder / "old" / "traces.jsonl", requests=50)  # subdirectories: not walked
+    (folder / "README.txt").write_text("not traces")
+    one = _cli("analyze", folder, "--json", tmp_path / "dir.json")
+    assert one.returncode == 0, one.stderr
+    report = json.loads((tmp_path / "dir.json").read_text())
+    assert report["source"] == (
+        f"otlp-files: {folder}/traces-2026-12-01T00-00-00.000.jsonl, {folder}/traces.jsonl"
+    )
+    assert report["complete"] is True
+    both = _cli("analyze", *sorted(folder.glob("*.jsonl")), "--json", tmp_path / "files.json")
+    assert both.returncode == 0, both.stderr
+    assert report["spans"] == json.loads((tmp_path / "files.json").read_text())["spans"] > 0
+    summary = _cli("summary", folder)
+    assert summary.returncode == 0 and str(report["spans"]) in summary.stdout

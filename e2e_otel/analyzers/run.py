@@ -62,7 +62,9 @@ def analyze_files(
         dataset = build(names, report, progress, workers).finish()
         if count > len(problems):
             problems.append(f"... and {count - len(problems)} more problems")
-        source = f"otlp-files: {', '.join(names)}"
+        # A directory's rotated files can be hundreds: the first three and a count.
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        source = f"otlp-files: {shown}"
         parallel = (default_workers() if workers is None else workers) > 1
         return analyze_dataset(dataset, config, now, source, problems, parallel)
 

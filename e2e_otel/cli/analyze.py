@@ -3,8 +3,9 @@ once, or as a service (``--every 5m --serve 127.0.0.1:9464``).
 
 Exit codes: 0 report written (bad lines of a file are warnings, and problems of the report);
 1 ``--fail-on`` matched (CI gating); 2 one readable error line (bad config or flags, an input
-path that is missing, unreadable, a directory or a FIFO, backend down after its retries,
-nothing to analyze, unwritable output, Grafana refusing the annotations); 130 interrupted.
+path that is missing, unreadable or a FIFO, a directory with no trace file, backend down after
+its retries, nothing to analyze, unwritable output, Grafana refusing the annotations); 130
+interrupted. A directory stands for its trace files.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "and write the report. Without --json/--markdown/--html the Markdown report goes to "
         "stdout. With --every it runs as a service serving the findings as e2e_otel_* metrics.",
     )
-    parser.add_argument("files", nargs="*", help="OTLP JSON lines files")
+    parser.add_argument(
+        "files", nargs="*", help="OTLP JSON files, or directories of them (.json, .jsonl, .gz)"
+    )
     parser.add_argument("--config", help="YAML file (default: $E2E_OTEL_CONFIG, else defaults)")
     source = parser.add_argument_group("backends (instead of files)")
     source.add_argument("--prometheus", metavar="URL", help="Prometheus with the span metrics")

@@ -93,13 +93,13 @@ def _analyze_files(
     files: Sequence[str], config: Config, progress: Callable[[int, int], None] | None
 ) -> Report:
     from e2e_otel.analyzers.run import analyze_files
-    from e2e_otel.sources.otlp_files import unreadable
+    from e2e_otel.sources.otlp_files import input_files
 
-    for name in files:  # a path that is no file is a mistake in the command: stop at once
-        reason = unreadable(name)
-        if reason is not None:
-            raise AnalyzeError(f"{name}: {reason}")
-    report = analyze_files(files, config, datetime.now(timezone.utc), progress=progress)
+    try:  # a path that is no file is a mistake in the command: stop at once
+        paths = input_files(files)
+    except ValueError as exc:
+        raise AnalyzeError(str(exc)) from None
+    report = analyze_files(paths, config, datetime.now(timezone.utc), progress=progress)
     if report.spans == 0:
         detail = f" ({report.problems[0]})" if report.problems else ""
         raise AnalyzeError(f"no spans found in {', '.join(files)}{detail}")

@@ -83,21 +83,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         "summary",
         help="count spans per workflow and layer in OTLP JSON files (no analyzer extras needed)",
     )
-    parser.add_argument("files", nargs="+", help="OTLP JSON lines files")
+    parser.add_argument(
+        "files", nargs="+", help="OTLP JSON files, or directories of them (.json, .jsonl, .gz)"
+    )
     parser.set_defaults(handler=run)
 
 
 @command
 def run(args: argparse.Namespace) -> int:
     from e2e_otel.sources.models import InputProblem
-    from e2e_otel.sources.otlp_files import read_spans, unreadable
+    from e2e_otel.sources.otlp_files import input_files, read_spans
 
-    for name in args.files:
-        reason = unreadable(name)
-        if reason is not None:
-            raise CommandError(f"{name}: {reason}")
+    try:
+        paths = input_files(args.files)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
     problems: list[InputProblem] = []
-    result = summarize(read_spans(args.files, problems.append))
+    result = summarize(read_spans(paths, problems.append))
     print(render(result))
     for problem in problems:
         print(f"e2e-otel: warning: {problem}", file=sys.stderr)

@@ -38,10 +38,12 @@ from e2e_otel.sources.shapes import Malformed
 __all__ = [
     "EARLIEST_NS",
     "FUTURE_SLACK_NS",
+    "TRACE_SUFFIXES",
     "MalformedSpan",
     "ProblemHandler",
     "attributes_of",
     "compression",
+    "input_files",
     "plausible_until",
     "read_spans",
     "spans_of_document",
@@ -50,6 +52,8 @@ __all__ = [
 ]
 
 _WHOLE_FILE_LIMIT = 256 * 1024 * 1024
+TRACE_SUFFIXES: Final = (".json", ".jsonl", ".json.gz", ".jsonl.gz")
+"""Names of the files read from a directory given as input."""
 _GZIP_MAGIC = b"\x1f\x8b"
 _ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _INT64: Final = 1 << 63
@@ -130,6 +134,37 @@ def _open_text(path: Path, gzipped: bool) -> TextIO:
     if gzipped:
         return gzip.open(path, "rt", encoding="utf-8", errors="replace")
     return path.open("r", encoding="utf-8", errors="replace")
+
+
+def input_files(names: Iterable[str]) -> list[str]:
+    """The files to read for the paths a user gave: a file as it is; for a directory, its
+    trace files (names ending in one of :data:`TRACE_SUFFIXES`; sorted by name, which puts the
+    file exporter's rotated backups in time order; subdirectories are not walked).
+
+    Raises ValueError "PATH: reason" for a path that cannot be read (:func:`unreadable`) or a
+    directory with no trace file: a mistake in the command, said before anything is read."""
+    files: list[str] = []
+    for name in names:
+        if os.path.isdir(name):
+            try:
+                entries = sorted(os.scandir(name), key=lambda entry: entry.name)
+            except OSError as exc:
+                raise ValueError(f"{name}: cannot list: {exc.strerror or exc}") from exc
+            found = [
+                entry.path
+                for entry in entries
+                if entry.name.endswith(TRACE_SUFFIXES) and entry.is_file()
+            ]
+            if not found:
+                suffixes = ", ".join(TRACE_SUFFIXES)
+                raise ValueError(f"{name}: a directory with no trace file ({suffixes})")
+            files.extend(found)
+            continue
+        reason = unreadable(name)
+        if reason is not None:
+            raise ValueError(f"{name}: {reason}")
+        files.append(name)
+    return files
 
 
 def _read_file(path: Path, report: ProblemHandler, latest: int) -> Iterator[SpanRecord]:
