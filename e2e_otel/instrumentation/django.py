@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import re
 import uuid
 from typing import Any
 
@@ -14,7 +15,7 @@ from opentelemetry.trace import Span
 
 from e2e_otel import _guard, runtime
 from e2e_otel import attributes as attr
-from e2e_otel.config import valid_correlation_id
+from e2e_otel.config import WorkflowConfig, valid_correlation_id
 
 _logger = logging.getLogger(__name__)
 _META_CORRELATION = "HTTP_" + attr.HEADER_CORRELATION_ID.upper().replace("-", "_")
@@ -22,6 +23,8 @@ _META_WORKFLOW = "HTTP_" + attr.HEADER_WORKFLOW_TYPE.upper().replace("-", "_")
 _META_PREFLIGHT = "HTTP_ACCESS_CONTROL_REQUEST_METHOD"  # sent only by CORS preflights
 _REQUEST_ATTR = "_e2e_otel_correlation_id"
 _EXPOSE = "Access-Control-Expose-Headers"
+# What DRF (simplejwt, drf-jwt) answers for an expired token, not its "invalid or expired".
+_EXPIRED = re.compile(r"\b(?:token|signature|claim)\b[^.]*?\b(?:is|has) expired\b", re.IGNORECASE)
 
 
 class DjangoNotConfiguredError(RuntimeError):
@@ -69,6 +72,71 @@ def _route(request: Any) -> str | None:
 
 
 @functools.lru_cache(maxsize=2048)
+def path_syntax(route: str) -> str:
+    """A regex route (``re_path``, DRF routers) in ``path()`` syntax, as rules are written:
+    ``api/v1/events/(?P<pk>[^/.]+)/$`` -> ``api/v1/events/<pk>/``. Anchors go, named groups
+    become ``<name>``, escaped punctuation its character, an optional trailing ``/?`` a ``/``;
+    any other regex is left as it is. A ``path()`` route comes back unchanged."""
+    if "(" not in route and "\\" not in route and not route.startswith("^") and "$" not in route:
+        return route
+    out: list[str] = []
+    i, end = (1 if route.startswith("^") else 0), len(route)
+    for tail in ("$", "\\Z"):
+        if route.endswith(tail) and not route.endswith("\\" + tail):
+            end -= len(tail)
+            break
+    while i < end:
+        char = route[i]
+        if char == "\\" and i + 1 < end and not route[i + 1].isalnum():
+            out.append(route[i + 1])
+            i += 2
+        elif route.startswith("(?P<", i) and (close := _group_end(route, i, end)) is not None:
+            out.append("<" + route[i + 4 : route.index(">", i)] + ">")
+            i = close + 1
+        else:
+            out.append(char)
+            i += 1
+    plain = "".join(out)
+    return plain[:-1] if plain.endswith("/?") else plain
+
+
+def _group_end(route: str, start: int, end: int) -> int | None:
+    """Index of the ``)`` closing the group opened at ``start`` (escapes and classes skipped).
+    discovery/django_regex.py has the same reading, but it runs standalone in the project's
+    interpreter and discovery is not imported in the traced app: this is the app's copy."""
+    depth, i = 0, start
+    while i < end:
+        char = route[i]
+        if char == "\\":
+            i += 1
+        elif char == "[":
+            i += 2 if route.startswith("^", i + 1) else 1
+            i += 1 if route.startswith("]", i) else 0  # a leading "]" is literal in a class
+            while i < end and route[i] != "]":
+                i += 2 if route[i] == "\\" else 1
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
+
+
+def _match_rule(config: WorkflowConfig, method: str, route: str) -> str | None:
+    # First matching rule wins, each rule tried on the route as Django reports it and in
+    # path() syntax: a rule written for the route must not lose to a later, wider one.
+    plain = path_syntax(route)
+    if plain == route:
+        return config.match(method, route)
+    for rule in config.rules:
+        if rule.matches(method, route) or rule.matches(method, plain):
+            return rule.name
+    return None
+
+
+@functools.lru_cache(maxsize=2048)
 def _resolve_route(urlconf: object, path: str) -> str | None:
     # The request hook runs before Django resolves the URL; resolving is the hook's main cost
     # and paths repeat, so results are cached (bounded: ids in paths make the key space open).
@@ -102,7 +170,7 @@ def request_hook(span: Span, request: Any) -> None:
         if wf_type is None and not preflight:
             route = _route(request)
             if route is not None:
-                wf_type = config.match(request.method or "GET", route)
+                wf_type = _match_rule(config, request.method or "GET", route)
         wf_id = (
             valid_correlation_id(meta.get(_META_CORRELATION))
             or valid_correlation_id(bag.get(attr.BAGGAGE_WORKFLOW_ID))
@@ -136,10 +204,18 @@ def response_hook(span: Span, request: Any, response: Any) -> None:
 
 
 def _token_expired(response: Any) -> bool:
+    # simplejwt: {"detail", "code": "token_not_valid", "messages": [{"message": ...}]} from
+    # the authentication class, {"detail": "Token is expired"} from its refresh view; drf-jwt:
+    # {"detail": "Signature has expired."}. Older simplejwt says "Token is invalid or expired"
+    # for a forged token too: that is not an expiry.
     data = getattr(response, "data", None)
-    if not isinstance(data, dict) or data.get("code") != "token_not_valid":
+    if not isinstance(data, dict):
         return False
-    return "expired" in str(data.get("messages", "")).lower()
+    texts = [data.get("detail")]
+    messages = data.get("messages")
+    if isinstance(messages, (list, tuple)):
+        texts += [m.get("message") for m in messages if isinstance(m, dict)]
+    return any(text is not None and _EXPIRED.search(str(text)) for text in texts)
 
 
 def hooks() -> dict[str, Any]:

@@ -26,6 +26,13 @@ _PARAMETER_PREFIX = "db.query.parameter."
 # URL attributes (old and stable HTTP semantic conventions) whose query values may carry PII.
 _URL_KEYS = ("http.url", "url.full", "http.target")
 _QUERY_KEY = "url.query"
+# Captured headers (when a capture setting records them) whose values are URLs: a redirect to
+# `?code=...`, a page linked from `?email=...`.
+_URL_HEADER_KEYS = (
+    "http.request.header.referer",
+    "http.response.header.location",
+    "http.response.header.content_location",
+)
 _QUERY_VALUE = re.compile(r"([?&][^=&#?]+)=[^&#]*")
 _BARE_QUERY_VALUE = re.compile(r"((?:^|&)[^=&#]+)=[^&#]*")
 REDACTED = "REDACTED"
@@ -91,6 +98,10 @@ class RedactionEnricher:
         query = attributes.get(_QUERY_KEY)
         if isinstance(query, str) and query:
             draft.set(_QUERY_KEY, _BARE_QUERY_VALUE.sub(rf"\1={REDACTED}", query))
+        for key in _URL_HEADER_KEYS:
+            values = attributes.get(key)
+            if isinstance(values, (tuple, list)) and any("?" in str(v) for v in values):
+                draft.set(key, tuple(redact_query(str(v)) for v in values))
 
     @staticmethod
     def _strip(draft: SpanDraft, key: str, value: str) -> None:

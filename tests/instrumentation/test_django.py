@@ -12,7 +12,7 @@ from opentelemetry.trace import SpanKind
 from e2e_otel import _guard
 from e2e_otel import attributes as attr
 from e2e_otel.config import parse_config
-from e2e_otel.instrumentation.django import request_hook, response_hook
+from e2e_otel.instrumentation.django import path_syntax, request_hook, response_hook
 from tests.conftest import Pipeline, make_pipeline
 
 if not settings.configured:
@@ -88,6 +88,54 @@ def test_a_cors_preflight_is_in_no_workflow() -> None:
     assert hooked(RequestFactory().options("/api/products/7/"))[attr.WORKFLOW_TYPE] == "cart_update"
 
 
+@pytest.mark.parametrize(
+    ("route", "plain"),
+    [
+        ("api/v2/orders/$", "api/v2/orders/"),
+        ("api/v2/orders/(?P<pk>[^/.]+)/$", "api/v2/orders/<pk>/"),
+        ("^api/(?P<version>(v1|v2))/orders/$", "api/<version>/orders/"),
+        (r"api/v2/orders\.(?P<format>[a-z0-9]+)/?$", "api/v2/orders.<format>/"),
+        (r"api/(?P<slug>[a-z)\]]+(?:-[a-z]+)*)/x/?\Z", "api/<slug>/x/"),
+        ("api/products/<int:pk>/", "api/products/<int:pk>/"),  # path(): unchanged
+        (r"api/(\d+)/$", r"api/(\d+)/"),  # unnamed groups stay as they are
+    ],
+)
+def test_regex_routes_in_path_syntax(route: str, plain: str) -> None:
+    assert path_syntax(route) == plain
+
+
+def test_rules_in_path_syntax_match_regex_routes() -> None:
+    # Router-generated routes are regexes (`api/v2/orders/(?P<pk>[^/.]+)/$`); rules are
+    # written as paths, and the first rule that fits wins over a later, wider one.
+    rules = parse_config(
+        {
+            "workflows": {
+                "rules": [
+                    {"name": "order_list", "method": "GET", "route": "api/v2/orders/"},
+                    {"name": "order_cancel", "route": "api/v2/orders/<pk>/cancel/"},
+                    {"name": "order_detail", "route": "api/v2/orders/<pk>/"},
+                    {"name": "orders", "route": "api/v2/orders*"},
+                ]
+            }
+        }
+    )
+    router = make_pipeline(rules)
+    try:
+        factory = RequestFactory()
+        cases = {
+            factory.get("/api/v2/orders/"): "order_list",
+            factory.post("/api/v2/orders/"): "orders",
+            factory.get("/api/v2/orders/7/"): "order_detail",
+            factory.post("/api/v2/orders/7/cancel"): "order_cancel",
+            factory.get("/api/v2/orders.json"): "orders",
+        }
+        for request, expected in cases.items():
+            router.exporter.clear()
+            assert _hooked(router, request)[attr.WORKFLOW_TYPE] == expected, request.path
+    finally:
+        router.provider.shutdown()
+
+
 def test_not_found_route_still_gets_a_correlation_id(pipe: Pipeline) -> None:
     attrs = _hooked(pipe, RequestFactory().get("/nowhere/"))
     assert attr.WORKFLOW_TYPE not in attrs
@@ -129,14 +177,46 @@ def test_expose_headers_are_merged(pipe: Pipeline) -> None:
     assert response["Access-Control-Expose-Headers"] == "traceresponse, X-Correlation-ID"
 
 
-def test_expired_jwt_is_classified_from_the_drf_response(pipe: Pipeline) -> None:
+@pytest.mark.parametrize(
+    ("data", "category"),
+    [
+        # the authentication class of simplejwt, on an expired access token
+        (
+            {
+                "detail": "Given token not valid for any token type",
+                "code": "token_not_valid",
+                "messages": [{"token_type": "access", "message": "Token is expired"}],
+            },
+            "auth_token_expired",
+        ),
+        # simplejwt's refresh view, on an expired refresh token: no "messages"
+        ({"detail": "Token is expired", "code": "token_not_valid"}, "auth_token_expired"),
+        (
+            {"detail": "Token 'exp' claim has expired", "code": "token_not_valid"},
+            "auth_token_expired",
+        ),
+        ({"detail": "Signature has expired."}, "auth_token_expired"),  # drf-jwt
+        # older simplejwt says this of a forged or garbled token as well: not an expiry
+        (
+            {
+                "detail": "Given token not valid for any token type",
+                "code": "token_not_valid",
+                "messages": [{"message": "Token is invalid or expired"}],
+            },
+            None,
+        ),
+        ({"detail": "Token is invalid", "code": "token_not_valid"}, None),
+        ({"detail": "Authentication credentials were not provided."}, None),
+        (["Token is expired"], None),
+    ],
+)
+def test_expired_jwt_is_classified_from_the_drf_response(
+    pipe: Pipeline, data: object, category: str | None
+) -> None:
     response = HttpResponse(status=401)
-    response.data = {  # type: ignore[attr-defined]
-        "code": "token_not_valid",
-        "messages": [{"token_type": "access", "message": "Token is expired"}],
-    }
+    response.data = data  # type: ignore[attr-defined]
     attrs = _hooked(pipe, RequestFactory().get("/api/products/1/"), response)
-    assert attrs[attr.ERROR_CATEGORY] == "auth_token_expired"
+    assert attrs.get(attr.ERROR_CATEGORY) == category
 
 
 def test_hooks_never_raise_into_the_app(pipe: Pipeline) -> None:

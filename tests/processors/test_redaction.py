@@ -104,6 +104,25 @@ def test_captured_secret_headers_are_dropped_and_others_kept(pipeline: Pipeline)
     assert exported["http.request.header.x_request_source"] == ("frontend",)
 
 
+def test_query_values_in_captured_url_headers_are_masked(pipeline: Pipeline) -> None:
+    tracer = pipeline.provider.get_tracer("opentelemetry.instrumentation.django")
+    with tracer.start_as_current_span("GET", kind=SpanKind.SERVER) as span:
+        span.set_attributes(
+            {
+                "http.request.header.referer": (f"https://app.test/cb?code={V}&state=1",),
+                "http.response.header.location": (f"/login/?next=/a/&email={V}",),
+                "http.response.header.content_location": ("/orders/7/",),
+            }
+        )
+    exported = attributes(pipeline.by_name("GET"))
+    assert V not in str(dict(exported))
+    assert exported["http.request.header.referer"] == (
+        "https://app.test/cb?code=REDACTED&state=REDACTED",
+    )
+    assert exported["http.response.header.location"] == ("/login/?next=REDACTED&email=REDACTED",)
+    assert exported["http.response.header.content_location"] == ("/orders/7/",)
+
+
 def test_status_description_and_exception_text_are_masked(pipeline: Pipeline) -> None:
     tracer = pipeline.provider.get_tracer("opentelemetry.instrumentation.pymysql")
     message = MESSAGES[0]
