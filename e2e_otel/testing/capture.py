@@ -30,6 +30,7 @@ from e2e_otel.sources.models import SpanRecord
 from e2e_otel.testing.records import records
 
 if TYPE_CHECKING:
+    from e2e_otel.testing.database import DjangoQueries
     from e2e_otel.testing.receiver import OtlpReceiver
 
 
@@ -73,11 +74,16 @@ class SpanCapture:
         self.owned = owned
         self._switch = switch
         self._receivers: list[OtlpReceiver] = []
+        self.queries: DjangoQueries | None = None
 
     def record(self, on: bool) -> None:
         """Record spans from now on, or stop (a no-op when the app's own sampler decides)."""
         if self._switch is not None:
             self._switch.on = on
+
+    def recording(self) -> bool:
+        """Whether spans are recorded now (always when the app's own sampler decides)."""
+        return self._switch is None or self._switch.on
 
     @property
     def config(self) -> Config:
@@ -111,6 +117,9 @@ class SpanCapture:
 
     def close(self) -> None:
         """Stop the tracing this capture installed (a setup it reused is left running)."""
+        if self.queries is not None:
+            self.queries.uninstall()
+            self.queries = None
         if self.owned:
             self.handle.shutdown()
 
@@ -145,9 +154,10 @@ def install(config: str | os.PathLike[str] | None = None) -> SpanCapture:
     owned = any(_exports_to(p, exporter) for p in handle.processors)
     if not owned:
         provider.add_span_processor(export_processor(exporter, handle.config, batch=False))
-    _instrument()
     ours = getattr(provider, "sampler", None) is switch
-    return SpanCapture(exporter, handle, owned, switch if ours else None)
+    capture = SpanCapture(exporter, handle, owned, switch if ours else None)
+    capture.queries = _instrument(capture)
+    return capture
 
 
 def _exports_to(processor: SpanProcessor, exporter: InMemorySpanExporter) -> bool:
@@ -159,19 +169,29 @@ def _exports_to(processor: SpanProcessor, exporter: InMemorySpanExporter) -> boo
     )
 
 
-def _instrument() -> None:
+def _instrument(capture: SpanCapture) -> DjangoQueries | None:
     """The MySQL drivers, and Django when its settings are known (pytest-django, a conftest
-    or ``DJANGO_SETTINGS_MODULE``): a project without Django gets no error about it."""
+    or ``DJANGO_SETTINGS_MODULE``): a project without Django gets no error about it. Django's
+    other database backends (SQLite, PostgreSQL, ...) get spans from an execute wrapper."""
     from e2e_otel.instrumentation import instrument_db
 
-    instrument_db()
+    mysql_traced = bool(instrument_db())
     if importlib.util.find_spec("django") is None:
-        return
+        return None
     from e2e_otel.instrumentation.django import django_settings_known, instrument_django
 
     if not django_settings_known():
-        return
+        return None
     try:
         instrument_django()
     except ImportError as exc:  # MissingDependencyError: the instrumentation is not installed
         raise CaptureError(f"Django cannot be traced: {exc}") from exc
+    from e2e_otel.testing.database import DjangoQueries, QueryTracer
+
+    provider = capture.handle.tracer_provider
+    assert provider is not None  # install() checked
+    queries = DjangoQueries(
+        QueryTracer(provider.get_tracer(QueryTracer.__module__), capture.recording), mysql_traced
+    )
+    queries.install()
+    return queries
