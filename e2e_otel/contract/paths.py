@@ -59,25 +59,29 @@ def could_start_with(probe: str, prefix: str) -> bool:
 def call_path(url: UrlTemplate) -> CallPath | None:
     """The normalized path of a resolved URL (None when it is built at run time): the path
     of the base's literal origin (``http://host/api``) put first, query and fragment dropped,
-    repeated slashes folded, a leading slash ensured."""
+    repeated slashes folded, a leading slash ensured. A ``?`` or ``#`` inside a run-time part
+    (``{item?.id}``, ``{this.#id}``) is the expression's, not the start of a query."""
     if not url.resolved or url.path is None:
         return None
-    path = re.split(r"[?#]", url.path, maxsplit=1)[0]
-    base = url.base.literal if url.base is not None else None
-    if base and "//" in base:
-        path = urlsplit(base).path.rstrip("/") + "/" + path.lstrip("/")
-    path = re.sub("/{2,}", "/", "/" + path.lstrip("/"))
     pieces: list[str] = []
     position = 0
     for index, param in enumerate(url.params):
         marker = "{" + param + "}"
-        found = path.find(marker, position)
+        found = url.path.find(marker, position)
         if found < 0:
             continue
-        pieces += [path[position:found], chr(_PROBE_FIRST + index)]
+        pieces += [url.path[position:found], chr(_PROBE_FIRST + index)]
         position = found + len(marker)
-    pieces.append(path[position:])
-    return CallPath(path, "".join(pieces).lstrip("/"), url.params)
+    pieces.append(url.path[position:])
+    probe = re.split(r"[?#]", "".join(pieces), maxsplit=1)[0]
+    base = url.base.literal if url.base is not None else None
+    if base and "//" in base:
+        probe = urlsplit(base).path.rstrip("/") + "/" + probe.lstrip("/")
+    probe = re.sub("/{2,}", "/", "/" + probe.lstrip("/"))
+    text = "".join(
+        "{" + url.params[ord(c) - _PROBE_FIRST] + "}" if _is_probe(c) else c for c in probe
+    )
+    return CallPath(text, probe.lstrip("/"), url.params)
 
 
 def as_route_text(probe: str, template: str) -> str | None:

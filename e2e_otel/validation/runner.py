@@ -5,6 +5,12 @@ slower than the critical threshold; it warns when slower than the warning thresh
 an expired token, when the 401 does not say the token expired). The transport and the clock
 are injectable.
 
+``--timeout`` bounds the whole answer, not each read: a body still coming after it (a view
+that streams without end, its bytes resetting httpx's per-read timeout) fails the check
+instead of hanging the run. An event stream (``text/event-stream``, e.g. django-browser-reload's
+``__reload__/events/``) never ends by design: it is judged on its status and headers, its
+body left unread.
+
 Credentials in the base URL (``http://user:pass@host``) are dropped, never sent nor
 recorded: httpx would send them as Basic auth on every request, the anonymous checks
 included, and they would show in the report and in the spans' ``url.full``.
@@ -13,7 +19,7 @@ included, and they would show in the report and in the spans' ``url.full``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import httpx
 
@@ -33,24 +39,64 @@ from e2e_otel.validation.tracing import CheckTracing, TracedCall
 _SNIPPET = 160  # characters of an error body quoted in a reason
 
 
+class _BodyTooLong(Exception):
+    """The answer's body was still coming when the request's time was up."""
+
+
+class _Deadline(httpx.SyncByteStream):
+    """A response body that raises :class:`_BodyTooLong` once ``expired()`` says so."""
+
+    def __init__(self, stream: httpx.SyncByteStream, expired: Callable[[], bool]) -> None:
+        self._stream = stream
+        self._expired = expired
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._stream:
+            yield chunk
+            if self._expired():
+                raise _BodyTooLong
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 class ServerUnreachable(UserError):
-    """Nothing answers at the base URL; ``str()`` is one line."""
+    """Nothing usable answers at the base URL; ``str()`` is one line."""
 
 
 def probe(
     base_url: str, *, timeout_s: float = 10.0, transport: httpx.BaseTransport | None = None
 ) -> None:
     """Raise :class:`ServerUnreachable` unless something answers HTTP at ``base_url``
-    (asked, and named in the message, without the URL's credentials)."""
+    (asked, and named in the message, without the URL's credentials), or when it redirects
+    to the same URL over HTTPS: then every check would get that redirect (Django's
+    ``SECURE_SSL_REDIRECT`` answers every path so), and none would test its endpoint."""
     base_url = without_userinfo(base_url)
     try:
-        with httpx.Client(timeout=timeout_s, transport=transport) as client:
-            client.get(base_url)
+        with (
+            httpx.Client(timeout=timeout_s, transport=transport) as client,
+            client.stream("GET", base_url) as response,  # headers only: the body may not end
+        ):
+            location = response.headers.get("Location") if response.is_redirect else None
     except httpx.TimeoutException:
         reason = f"no answer within {timeout_s:g} s"
         raise ServerUnreachable(f"cannot reach {base_url}: {reason}") from None
     except (httpx.TransportError, httpx.InvalidURL) as exc:
         raise ServerUnreachable(f"cannot reach {base_url}: {_one_line(exc)}") from None
+    asked = httpx.URL(base_url)
+    target = asked.join(location) if location else None
+    if target is not None and _upgraded(asked, target):
+        raise ServerUnreachable(
+            f"{base_url} redirects to {target} (Django's SECURE_SSL_REDIRECT?): every "
+            "check would get that redirect; give --base-url the HTTPS URL, or run the "
+            "server without the redirect"
+        )
+
+
+def _upgraded(asked: httpx.URL, target: httpx.URL) -> bool:
+    """Whether ``target`` is ``asked`` (an HTTP URL) over HTTPS."""
+    same = (target.host, target.path) == (asked.host, asked.path)
+    return same and (asked.scheme, target.scheme) == ("http", "https")
 
 
 class Runner:
@@ -111,8 +157,16 @@ class Runner:
         with self._tracing.client_span(request.method, prepared.url, request.template) as call:
             prepared.headers.update(call.headers)
             started = self._clock()
+            response: httpx.Response | None = None
             try:
-                response = client.send(prepared)
+                response = client.send(prepared, stream=True)
+                if _event_stream(response):
+                    response.close()
+                    response = _headers_only(response)
+                else:
+                    assert isinstance(response.stream, httpx.SyncByteStream)  # a sync client's
+                    response.stream = _Deadline(response.stream, self._expired(started))
+                    response.read()
             except httpx.TimeoutException as exc:
                 call.failed(exc)
                 reason = f"no answer within {self._timeout_s:g} s ({type(exc).__name__})"
@@ -121,6 +175,19 @@ class Runner:
                 call.failed(exc)
                 reason = f"cannot connect: {_one_line(exc)}"
                 return self._result(request, prepared.url, call, errors=(reason,)), None
+            except _BodyTooLong:
+                assert response is not None  # raised while reading its body
+                call.answered(response)
+                reason = (
+                    f"answered {response.status_code} but its body was still coming after "
+                    f"{self._timeout_s:g} s (an endless stream?)"
+                )
+                return self._result(
+                    request, prepared.url, call, errors=(reason,), status_code=response.status_code
+                ), None
+            finally:
+                if response is not None:
+                    response.close()
             elapsed_ms = (self._clock() - started) * 1000
             joined = call.answered(response)
         errors, warnings = judge(request, response, elapsed_ms, self.threshold)
@@ -135,6 +202,9 @@ class Runner:
             server_joined=joined,
         )
         return result, response
+
+    def _expired(self, started: float) -> Callable[[], bool]:
+        return lambda: self._clock() - started > self._timeout_s
 
     def _new_client(self) -> httpx.Client:
         return httpx.Client(
@@ -213,12 +283,27 @@ def judge(
     return tuple(errors), tuple(warnings)
 
 
+def _event_stream(response: httpx.Response) -> bool:
+    """A Server-Sent Events answer: a body that ends only when the server says so."""
+    content_type = str(response.headers.get("Content-Type", ""))
+    return content_type.split(";")[0].strip().lower() == "text/event-stream"
+
+
+def _headers_only(response: httpx.Response) -> httpx.Response:
+    """``response`` with an empty body, for an answer whose body is not read."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    return httpx.Response(response.status_code, headers=headers, request=response.request)
+
+
 def _status(errors: tuple[str, ...], warnings: tuple[str, ...]) -> CheckStatus:
     return "fail" if errors else "warning" if warnings else "pass"
 
 
 def _body(response: httpx.Response) -> str:
-    """A short quote of an error answer (success bodies may hold tokens: never quoted)."""
+    """A short quote of an error answer (success bodies may hold tokens: never quoted), or
+    where a redirect leads."""
+    if response.is_redirect:
+        return f" to {response.headers['Location']}"
     if response.status_code < 400:
         return ""
     text = " ".join(response.text.split())

@@ -148,6 +148,24 @@ def test_query_strings_and_repeated_slashes_are_ignored() -> None:
     assert (found.verdict, found.path, found.endpoint) == ("ok", "/api/products/", PRODUCTS[0])
 
 
+@pytest.mark.parametrize("expression", ["row?.id", "this.#id", "a ?? b"])
+def test_a_question_mark_or_hash_inside_a_run_time_part_is_not_a_query(expression: str) -> None:
+    # `/api/products/${row?.id}/`: optional chaining, not a query string cutting the path
+    path = "/api/products/{" + expression + "}/"
+    found = match(PRODUCTS, call(path, params=(expression,)))
+    assert (found.verdict, found.path, found.endpoint) == ("ok", path, PRODUCTS[1])
+    assert found.parameters == (ParamBinding(expression, "pk", "int"),)
+
+
+def test_a_query_after_a_run_time_part_is_still_dropped() -> None:
+    found = match(PRODUCTS, call("/api/products/{p.id}/?full=1#top", params=("p.id",)))
+    assert (found.verdict, found.path, found.endpoint) == (
+        "ok",
+        "/api/products/{p.id}/",
+        PRODUCTS[1],
+    )
+
+
 def test_a_base_with_a_path_prefixes_the_call() -> None:
     base = UrlBase(None, "https://api.example.com/v1", "https://api.example.com/v1")
     found = match([endpoint("v1/orders/")], call("/orders/", base=base))
