@@ -164,6 +164,11 @@ def test_the_analyzer_install_analyzes_the_apps_traces(
     # Files are read by the fast reader (msgspec), not silently by the general one only.
     probe = "from e2e_otel.sources.otlp_fast import decode_fields; print('fast')"
     assert _ok(env.run("python", "-c", probe)).strip() == "fast"
+    # Nothing in the analyzer's tree replaces the environment's urllib3 (urllib3-future, which
+    # niquests brings, did: requests then started a thread per new connection, which Python
+    # 3.12+ refuses at shutdown, so a traced script's last spans were lost).
+    owners = "import importlib.metadata as m; print(m.packages_distributions().get('urllib3'))"
+    assert "urllib3-future" not in _ok(env.run("python", "-c", owners))
     # db health connects with PyMySQL: an unreachable server is one line, not a missing module.
     line = _one_line_error(
         env.run("e2e-otel", "db", "health", "--dsn", "mysql://u:p@127.0.0.1:1/x")

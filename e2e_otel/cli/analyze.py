@@ -216,6 +216,8 @@ def _annotate(plan: Plan, report: Report, quiet: bool, told: set[str] | None = N
         counts = publisher.publish(report)
     except GrafanaError as exc:
         raise AnalyzeError(str(exc)) from exc
+    finally:
+        publisher.close()
     if not quiet:
         print(
             f"e2e-otel: Grafana annotations at {publisher.url}: {counts.created} created, "

@@ -54,7 +54,7 @@ EXTRA_OF_MODULE = {
     **dict.fromkeys(
         ["httpx", "numpy", "scipy", "sqlglot", "jsonschema", "prometheus_client"], "analyzer"
     ),
-    **dict.fromkeys(["grafana_client", "pymysql"], "analyzer"),
+    **dict.fromkeys(["pymysql"], "analyzer"),
     **dict.fromkeys(["tree_sitter", "tree_sitter_typescript"], "discovery"),
     "django": "django",
     "grafana_foundation_sdk": "stack",

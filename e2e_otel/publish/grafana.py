@@ -1,4 +1,5 @@
-"""Regression findings as Grafana annotations, through grafana-client's annotations API.
+"""Regression findings as Grafana annotations, through Grafana's HTTP API (``/api/annotations``)
+with httpx.
 
 One organization annotation per regression finding, at the moment the series changed, tagged
 ``e2e-otel`` (the dashboards show annotations with that tag), ``regression`` and
@@ -8,6 +9,11 @@ publishes every five minutes keeps one annotation per finding.
 
 The API token comes from the environment variable named by ``backends.grafana.token_env``; it
 is sent as ``Authorization: Bearer`` and never written to a log or an error message.
+
+(httpx rather than grafana-client: that client depends on niquests, whose urllib3-future
+replaces the ``urllib3`` package of the whole environment. With it, ``requests`` (which the
+OTLP/HTTP exporter uses) starts a thread on a connection's first request, which Python 3.12+
+refuses during interpreter shutdown: a traced script's last spans were lost.)
 """
 
 from __future__ import annotations
@@ -17,10 +23,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Any
 
-from grafana_client.api import GrafanaApi
-from grafana_client.client import GrafanaException, GrafanaTimeoutError
+import httpx
 
 from e2e_otel.analyzers.models import Recommendation, Report
 from e2e_otel.analyzers.series import ERROR_RATE_REGRESSION, REGRESSION_RULES
@@ -78,20 +83,8 @@ class AnnotationCounts:
     unchanged: int = 0
 
 
-class _Annotations(Protocol):
-    """The part of grafana-client's ``Annotations`` element used here (it is untyped)."""
-
-    def find_annotations(
-        self, *, tags: list[str], ann_type: str, limit: int
-    ) -> list[dict[str, Any]]: ...
-
-    def add_annotation(
-        self, *, time_from: int, time_to: int, tags: list[str], text: str
-    ) -> dict[str, Any]: ...
-
-    def update_annotation(
-        self, annotations_id: int, *, time_from: int, time_to: int, tags: list[str], text: str
-    ) -> dict[str, Any]: ...
+class _HttpStatusError(Exception):
+    """Grafana answered with an error status; ``str()`` is the status and its message."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +102,13 @@ class AnnotationPublisher:
         self.url = without_userinfo(url)
         self._token = token
         self._timeout_s = timeout_s
-        api = GrafanaApi.from_url(url, credential=token, timeout=timeout_s)
-        self._api = cast(_Annotations, api.annotations)
+        # The token, never user:password from the URL, authenticates: a Bearer header only.
+        self._annotations = self.url.rstrip("/") + "/api/annotations"
+        self._client = httpx.Client(
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=timeout_s,
+            follow_redirects=False,
+        )
 
     def __repr__(self) -> str:
         return f"AnnotationPublisher({self.url!r})"
@@ -148,39 +146,56 @@ class AnnotationPublisher:
             wanted = _annotation(rec)
             if wanted is None:
                 continue
-            found = self._call(
-                self._api.find_annotations,
-                tags=[finding_tag(rec.id)],
-                ann_type="annotation",
-                limit=10,
-            )
+            query = {"tags": finding_tag(rec.id), "type": "annotation", "limit": 10}
+            found = self._call("GET", "", params=query)
+            if not isinstance(found, list):
+                raise GrafanaError(self.url, "the annotation search did not answer a list")
             if not found:
-                self._call(self._api.add_annotation, **_fields(wanted))
+                self._call("POST", "", json=_fields(wanted))
                 created += 1
             elif _matches(found[0], wanted):
                 unchanged += 1
             else:
-                self._call(self._api.update_annotation, int(found[0]["id"]), **_fields(wanted))
+                self._call("PUT", f"/{int(found[0]['id'])}", json=_fields(wanted))
                 updated += 1
         return AnnotationCounts(created, updated, unchanged)
 
-    def _call(self, method: Any, *args: Any, **kwargs: Any) -> Any:
+    def close(self) -> None:
+        """Close the connections (the publisher is not used afterwards)."""
+        self._client.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
-            return method(*args, **kwargs)
-        # grafana-client raises GrafanaException for HTTP errors and timeouts, and lets the
-        # transport's connection errors (OSError subclasses) through.
-        except (GrafanaException, OSError) as exc:
+            response = self._client.request(method, self._annotations + path, **kwargs)
+            if response.status_code >= 400:
+                raise _HttpStatusError(f"HTTP {response.status_code} {_message(response)}")
+            return response.json()
+        except (httpx.HTTPError, _HttpStatusError, ValueError) as exc:  # ValueError: not JSON
             raise GrafanaError(self.url, self._reason(exc)) from None
 
     def _reason(self, exc: Exception) -> str:
         text = " ".join(str(exc).split()) or type(exc).__name__
         cause = _CAUSE.search(text)
-        if isinstance(exc, GrafanaTimeoutError):
+        if isinstance(exc, httpx.TimeoutException):
             text = f"no answer within {self._timeout_s:g} s (timed out)"
-        elif isinstance(exc, OSError) and cause:
-            text = f"cannot connect: {(cause[1] or cause[2]).strip()}"
+        elif isinstance(exc, httpx.TransportError):
+            text = f"cannot connect: {(cause[1] or cause[2]).strip()}" if cause else text
+        elif isinstance(exc, ValueError):
+            text = "the answer is not JSON"
         # A server may echo the request's headers in an error body.
         return text.replace(self._token, "<token>")
+
+
+def _message(response: httpx.Response) -> str:
+    """An error answer's reason: its status phrase and Grafana's ``message``, one line."""
+    phrase = response.reason_phrase or ""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    message = body.get("message") if isinstance(body, dict) else None
+    detail = f": {message}" if isinstance(message, str) and message else ""
+    return f"{phrase}{detail}"[:300]
 
 
 def _annotation(rec: Recommendation) -> _Annotation | None:
@@ -210,8 +225,8 @@ def _change(rec: Recommendation) -> str:
 
 def _fields(annotation: _Annotation) -> dict[str, Any]:
     return {
-        "time_from": annotation.time_ms,
-        "time_to": annotation.time_ms,  # a point in time, not a region
+        "time": annotation.time_ms,
+        "timeEnd": annotation.time_ms,  # a point in time, not a region
         "tags": list(annotation.tags),
         "text": annotation.text,
     }

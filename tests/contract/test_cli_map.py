@@ -103,7 +103,7 @@ def test_errors_are_one_line_and_exit_2(
 WITHOUT_ANALYZER = """
 import sys
 for name in ("httpx", "numpy", "scipy", "sqlglot", "jsonschema", "prometheus_client",
-             "grafana_client", "pymysql"):
+             "msgspec", "pymysql"):
     sys.modules[name] = None
 from e2e_otel.cli.main import main
 sys.exit(main(sys.argv[1:]))
