@@ -192,3 +192,22 @@ def test_shutdown_budget_from_the_environment(
     assert shutdown_timeout() == expected
     bad = raw.strip() and expected == 5.0
     assert bool(bad) == any("E2E_OTEL_SHUTDOWN_TIMEOUT" in r.getMessage() for r in caplog.records)
+
+
+def test_the_ended_count_is_read_without_copying_its_counter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # copy.copy of an itertools.count is deprecated since Python 3.12 and refused from 3.14:
+    # the shutdown summary would have raised inside the host app.
+    import copy
+
+    def refuse(value: object) -> object:
+        raise TypeError(f"cannot copy {type(value).__name__}")
+
+    stats = DeliveryStats()
+    for _ in range(3):
+        stats.tick_ended()
+    monkeypatch.setattr(copy, "copy", refuse)
+    assert stats.snapshot().ended == 3
+    stats.tick_ended()
+    assert stats.snapshot().ended == 4
