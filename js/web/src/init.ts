@@ -3,6 +3,7 @@ import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
 import { DocumentLoadInstrumentation } from "@opentelemetry/instrumentation-document-load";
 import { FetchInstrumentation } from "@opentelemetry/instrumentation-fetch";
+import { XMLHttpRequestInstrumentation } from "@opentelemetry/instrumentation-xml-http-request";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, WebTracerProvider } from "@opentelemetry/sdk-trace-web";
 import { CountingExporter, type ExportStats } from "./exporter.js";
@@ -12,6 +13,7 @@ import { FrontendSpanProcessor } from "./processor.js";
 import { WorkflowHeadersPropagator } from "./propagator.js";
 import { SCOPE_NAME, SCOPE_VERSION, setRuntime } from "./runtime.js";
 import { reportWebVitals } from "./vitals.js";
+import { categorizeXhrSpan } from "./xhr.js";
 
 export interface E2EWebOptions {
   /** `service.name` of the browser spans, e.g. "storefront-web". */
@@ -43,9 +45,9 @@ const MAX_QUEUE = 2048;
 let active: E2EWebHandle | undefined;
 
 /**
- * Start browser tracing: fetch + document-load instrumentation, W3C trace-context and baggage
- * propagation to `apiUrls`, web vitals, uncaught errors, a parent-based ratio sampler, OTLP/HTTP
- * JSON export. Idempotent: a second call returns the first handle. Never throws: bad options
+ * Start browser tracing: fetch, XMLHttpRequest and document-load instrumentation, W3C
+ * trace-context and baggage propagation to `apiUrls`, web vitals, uncaught errors, a
+ * parent-based ratio sampler, OTLP/HTTP JSON export. Idempotent: a second call returns the first handle. Never throws: bad options
  * or a missing browser give a handle that does nothing, with one console.warn.
  */
 export function initE2EWeb(options: E2EWebOptions): E2EWebHandle {
@@ -73,16 +75,16 @@ export function initE2EWeb(options: E2EWebOptions): E2EWebHandle {
       propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator(), new WorkflowHeadersPropagator()],
     }),
   });
+  const propagateTraceHeaderCorsUrls = (options.apiUrls ?? []).map(urlPattern);
+  // The exporter bypasses the patched fetch already; this also covers a collector reached
+  // through another client.
+  const ignoreUrls = [urlPattern(new URL(tracesUrl).origin)];
   const unregister = registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
-      new FetchInstrumentation({
-        propagateTraceHeaderCorsUrls: (options.apiUrls ?? []).map(urlPattern),
-        // The exporter bypasses the patched fetch already; this also covers a collector
-        // reached through another client.
-        ignoreUrls: [urlPattern(new URL(tracesUrl).origin)],
-        applyCustomAttributesOnSpan: categorizeFetchSpan,
-      }),
+      new FetchInstrumentation({ propagateTraceHeaderCorsUrls, ignoreUrls, applyCustomAttributesOnSpan: categorizeFetchSpan }),
+      // axios (and other XHR clients) in the browser: without this, their requests have no span.
+      new XMLHttpRequestInstrumentation({ propagateTraceHeaderCorsUrls, ignoreUrls, applyCustomAttributesOnSpan: categorizeXhrSpan }),
       new DocumentLoadInstrumentation(),
     ],
   });

@@ -1,6 +1,6 @@
-import { createContextKey, trace, type Attributes, type Context, type SpanStatus } from "@opentelemetry/api";
+import { createContextKey, SpanStatusCode, trace, type Attributes, type Context, type SpanStatus } from "@opentelemetry/api";
 import type { ReadableSpan, Span, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace-web";
-import { ATTR_LAYER, ATTR_WORKFLOW_ID, ATTR_WORKFLOW_TYPE, LAYER_FRONTEND } from "./attributes.js";
+import { ATTR_ERROR_CATEGORY, ATTR_LAYER, ATTR_WORKFLOW_ID, ATTR_WORKFLOW_TYPE, LAYER_FRONTEND } from "./attributes.js";
 import { workflowIn } from "./context.js";
 
 /** What a fetch learns after the instrumentation has ended its span (body-based categories). */
@@ -16,6 +16,7 @@ export interface FetchSlot {
 }
 export const FETCH_SLOT = createContextKey("@e2e-otel/web fetch slot");
 const FETCH_SCOPE = "@opentelemetry/instrumentation-fetch";
+const XHR_SCOPE = "@opentelemetry/instrumentation-xml-http-request";
 /** A hold never delays a span longer than this (a body that never ends, a bug of ours). */
 const HOLD_LIMIT_MS = 5000;
 
@@ -64,7 +65,7 @@ export class FrontendSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     const held = this.holds.get(span);
     if (!held) {
-      this.forward(span);
+      this.forward(xhrStopped(span) ?? span);
       return;
     }
     this.holds.delete(span);
@@ -110,6 +111,21 @@ function workflowOf(ctx: Context): [string | undefined, string | undefined] {
   const t = attrs[ATTR_WORKFLOW_TYPE];
   const i = attrs[ATTR_WORKFLOW_ID];
   return [typeof t === "string" ? t : undefined, typeof i === "string" ? i : undefined];
+}
+
+/**
+ * An XMLHttpRequest that timed out (`xhr.timeout`, axios' `timeout`) or was aborted (axios'
+ * `signal`/cancel) ends with a `timeout`/`abort` event, added after applyCustomAttributesOnSpan
+ * ran: `network_timeout`, as a fetch timeout or abort is.
+ */
+function xhrStopped(span: ReadableSpan): ReadableSpan | undefined {
+  if (span.instrumentationScope.name !== XHR_SCOPE) return undefined;
+  const stop = span.events.find((e) => e.name === "timeout" || e.name === "abort");
+  if (!stop) return undefined;
+  return amended(span, {
+    attributes: { [ATTR_ERROR_CATEGORY]: "network_timeout" },
+    status: { code: SpanStatusCode.ERROR, message: stop.name },
+  });
 }
 
 /** A read-only copy of an ended span with late findings merged in (ended spans are immutable). */

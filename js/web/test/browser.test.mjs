@@ -170,6 +170,54 @@ test("error categories: timeout, expired token, unparseable JSON, HTTP statuses,
   await page.close();
 });
 
+test("XMLHttpRequest (axios' browser adapter): spans with the layer, categories and workflow; headers to the API", async () => {
+  const { page, service, pageErrors } = await openPage({ dead: world.deadCollector });
+  const wf = await page.evaluate(() => window.e2eTest.xhrWorkflow());
+  assert.deepEqual([wf.kind, wf.status], ["load", 200]);
+  const ended = await page.evaluate(() => window.e2eTest.xhrs());
+  assert.deepEqual(
+    ended.map((r) => `${r.kind} ${r.status}`),
+    ["load 404", "load 503", "load 401", "load 401", "load 200", "timeout 0", "abort 0", "error 0"],
+    "the requests end as they would without us",
+  );
+  const xhrSpans = (s) => s.filter((x) => x.scope === "@opentelemetry/instrumentation-xml-http-request");
+  const spans = xhrSpans(await waitForSpans(world, service, (s) => xhrSpans(s).length >= 9, { page }));
+  const span = (part) => one(spans, (s) => String(s.attributes["url.full"]).includes(part), `xhr span for ${part}`);
+  const category = (s) => s.attributes["e2e.error.category"];
+
+  const wfSpan = span("/orders?via=xhr");
+  assert.equal(wfSpan.traceId, wf.traceId, "an XHR opened inside wf.run joins the workflow");
+  assert.equal(wfSpan.attributes["e2e.workflow.type"], "order_history");
+  assert.equal(wfSpan.attributes["e2e.workflow.id"], wf.id);
+  assert.equal(category(wfSpan), undefined);
+  const req = world.apiRequests.find((r) => r.method === "GET" && r.path === "/orders" && r.headers["x-correlation-id"] === wf.id);
+  assert.ok(req, "the API got X-Correlation-ID on the XHR");
+  assert.equal(req.headers["x-workflow-type"], "order_history");
+  assert.equal(req.headers.traceparent.split("-")[1], wf.traceId);
+  assert.match(req.headers.baggage, /e2e\.workflow\.id=/);
+
+  const expected = {
+    "/status/404?via=xhr": "not_found",
+    "/status/503?via=xhr": "server_error",
+    "/expired?via=xhr&rt=json": "auth_token_expired",
+    "t=timeout": "network_timeout",
+    "t=abort": "network_timeout",
+    "/refused?via=xhr": "unknown",
+  };
+  for (const [part, cat] of Object.entries(expected)) {
+    const s = span(part);
+    assert.equal(category(s), cat, part);
+    assert.equal(s.status.code, ERROR, `${part} is ERROR`);
+  }
+  const expiredText = one(spans, (s) => String(s.attributes["url.full"]).endsWith("/expired?via=xhr"), "xhr span for the text 401");
+  assert.equal(category(expiredText), "auth_token_expired");
+  assert.equal(category(span("/ok?via=xhr")), undefined);
+  assert.equal(span("/ok?via=xhr").status.code, 0);
+  assert.ok(spans.every((s) => s.attributes["e2e.layer"] === "frontend"));
+  assert.deepEqual(pageErrors, []);
+  await page.close();
+});
+
 test("render timings: a slow render is flagged, a fast one is not (hook and manual timer)", async () => {
   const { page, service } = await openPage();
   const manual = await page.evaluate(() => window.e2eTest.renders());

@@ -53,6 +53,21 @@ const outcome = (p) =>
     (error) => ({ ok: false, name: error?.name, message: String(error?.message ?? error) }),
   );
 
+/** A bare XMLHttpRequest, as axios' browser adapter makes it; resolves with how it ended. */
+function xhr(url, { timeout = 0, abortAfter = 0, responseType = "" } = {}) {
+  return new Promise((resolve) => {
+    const request = new XMLHttpRequest();
+    request.open("GET", url);
+    request.timeout = timeout;
+    request.responseType = responseType;
+    for (const kind of ["load", "error", "timeout", "abort"]) {
+      request.addEventListener(kind, () => resolve({ kind, status: request.status }));
+    }
+    request.send();
+    if (abortAfter) setTimeout(() => request.abort(), abortAfter);
+  });
+}
+
 window.e2eTest = {
   handle,
   config,
@@ -86,6 +101,21 @@ window.e2eTest = {
     ),
   garbageLate: () => outcome(e2eFetch(`${api}/garbage?late=1`).then((r) => e2eJson(r))),
   statuses: () => Promise.all([400, 403, 404, 422, 429, 500, 503].map((s) => fetch(`${api}/status/${s}`).then((r) => r.status))),
+  // axios-style XMLHttpRequests: a workflow's (opened inside wf.run), statuses, an expired
+  // token (text and JSON responseType), a timeout, an abort and a refused connection.
+  xhrWorkflow: () =>
+    withWorkflow("order_history", (wf) => wf.run(() => xhr(`${api}/orders?via=xhr`)).then((r) => ({ ...r, id: wf.id, traceId: wf.span.spanContext().traceId }))),
+  xhrs: () =>
+    Promise.all([
+      xhr(`${api}/status/404?via=xhr`),
+      xhr(`${api}/status/503?via=xhr`),
+      xhr(`${api}/expired?via=xhr`),
+      xhr(`${api}/expired?via=xhr&rt=json`, { responseType: "json" }),
+      xhr(`${api}/ok?via=xhr`),
+      xhr(`${api}/slow?via=xhr&delay=1500&t=timeout`, { timeout: 200 }),
+      xhr(`${api}/slow?via=xhr&delay=1500&t=abort`, { abortAfter: 150 }),
+      xhr(`${params.get("dead")}/refused?via=xhr`),
+    ]),
   renderFailure: () => {
     try {
       throw new TypeError("Cannot read properties of undefined (reading 'price')");
