@@ -58,7 +58,8 @@ def is_tsx(suffix: str) -> bool:
 def parse(source: bytes, suffix: str) -> ts.Tree:
     """Parse ``source`` with the grammar its file suffix calls for.
 
-    A bare ``&`` in JSX text (``<p>Q & A</p>``) is valid JSX, but the grammar only knows
+    A bare ``&`` in JSX text (``<p>Q & A</p>``) or in a JSX attribute's string
+    (``src="/logo.svg?a=1&b=2"``) is valid JSX, but the grammar only knows
     ``&name;`` character references there and fails around it, sometimes for the rest of
     the element. Each such ``&`` (right after a piece of JSX text, or starting an ERROR
     node) is replaced by a space and the file parsed again, as long as that leaves less of
@@ -104,8 +105,9 @@ _ENTITY = re.compile(rb"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 
 def _bare_ampersands(root: ts.Node, source: bytes) -> list[int]:
     """Offsets of ``&`` that JSX text would hold: just after a ``jsx_text`` node, or at the
-    start of an ERROR node among a JSX element's children, and not the start of a character
-    reference (an ``&&`` in broken code elsewhere is left alone)."""
+    start of an ERROR node among a JSX element's children or in a JSX attribute's string, and
+    not the start of a character reference (an ``&&`` in broken code elsewhere is left
+    alone)."""
     found: set[int] = set()
     for node in walk(root):
         parent = node.parent
@@ -113,11 +115,22 @@ def _bare_ampersands(root: ts.Node, source: bytes) -> list[int]:
             offset = node.end_byte
         elif node.type == "ERROR" and parent is not None and parent.type == "jsx_element":
             offset = node.start_byte
+        elif node.type == "ERROR" and _in_jsx_attribute_string(parent):
+            offset = node.start_byte  # `src="/logo.svg?color=indigo&shade=600"`
         else:
             continue
         if source[offset : offset + 1] == b"&" and not _ENTITY.match(source, offset):
             found.add(offset)
     return sorted(found)
+
+
+def _in_jsx_attribute_string(node: ts.Node | None) -> bool:
+    return (
+        node is not None
+        and node.type == "string"
+        and node.parent is not None
+        and node.parent.type == "jsx_attribute"
+    )
 
 
 def _damage(root: ts.Node) -> int:

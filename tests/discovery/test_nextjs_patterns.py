@@ -77,7 +77,15 @@ def test_ampersand_in_jsx_text_does_not_break_the_file(app: NextjsApp) -> None:
 
 @pytest.mark.parametrize(
     "jsx",
-    ["<p>R&D, shipping</p>", "<>Q & A {n}</>", "<p>a && b & c &amp; d</p>", "<b>&&&</b>"],
+    [
+        "<p>R&D, shipping</p>",
+        "<>Q & A {n}</>",
+        "<p>a && b & c &amp; d</p>",
+        "<b>&&&</b>",
+        # In an attribute's string too: a query string in an image or link URL.
+        '<img src="https://cdn.example/logo.svg?color=indigo&shade=600" alt="x" />',
+        '<a href="/search?q=a&page=2&sort=new">next</a>',
+    ],
 )
 def test_bare_ampersands_in_jsx_text_parse(tmp_path: Path, jsx: str) -> None:
     write(
