@@ -14,7 +14,8 @@ absorbs:
   queries.
 
 The absorbed finding's figures and its priority (the higher of the two) move into the N+1
-finding, and one sentence says what else it explains. The tables keep every subject; only the
+finding, and one sentence says what else it explains (the query count once, when it is why the
+endpoint is both chatty and slow). The tables keep every subject; only the
 findings are merged. A symptom the loop does not explain (a slow endpoint whose loop is 10 % of
 its time) stays a finding of its own.
 
@@ -26,8 +27,9 @@ request there: the unindexed report query is the slow report page.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from e2e_otel.analyzers.common import route_template
 from e2e_otel.analyzers.models import PRIORITY_ORDER, Recommendation
 
 N_PLUS_ONE = "n_plus_one"
@@ -54,20 +56,34 @@ def _in_most_requests(loop: Recommendation) -> bool:
     return bool(affected and requests and affected >= EXPLAINS * requests)
 
 
-def _explains(loop: Recommendation, symptom: Recommendation) -> str | None:
-    """The sentence the loop's finding gains by absorbing ``symptom``, or None."""
+@dataclass(frozen=True)
+class _Clause:
+    """What a loop explains of one symptom: its endpoint's query count (``queries``, the
+    loop's ``repeats`` of them) or its slowness (``slow``: the p95, and either the loop's
+    time against a typical request or the per-query cost of ``queries``)."""
+
+    route: str
+    queries: float | None = None
+    repeats: float | None = None
+    p95: float | None = None
+    loop_ms: float | None = None
+    typical: float | None = None
+
+
+def _route(symptom: Recommendation) -> str:
+    return f"{symptom.evidence.method or ''} {route_template(symptom.evidence.route or '')}".strip()
+
+
+def _explains(loop: Recommendation, symptom: Recommendation) -> _Clause | None:
+    """What the loop's finding explains of ``symptom`` (see :func:`_sentence`), or None."""
     if not _in_most_requests(loop):
         return None  # a rare loop does not explain what most requests do
     loop_figures, figures = loop.evidence.figures, symptom.evidence.figures
-    route = f"{symptom.evidence.method or ''} {symptom.evidence.route}".strip()
+    repeats = loop_figures.get("avg_repeats")
     if symptom.rule == CHATTY:
         queries = figures.get("db_spans_p50")
-        repeats = loop_figures.get("avg_repeats")
         if queries and repeats is not None and repeats >= EXPLAINS * queries:
-            return (
-                f"It is also why {route} runs {queries:g} queries per request (median): this "
-                f"loop is {repeats:g} of them."
-            )
+            return _Clause(_route(symptom), queries=queries, repeats=repeats)
     if symptom.rule == SLOW_ENDPOINT:
         typical = figures.get("p50_ms")
         loop_ms = loop_figures.get("avg_loop_ms")
@@ -75,25 +91,46 @@ def _explains(loop: Recommendation, symptom: Recommendation) -> str | None:
         if p95 is None or loop_ms is None:
             return None
         if typical and loop_ms >= EXPLAINS * typical:
-            return (
-                f"It is also why {route} is slow (p95 {p95:g} ms): the loop takes {loop_ms:g} ms "
-                f"of a typical {typical:g} ms request."
-            )
+            return _Clause(_route(symptom), p95=p95, loop_ms=loop_ms, typical=typical)
         # The slow-endpoint rule already put the time on the query count (a chatty request
         # outside the database: ORM, driver and tracing per query), and the loop is most of
         # those queries.
         queries = figures.get("db_queries_median")
-        repeats = loop_figures.get("avg_repeats")
         if queries and repeats is not None and repeats >= EXPLAINS * queries:
-            return (
-                f"It is also why {route} is slow (p95 {p95:g} ms): its {queries:g} queries per "
-                f"request (median), {repeats:g} of them this loop's, cost application time "
-                "(ORM, driver, tracing) on top of their time in the database."
-            )
+            return _Clause(_route(symptom), queries=queries, repeats=repeats, p95=p95)
     return None
 
 
-def _absorb(cause: Recommendation, symptom: Recommendation, sentence: str) -> Recommendation:
+def _sentence(clauses: Sequence[_Clause]) -> str:
+    """One sentence for all a loop explains on its endpoint: why it runs so many queries and
+    why it is slow, said once (the query count of both symptoms is the same fact)."""
+    slow = next((c for c in clauses if c.p95 is not None), None)
+    count = next((c for c in clauses if c.p95 is None), None)
+    if slow is None:
+        assert count is not None
+        return (
+            f"It is also why {count.route} runs {count.queries:g} queries per request "
+            f"(median): this loop is {count.repeats:g} of them."
+        )
+    route, p95 = slow.route, slow.p95
+    if slow.loop_ms is not None:  # the loop's own time is most of a typical request
+        took = f"the loop takes {slow.loop_ms:g} ms of a typical {slow.typical:g} ms request"
+        if count is None:
+            return f"It is also why {route} is slow (p95 {p95:g} ms): {took}."
+        return (
+            f"It is also why {route} is slow (p95 {p95:g} ms; {took}) and runs "
+            f"{count.queries:g} queries per request (median), {count.repeats:g} of them this "
+            "loop's."
+        )
+    return (
+        f"It is also why {route} is slow (p95 {p95:g} ms){' and chatty' if count else ''}: "
+        f"its {slow.queries:g} queries per request (median), {slow.repeats:g} of them this "
+        "loop's, cost application time (ORM, driver, tracing) on top of their time in the "
+        "database."
+    )
+
+
+def _absorb(cause: Recommendation, symptom: Recommendation) -> Recommendation:
     priority = min(cause.priority, symptom.priority, key=PRIORITY_ORDER.__getitem__)
     prefix = "endpoint_" if symptom.rule == SLOW_ENDPOINT else "endpoint_db_"
     moved = {
@@ -104,7 +141,6 @@ def _absorb(cause: Recommendation, symptom: Recommendation, sentence: str) -> Re
     return replace(
         cause,
         priority=priority,
-        description=f"{cause.description} {sentence}",
         evidence=replace(cause.evidence, figures={**cause.evidence.figures, **moved}),
     )
 
@@ -125,10 +161,9 @@ def _statement_explains(statement: Recommendation, symptom: Recommendation) -> s
     requests = symptom.evidence.figures.get("requests")
     if not calls or not requests or calls < EXPLAINS * requests:
         return None
-    route = f"{symptom.evidence.method or ''} {symptom.evidence.route}".strip()
     return (
-        f"It is also why {route} is slow (p95 {p95:g} ms): one run of this statement takes "
-        f"{run_ms:g} ms (median) of a typical {typical:g} ms request."
+        f"It is also why {_route(symptom)} is slow (p95 {p95:g} ms): one run of this statement "
+        f"takes {run_ms:g} ms (median) of a typical {typical:g} ms request."
     )
 
 
@@ -152,6 +187,7 @@ def consolidate(recommendations: Sequence[Recommendation]) -> list[Recommendatio
         found.sort(key=lambda r: -_figure(r, "avg_loop_ms"))
     causes = [r for found in loops.values() for r in found]
     absorbed: dict[str, Recommendation] = {r.id: r for r in (*causes, *statements.values())}
+    explained: dict[str, list[_Clause | str]] = {}  # cause id -> what it explains, in order
     dropped: set[str] = set()
     for r in recommendations:
         key = _endpoint(r)
@@ -161,11 +197,19 @@ def consolidate(recommendations: Sequence[Recommendation]) -> list[Recommendatio
         if key in statements:
             candidates.append((statements[key], False))
         for cause, is_loop in candidates:
-            sentence = _explains(cause, r) if is_loop else _statement_explains(cause, r)
-            if sentence is not None:
-                absorbed[cause.id] = _absorb(absorbed[cause.id], r, sentence)
+            why = _explains(cause, r) if is_loop else _statement_explains(cause, r)
+            if why is not None:
+                absorbed[cause.id] = _absorb(absorbed[cause.id], r)
+                explained.setdefault(cause.id, []).append(why)
                 dropped.add(r.id)
                 break
+    for cause_id, found_all in explained.items():
+        clauses = [f for f in found_all if isinstance(f, _Clause)]
+        sentences = [f for f in found_all if isinstance(f, str)]
+        if clauses:
+            sentences.insert(0, _sentence(clauses))
+        cause = absorbed[cause_id]
+        absorbed[cause_id] = replace(cause, description=" ".join((cause.description, *sentences)))
     return [absorbed.get(r.id, r) for r in recommendations if r.id not in dropped]
 
 

@@ -37,8 +37,13 @@ def test_a_loop_that_is_the_endpoints_time_and_queries_is_one_finding() -> None:
     assert set(found) == {"n_plus_one"}, sorted(found)
     loop = found["n_plus_one"]
     assert loop.priority == "high"
-    assert "runs 21 queries per request (median): this loop is 20 of them" in loop.description
-    assert "is slow (p95 260 ms)" in loop.description
+    # One sentence for both symptoms: the slowness and the query count, each said once.
+    assert loop.description.count("It is also why") == 1
+    assert (
+        "It is also why GET api/products/with-reviews/ is slow (p95 260 ms; the loop takes "
+        "220 ms of a typical 260 ms request) and runs 21 queries per request (median), 20 of "
+        "them this loop's."
+    ) in loop.description
     assert loop.evidence.figures["endpoint_p95_ms"] == 260
     assert loop.evidence.figures["endpoint_db_db_spans_p50"] == 21
 
@@ -121,6 +126,37 @@ def test_a_slow_endpoint_put_on_its_query_count_is_the_loops() -> None:
     assert "its 21 queries per request (median), 20 of them this loop's" in merged.description
     few = replace(slow, evidence=replace(evidence, figures={**figures, "db_queries_median": 60}))
     assert len(consolidate([loop, few])) == 2
+    # Chatty too, for the same 21 queries: one sentence, the count said once.
+    chatty = replace(
+        loop,
+        id="chatty",
+        rule="chatty",
+        evidence=replace(evidence, figures={"db_spans_p50": 21.0}),
+    )
+    for order in ([loop, chatty, slow], [loop, slow, chatty]):
+        (both,) = consolidate(order)
+        assert both.description == (
+            "A loop. It is also why GET api/products/with-reviews/ is slow (p95 1500 ms) and "
+            "chatty: its 21 queries per request (median), 20 of them this loop's, cost "
+            "application time (ORM, driver, tracing) on top of their time in the database."
+        )
+
+
+def test_a_regex_route_is_named_by_its_template_in_the_sentence() -> None:
+    # DRF's routers record re_path regexes as http.route; the titles show templates.
+    regex = "api/v1/events/(?P<pk>[^/.]+)/$"
+    loop = _loop("medium", avg_loop_ms=100.0)
+    loop = replace(loop, evidence=replace(loop.evidence, route=regex))
+    chatty = replace(
+        loop,
+        id="chatty",
+        rule="chatty",
+        evidence=replace(loop.evidence, figures={"db_spans_p50": 21.0}),
+    )
+    (merged,) = consolidate([loop, chatty])
+    assert "It is also why GET api/v1/events/{pk}/ runs 21 queries per request" in (
+        merged.description
+    )
 
 
 def test_a_rare_loop_does_not_swallow_what_most_requests_do() -> None:
