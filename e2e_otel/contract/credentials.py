@@ -6,7 +6,10 @@ defaults) can refuse an anonymous request. ``AllowAny`` never does; an empty lis
 with ``permission_classes = ()``, like simplejwt's token views) lets anyone in; the
 ``...OrReadOnly`` / ``...OrAnonReadOnly`` classes let anonymous reads (GET, HEAD, OPTIONS)
 through. Any other class, custom ones included, counts as requiring a user, since DRF
-checks every class and one refusal is enough.
+checks every class and one refusal is enough, unless discovery asked the classes themselves
+and every ``has_permission()`` let the anonymous request through (``Operation.anonymous``: a
+custom class that lets anonymous users sign up), with no object check that could still refuse
+it (no class overrides ``has_object_permission``, or the route names no object).
 
 A call *goes without credentials* when its URL has a base (is cross-origin, or runs on the
 server) and either the scanner saw its options send neither cookies nor an Authorization
@@ -48,7 +51,7 @@ def refusing_permissions(endpoint: DjangoEndpoint, method: str) -> tuple[str, ..
     """The permission classes of ``method`` on ``endpoint`` that refuse anonymous requests
     (empty: anyone may call it)."""
     operation = operation_for(endpoint, method)
-    if operation is None:
+    if operation is None or _lets_anonymous(endpoint, operation):
         return ()
     safe = method.upper() in SAFE_METHODS
     return tuple(
@@ -56,6 +59,14 @@ def refusing_permissions(endpoint: DjangoEndpoint, method: str) -> tuple[str, ..
         for cls in operation.permissions
         if cls != ALLOW_ANY and not (safe and cls in ANONYMOUS_READS)
     )
+
+
+def _lets_anonymous(endpoint: DjangoEndpoint, operation: Operation) -> bool:
+    """Discovery asked the permissions and each let the anonymous request through, and no
+    object check can refuse it later: none checks objects, or the route names no object."""
+    if operation.anonymous is not True:
+        return False
+    return not operation.object_checks or not endpoint.parameters
 
 
 def sends_no_credentials(call: ApiCall) -> bool:

@@ -73,6 +73,12 @@ class Operation:
     # The login page an anonymous request is redirected to (302): ``@login_required`` and
     # other ``user_passes_test`` decorators, ``LoginRequiredMixin``; None when there is none.
     login_url: str | None = None
+    # Whether every permission's has_permission() lets an anonymous request of this method
+    # through, asked of the classes themselves; None when that is not known (a check raised).
+    anonymous: bool | None = None
+    # Whether a permission checks objects too (has_object_permission): a detail route may still
+    # refuse an anonymous request that has_permission() let through.
+    object_checks: bool = False
 
 
 @dataclass(frozen=True)
@@ -169,6 +175,8 @@ def _operation(data: Mapping[str, Any]) -> Operation:
         throttles=tuple(data.get("throttles", ())),
         from_settings=tuple(data.get("from_settings", ())),
         login_url=data.get("login_url"),
+        anonymous=data.get("anonymous"),
+        object_checks=bool(data.get("object_checks", False)),
     )
 
 

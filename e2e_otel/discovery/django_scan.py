@@ -268,10 +268,14 @@ def _drf_policy(
         from rest_framework.request import Request
 
         view.request = Request(django_request)
-    out: dict[str, Any] = {"from_settings": []}
+    out: dict[str, Any] = {"from_settings": [], "anonymous": None, "object_checks": False}
     for key, attribute, getter in _POLICIES:
         try:
-            out[key] = [_describe(obj) for obj in getattr(view, getter)()]
+            instances = getattr(view, getter)()
+            out[key] = [_describe(obj) for obj in instances]
+            if key == "permissions":
+                out["anonymous"] = _lets_anonymous(view, instances)
+                out["object_checks"] = _checks_objects(instances)
         except Exception as exc:
             # An override that needs a real user (request.user.role) or a query: the classes
             # the view declares are what the base getter would give; the warning says so.
@@ -300,6 +304,25 @@ def _drf_policy(
                 )
     out["serializer"] = dotted(serializer) if serializer is not None else None
     return out, serializer
+
+
+def _lets_anonymous(view: Any, permissions: Any) -> bool | None:
+    """Whether every permission's ``has_permission()`` lets this anonymous request through
+    (a signup that lets anonymous users create), or one refuses it; None when a check raised
+    (it needed a real user or a query)."""
+    try:
+        return all(bool(p.has_permission(view.request, view)) for p in permissions)
+    except Exception:
+        return None
+
+
+def _checks_objects(permissions: Any) -> bool:
+    """Whether a permission checks objects too (its own ``has_object_permission``, which DRF
+    asks only when the handler fetches one: a detail route)."""
+    from rest_framework.permissions import BasePermission
+
+    stock = BasePermission.has_object_permission
+    return any(type(p).has_object_permission is not stock for p in permissions)
 
 
 def _generic_get_serializer_class() -> Any:

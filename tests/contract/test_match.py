@@ -242,6 +242,26 @@ def test_credentials_needed_only_where_permissions_refuse_anonymous_requests() -
     assert "IsAuthenticatedOrReadOnly" in flagged.notes[0]
     open_view = [endpoint("api/token/", "POST", permissions=())]
     assert match(open_view, call("/api/token/", "POST", credentials=False)).verdict == "ok"
+    # A custom class counts as refusing, unless discovery asked it and it let the anonymous
+    # request through (a signup: anonymous users may create, nothing else).
+    custom = ("app.permissions.SignupOrUser",)
+    users = endpoint("api/users/", "GET", "POST", permissions=custom)
+    signup = replace(
+        users, operations=(users.operations[0], replace(users.operations[1], anonymous=True))
+    )
+    assert match([signup], call("/api/users/", "POST", credentials=False)).verdict == "ok"
+    listed = match([signup], call("/api/users/", "GET", credentials=False))
+    assert listed.verdict == "missing_credentials" and "SignupOrUser" in listed.notes[0]
+    assert match([users], call("/api/users/", "POST", credentials=False)).verdict == (
+        "missing_credentials"
+    )
+    # A class that also checks objects: only a route naming no object is sure to let it in.
+    checked = replace(signup.operations[1], object_checks=True)
+    listing = replace(signup, operations=(signup.operations[0], checked))
+    assert match([listing], call("/api/users/", "POST", credentials=False)).verdict == "ok"
+    detail = replace(listing, template="api/users/{pk}/", parameters={"pk": "int"})
+    patched = match([detail], call("/api/users/1/", "POST", credentials=False))
+    assert patched.verdict == "missing_credentials"
 
 
 def test_unresolved_url() -> None:

@@ -511,3 +511,53 @@ def test_handler_serializers_kept_on_the_view_class(tmp_path: Path) -> None:
     assert text.options["max_length"] == 50
     show = scan.endpoint("show/").operation("GET")  # another view's nested serializer
     assert show.handler_serializers == ("fx_app.runtime.EchoApi.OutputSerializer",)
+
+
+ANONYMOUS_VIEWS = """
+from rest_framework import permissions, viewsets
+from fx_app import serializers as s
+from fx_app.models import Book
+
+class SignupOrUser(permissions.BasePermission):
+    # Anyone may create (sign up); everything else needs a user.
+    def has_permission(self, request, view):
+        return view.action == "create" or request.user.is_authenticated
+
+class OwnerOnly(permissions.BasePermission):
+    def has_object_permission(self, request, view, obj):
+        return obj.title == str(request.user)
+
+class AccountViewSet(viewsets.ModelViewSet):
+    queryset = Book.objects.all()
+    serializer_class = s.BookSerializer
+    permission_classes = [SignupOrUser]
+
+class OwnedViewSet(viewsets.ModelViewSet):
+    queryset = Book.objects.all()
+    serializer_class = s.BookSerializer
+    permission_classes = [OwnerOnly]
+
+"""
+
+
+def test_whether_an_anonymous_request_gets_through_is_asked_of_the_permissions(
+    tmp_path: Path,
+) -> None:
+    urls = URLS + textwrap.dedent("""
+        from fx_app import anon
+        more = DefaultRouter()
+        more.register("accounts", anon.AccountViewSet, basename="account")
+        more.register("owned", anon.OwnedViewSet, basename="owned")
+        urlpatterns += [path("anon/", include(more.urls))]
+        """)
+    root = write_project(tmp_path, **{"fx_app/anon.py": ANONYMOUS_VIEWS, "fx_urls.py": urls})
+    scan = discover_django("fx_settings", pythonpath=[str(root)])
+    accounts = scan.endpoint("anon/accounts/")
+    assert accounts.operation("POST").anonymous is True  # the signup
+    assert accounts.operation("GET").anonymous is False
+    # Its has_permission() lets everyone in, but it checks objects too.
+    owned = scan.endpoint("anon/owned/{pk}/").operation("PATCH")
+    assert (owned.anonymous, owned.object_checks) == (True, True)
+    assert accounts.operation("POST").object_checks is False
+    books = scan.endpoint("api/books/").operation("POST")
+    assert (books.permissions, books.anonymous) == ((f"{PERMS}.IsAuthenticated",), False)
