@@ -23,6 +23,7 @@ from e2e_otel import attributes as attr
 from e2e_otel.analyzers.builder_merge import MASK as _MASK
 from e2e_otel.analyzers.builder_merge import Duplicate, longer, merge_into
 from e2e_otel.analyzers.dataset import NO_ENTRY, Dataset, Entry, FingerprintInfo
+from e2e_otel.analyzers.error_fallback import fallback_category
 from e2e_otel.analyzers.frontend_spans import BrowserSpan, browser_span
 from e2e_otel.sources.models import AttributeValue, SamplingMark, SpanEvent, SpanRecord
 from e2e_otel.sql.fingerprint import fingerprint, fingerprint_id
@@ -79,6 +80,25 @@ def _ours(fp_id: str) -> bool:
 
 def _str(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+NO_ROUTE = "(no route)"
+
+
+def _unrouted(attributes: Mapping[str, AttributeValue], method: object, name: str) -> str:
+    """The route of a request without ``http.route``: its span name, unless that is only the
+    HTTP method (``GET``, ``HTTP GET``: Node's http on a 404) or the method and the raw path
+    (``GET /nope``: Flask on a 404), which would make the method the route or each URL an
+    endpoint; those are one endpoint, ``(no route)``."""
+    if not isinstance(method, str) or not method:
+        return name
+    if name in (method, f"HTTP {method}"):
+        return NO_ROUTE
+    if name.startswith(f"{method} "):
+        path = attributes.get("url.path") or attributes.get("http.target")
+        if isinstance(path, str) and name[len(method) + 1 :] == path.partition("?")[0]:
+            return NO_ROUTE
+    return name
 
 
 class DatasetBuilder:
@@ -213,6 +233,8 @@ class DatasetBuilder:
                 fp_id = fingerprint_id(statement)
         if isinstance(fp_id, str):
             self._add_db(attributes, fp_id, statement, start, end, key, parent)
+            if status == "error" and attr.ERROR_CATEGORY not in attributes:
+                self.db_category[-1] = self._intern(fallback_category(events, "client", 0, True))
             return True
         layer = _str(get(attr.LAYER))
         frontend = layer == attr.LAYER_FRONTEND
@@ -223,7 +245,7 @@ class DatasetBuilder:
         entry_kind = kind in ENTRY_KINDS
         if entry_kind or frontend:
             entry = self._entry(
-                attributes, trace, layer, kind, service_name, name, status, start, end
+                attributes, trace, layer, kind, service_name, name, status, start, end, events
             )
             if frontend and kind != "client":
                 self.frontend.append(entry)
@@ -284,6 +306,7 @@ class DatasetBuilder:
         status: str,
         start: int,
         end: int,
+        events: tuple[SpanEvent, ...] = (),
     ) -> Entry:
         get, intern = attributes.get, sys.intern
         method = get("http.request.method") or get("http.method")
@@ -295,6 +318,9 @@ class DatasetBuilder:
             code = get(attr.HTTP_STATUS_KEYS[1])
         if code.__class__ is not int:
             code = attr.http_status_code(attributes) or 0
+        if category is None and (status == "error" or code >= 400):
+            # Failed, exported without our enrichment (another distro): categorized here.
+            category = fallback_category(events, kind, code, status == "error")
         # Built as a plain tuple, by position (a call by keyword costs 0.6 µs more).
         return tuple.__new__(
             Entry,
@@ -303,7 +329,11 @@ class DatasetBuilder:
                 intern(kind),
                 intern(service_name),
                 intern(method if isinstance(method, str) else ""),
-                intern(route if isinstance(route, str) and route else name),
+                intern(
+                    route
+                    if isinstance(route, str) and route
+                    else _unrouted(attributes, method, name)
+                ),
                 intern(workflow if isinstance(workflow, str) else ""),
                 workflow_id if isinstance(workflow_id, str) else "",
                 intern(layer),

@@ -5,6 +5,9 @@ that produced the ids). Counted, not timed, as django-zeal and Django's test too
 local database a loop of 30 queries takes a few ms and still multiplies with the rows in
 production. ``min_total_ms`` only ranks: a loop faster than that is at most medium priority.
 A single batched query, different statements and concurrent (overlapping) spans are not N+1.
+Start times in whole milliseconds (OpenTelemetry JS's database spans: the start is truncated to
+the millisecond, the end is not) are given that millisecond of slack, so a loop of queries that
+each took under a millisecond does not look concurrent.
 
 The share of requests counts the endpoint's requests that ran its handler: those with database
 spans that did not end in a client error (4xx), plus any request that ran the loop."""
@@ -91,11 +94,20 @@ def find_loops(
         if len(indexes) < need or first == 0:
             continue  # too few, or no source query before the first
         spans = [positions[i] for i in indexes]
-        if any(start[b] < end[a] for a, b in pairwise(spans)):
+        if any(start[b] + _slack(start[a], start[b]) < end[a] for a, b in pairwise(spans)):
             continue  # concurrent: parallel queries, not a loop
         total = sum(ds.db_duration_ns(p) for p in spans)
         loops.append((shape, spans[0], len(spans), total, fp[positions[first - 1]]))
     return loops
+
+
+_MS = 1_000_000
+
+
+def _slack(a: int, b: int) -> int:
+    """How far two spans starting at ``a`` and ``b`` may seem to overlap and still be one after
+    the other: a millisecond when both starts are whole milliseconds (the clock's resolution)."""
+    return _MS if a % _MS == 0 and b % _MS == 0 else 0
 
 
 def handler_requests(ds: Dataset, always: set[int]) -> dict[Endpoint, int]:

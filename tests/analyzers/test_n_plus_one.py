@@ -165,3 +165,22 @@ def test_loops_rank_by_their_total_time() -> None:
     result = run(n_plus_one.analyze, [fast_many, slow])
     routes = [row[0] for row in result.sections[0].rows]
     assert routes[0] == f"GET {ROUTE}"
+
+
+def test_a_loop_with_millisecond_start_times_is_found_and_real_overlap_is_not() -> None:
+    """OpenTelemetry JS (mysql2, pg) truncates a span's start to the millisecond but not its end:
+    a loop of sub-millisecond queries then has several spans starting in one millisecond, each
+    "ending" after the next one's start."""
+    trace = Trace()
+    server = trace.request("/api/orders", duration=20)
+    trace.query(server, PRODUCTS, start=0, duration=1.09)
+    for i in range(10):  # two per millisecond: starts 1, 1, 2, 2, ... ms; ends 0.3 ms later
+        trace.query(server, REVIEWS, start=1 + i // 2, duration=0.3 + i * 0.001)
+    finding = only(run(n_plus_one.analyze, [trace]).recommendations)
+    assert finding.evidence.figures["avg_repeats"] == 10
+    parallel = Trace()
+    server = parallel.request("/api/orders", duration=20)
+    parallel.query(server, PRODUCTS, start=0, duration=1)
+    for i in range(10):  # whole-millisecond starts, but each runs 3 ms: concurrent
+        parallel.query(server, REVIEWS, start=1 + i // 2, duration=3)
+    assert run(n_plus_one.analyze, [parallel]).recommendations == ()
