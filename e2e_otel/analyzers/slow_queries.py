@@ -14,7 +14,7 @@ from e2e_otel.analyzers.common import (
     ENDPOINT_OF,
     Endpoint,
     dominant,
-    endpoint_label,
+    endpoint_title,
     ms,
     numbered,
     pct,
@@ -88,7 +88,7 @@ class _Profile:
         self.endpoints = Counter({ends.endpoints[i]: n for i, n in counted.items() if i >= 0})
         self.routes: Counter[str] = Counter()
         for endpoint, n in self.endpoints.items():
-            self.routes[endpoint_label(endpoint)] += n
+            self.routes[endpoint_title(endpoint)] += n  # shown: the route as a template
         self.workflows: Counter[str] = Counter()
         for workflow, n in Counter(map(ds.db_workflow.__getitem__, self.positions)).items():
             self.workflows[ds.text(workflow)] += n

@@ -99,3 +99,13 @@ def test_thresholds_and_settings_come_from_config() -> None:
         .rows[0][-1]
         == ""
     )
+
+
+def test_routes_are_shown_as_templates_as_in_every_other_table() -> None:
+    # path() converters and DRF's re_path regexes, as http.route records them.
+    traces = _requests(PAGEVIEWS, [100, 200], "api/reports/<int:pk>/") + _requests(
+        PAGEVIEWS, [300], "api/v1/reports/(?P<slug>[^/.]+)/$"
+    )
+    (section,) = run(slow_queries.analyze, traces).sections
+    (row,) = [dict(zip(section.columns, row, strict=True)) for row in section.rows]
+    assert row["routes"] == "GET api/reports/{pk}/ (2), GET api/v1/reports/{slug}/ (1)"
