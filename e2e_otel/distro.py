@@ -47,6 +47,7 @@ class E2EOtelDistro(BaseDistro):  # type: ignore[misc]
                 DjangoNotConfiguredError,
                 django_settings_known,
                 hooks,
+                watch_asgi_support,
             )
 
             if not django_settings_known():
@@ -55,6 +56,9 @@ class E2EOtelDistro(BaseDistro):  # type: ignore[misc]
 
             for key, value in hooks().items():
                 kwargs.setdefault(key, value)
+            super().load_instrumentor(entry_point, **kwargs)
+            watch_asgi_support()
+            return
         super().load_instrumentor(entry_point, **kwargs)
 
 

@@ -8,9 +8,12 @@ import logging
 import os
 import re
 import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from opentelemetry import baggage
+from opentelemetry import baggage, trace
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
 from e2e_otel import _guard, runtime
@@ -199,8 +202,65 @@ def response_hook(span: Span, request: Any, response: Any) -> None:
             response[_EXPOSE] = ", ".join(names)
         if response.status_code == 401 and span.is_recording() and _token_expired(response):
             span.set_attribute(attr.ERROR_CATEGORY, "auth_token_expired")
+        if getattr(response, "streaming", False) and span.is_recording():
+            _stream_in_request(span, response)
     except Exception as exc:  # never raise into the app
         _guard.report("django response hook", exc)
+
+
+def _stream_in_request(span: Span, response: Any) -> None:
+    """A streaming body is produced after the request span ended and its context was detached:
+    the queries it runs (a CSV export, server-sent events) were each a trace of their own, with
+    no workflow. Each chunk is now produced in the request's context, so they are its children.
+    A ``FileResponse`` is left alone (a file queries nothing, and replacing its content would
+    turn off the server's ``sendfile``)."""
+    from django.http import FileResponse
+
+    if isinstance(response, FileResponse):
+        return
+    ctx = trace.set_span_in_context(span, otel_context.get_current())
+    content = response.streaming_content
+    if getattr(response, "is_async", False):
+        response.streaming_content = _achunks_in(ctx, content)
+    else:
+        response.streaming_content = _chunks_in(ctx, content)
+
+
+def _chunks_in(ctx: Context, content: Iterable[bytes]) -> Iterator[bytes]:
+    # The context is attached around each chunk only, in whichever thread asks for it.
+    iterator = iter(content)
+    try:
+        while True:
+            token = otel_context.attach(ctx)
+            try:
+                chunk = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                otel_context.detach(token)
+            yield chunk
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+async def _achunks_in(ctx: Context, content: AsyncIterable[bytes]) -> AsyncIterator[bytes]:
+    iterator = content.__aiter__()
+    try:
+        while True:
+            token = otel_context.attach(ctx)
+            try:
+                chunk = await iterator.__anext__()
+            except StopAsyncIteration:
+                return
+            finally:
+                otel_context.detach(token)
+            yield chunk
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
 
 
 def _token_expired(response: Any) -> bool:
@@ -245,3 +305,39 @@ def instrument_django() -> None:
     instrumentor = DjangoInstrumentor()
     if not instrumentor.is_instrumented_by_opentelemetry:
         instrumentor.instrument(**hooks())
+    watch_asgi_support()
+
+
+ASGI_MISSING = (
+    "e2e_otel: Django is served over ASGI but opentelemetry-instrumentation-asgi is not "
+    "installed, so requests get no server span, workflow or correlation id: "
+    "pip install 'opentelemetry-instrumentation-asgi==0.66b1'"
+)
+
+
+ASGI_WATCH = "e2e_otel.asgi_watch"  # dispatch_uid of the request_started receiver
+
+
+def watch_asgi_support() -> None:
+    """Without opentelemetry-instrumentation-asgi the contrib Django middleware skips every
+    ASGI request without a word (uvicorn, daphne, hypercorn: no server span at all). Say so
+    once, at the first request; only the first request is looked at (WSGI or ASGI, a process
+    serves one kind), so nothing stays on the request path. Called by the distro too."""
+    try:
+        import opentelemetry.instrumentation.asgi  # noqa: F401
+    except ImportError:
+        from django.core.signals import request_started
+
+        request_started.connect(_first_request, dispatch_uid=ASGI_WATCH)
+
+
+def _first_request(sender: Any, **kwargs: Any) -> None:
+    try:
+        from django.core.handlers.asgi import ASGIHandler
+        from django.core.signals import request_started
+
+        request_started.disconnect(dispatch_uid=ASGI_WATCH)
+        if isinstance(sender, type) and issubclass(sender, ASGIHandler):
+            _logger.warning(ASGI_MISSING)
+    except Exception as exc:  # never raise into the app
+        _guard.report("django ASGI check", exc)

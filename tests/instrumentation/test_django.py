@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import asyncio
+import logging
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import django
 import pytest
 from django.conf import settings
 from opentelemetry import baggage, context
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.trace import SpanKind
 
 from e2e_otel import _guard
@@ -21,7 +26,7 @@ if not settings.configured:
     )
     django.setup()
 
-from django.http import HttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.test import RequestFactory
 
 from tests.spans import attributes
@@ -238,3 +243,129 @@ def test_unsampled_requests_still_get_a_correlation_id() -> None:
         request_hook(span, request)
         response_hook(span, request, response)
     assert response["X-Correlation-ID"] == "unsampled-1"
+
+
+def _streamed(pipe: Pipeline, response: StreamingHttpResponse) -> list[bytes]:
+    """Run the hooks like the contrib middleware, then consume the body as a server does:
+    after the request span ended and its context was detached."""
+    tracer = pipe.provider.get_tracer("opentelemetry.instrumentation.django")
+    request = RequestFactory().get("/api/products/1/", HTTP_X_CORRELATION_ID="stream-1")
+    with tracer.start_as_current_span("request", kind=SpanKind.SERVER) as span:
+        request_hook(span, request)
+        response_hook(span, request, response)
+    content = response.streaming_content
+    if isinstance(content, AsyncIterator):
+        body = content
+
+        async def consume() -> list[bytes]:
+            return [chunk async for chunk in body]
+
+        return asyncio.run(consume())
+    return list(content)
+
+
+def _query_spans(pipe: Pipeline) -> tuple[ReadableSpan, list[ReadableSpan]]:
+    server = pipe.by_name("request")
+    queries = [s for s in pipe.spans() if s.name == "SELECT"]
+    assert len(queries) == 2
+    return server, queries
+
+
+def test_queries_of_a_streamed_body_are_children_of_the_request(pipe: Pipeline) -> None:
+    tracer = pipe.provider.get_tracer("db")
+
+    def rows() -> Iterator[str]:
+        for i in range(2):
+            with tracer.start_as_current_span("SELECT"):
+                yield f"row {i}\n"
+
+    assert _streamed(pipe, StreamingHttpResponse(rows())) == [b"row 0\n", b"row 1\n"]
+    server, queries = _query_spans(pipe)
+    for query in queries:
+        assert query.parent is not None and query.parent.span_id == server.context.span_id
+        assert dict(attributes(query))[attr.WORKFLOW_ID] == "stream-1"
+    assert context.get_value("current-span") is None  # nothing left attached
+
+
+def test_queries_of_an_async_streamed_body_are_children_of_the_request(pipe: Pipeline) -> None:
+    tracer = pipe.provider.get_tracer("db")
+
+    async def rows() -> AsyncIterator[str]:
+        for i in range(2):
+            with tracer.start_as_current_span("SELECT"):
+                await asyncio.sleep(0)
+                yield f"row {i}\n"
+
+    response = StreamingHttpResponse(rows())
+    assert _streamed(pipe, response) == [b"row 0\n", b"row 1\n"]
+    assert response.is_async
+    server, queries = _query_spans(pipe)
+    for query in queries:
+        assert query.parent is not None and query.parent.span_id == server.context.span_id
+        assert dict(attributes(query))[attr.WORKFLOW_ID] == "stream-1"
+
+
+def test_a_streamed_body_that_fails_or_stops_early_is_closed(pipe: Pipeline) -> None:
+    closed: list[str] = []
+
+    def rows() -> Iterator[str]:
+        try:
+            yield "a"
+            raise ValueError("the view's own error")
+        finally:
+            closed.append("rows")
+
+    response = StreamingHttpResponse(rows())
+    with pytest.raises(ValueError, match="the view's own error"):
+        _streamed(pipe, response)
+    assert closed == ["rows"]
+
+
+def test_a_file_response_keeps_its_file(pipe: Pipeline, tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_bytes(b"file body")
+    with path.open("rb") as handle:
+        response = FileResponse(handle)
+        assert _streamed(pipe, response) == [b"file body"]
+        kept: object = response.file_to_stream
+        assert kept is handle  # the server's sendfile still applies
+
+
+def test_asgi_without_its_instrumentation_is_said_once(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from django.core.handlers.asgi import ASGIHandler
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.core.signals import request_started
+
+    from e2e_otel.instrumentation.django import ASGI_MISSING, ASGI_WATCH, watch_asgi_support
+
+    monkeypatch.setitem(sys.modules, "opentelemetry.instrumentation.asgi", None)
+    caplog.set_level(logging.WARNING, logger="e2e_otel")
+    watch_asgi_support()
+    request_started.send(sender=ASGIHandler, scope={})
+    request_started.send(sender=ASGIHandler, scope={})
+    assert [r.getMessage() for r in caplog.records] == [ASGI_MISSING]
+
+    caplog.clear()
+    watch_asgi_support()
+    request_started.send(sender=WSGIHandler, environ={})  # a WSGI process: nothing to say
+    request_started.send(sender=ASGIHandler, scope={})  # only the first request is looked at
+    assert caplog.records == []
+    assert not request_started.disconnect(dispatch_uid=ASGI_WATCH)  # nothing left connected
+
+
+def test_asgi_with_its_instrumentation_is_not_watched() -> None:
+    try:
+        import opentelemetry.instrumentation.asgi  # noqa: F401
+    except ImportError:
+        pytest.fail(
+            "opentelemetry-instrumentation-asgi is missing: pip install -e '.[django]'",
+            pytrace=False,
+        )
+    from django.core.signals import request_started
+
+    from e2e_otel.instrumentation.django import ASGI_WATCH, watch_asgi_support
+
+    watch_asgi_support()
+    assert not request_started.disconnect(dispatch_uid=ASGI_WATCH)

@@ -29,6 +29,16 @@ def free_port() -> int:
         return port
 
 
+def terminate(process: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM, as a service manager stops a server, then SIGKILL after ``timeout`` s."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
 def require_mariadb() -> None:
     if shutil.which("mariadbd") is None and not Path("/usr/sbin/mariadbd").exists():
         pytest.fail(

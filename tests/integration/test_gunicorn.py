@@ -4,7 +4,6 @@ worker after the fork, and every queued span flushed when gunicorn is stopped wi
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from e2e_otel.sources.otlp_files import read_spans
-from tests.integration.services import BIN, SHOP, MariaDB, clean_env, free_port
+from tests.integration.services import BIN, SHOP, MariaDB, clean_env, free_port, terminate
 
 pytestmark = pytest.mark.integration
 
@@ -61,12 +60,9 @@ def test_gunicorn_workers_trace_and_flush_on_sigterm(shop_db: MariaDB, tmp_path:
                 assert match is not None, response.headers["traceresponse"]
                 trace_ids.add(match.group(1))
     finally:
-        server.send_signal(signal.SIGTERM)
         try:
-            server.wait(timeout=60)
+            terminate(server, 60)
         finally:
-            if server.poll() is None:
-                server.kill()
             log.close()
     output = (tmp_path / "gunicorn.log").read_text()
     assert server.returncode == 0, output[-3000:]
