@@ -34,7 +34,7 @@ _KEYWORDS_BEFORE_PAREN = frozenset({
     "and", "or", "not", "in", "values", "value", "as", "on", "from", "where", "select", "set",
     "when", "then", "else", "having", "by", "using", "into", "union", "all", "any", "some",
     "like", "is", "between", "returning", "table", "key", "index", "unique", "check", "join",
-    "limit", "offset", "distinct", "case",
+    "limit", "offset", "distinct", "case", "over",
 })  # fmt: skip
 _QUALIFIED = re.compile(r"` \. `")
 _FUNCTION_CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*) \(")
@@ -48,6 +48,9 @@ _NOT_A_CALL_AFTER = frozenset({
 })  # fmt: skip
 # Django's table aliases (T3, U0, V1, ...) are never quoted in the SQL it sends.
 _DJANGO_ALIAS = re.compile(r"`([A-Z]{1,2}[0-9]+)`")
+# ... nor the derived table of an aggregate over a DISTINCT or sliced queryset (DRF's paginated
+# COUNT of a .distinct() list): SELECT COUNT(*) FROM (SELECT DISTINCT ...) subquery.
+_DJANGO_SUBQUERY = re.compile(r"\) `subquery`(?![`\w])")
 _ROW_LIST = re.compile(r"(\((?:\?|\.\.\.)\)) /\* , \.\.\. \*/")
 _ELLIPSIS_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
 _LIST_TAIL = re.compile(r"\?\s*,\s*\.\.\.")
@@ -71,6 +74,9 @@ _SYNONYMS = tuple(
         (_keyword("AS CHARACTER"), "AS CHAR"),  # CAST(x AS char)
         (_keyword("RLIKE"), "REGEXP"),
         (_keyword("SCHEMA") + r"(?= \( \))", "DATABASE"),  # DATABASE()
+        # Interval units: Django's TruncWeek (INTERVAL ... DAY), __month / ExtractMonth
+        # (EXTRACT(MONTH FROM ...)) are printed SQL_TSI_DAY, SQL_TSI_MONTH.
+        (_keyword(r"SQL_TSI_(SECOND|MINUTE|HOUR|DAY|WEEK|MONTH|QUARTER|YEAR)"), r"\1"),
     )
 )
 # Schema changes (migrations) are left out: no index helps them, and after a migration their
@@ -106,6 +112,7 @@ def statement_of_digest(digest_text: str) -> str:
     text = _QUALIFIED.sub("`.`", text)
     text = _DJANGO_ALIAS.sub(r"\1", text)
     text = text.replace(" , ", ", ").replace("( ", "(").replace(" )", ")")
+    text = _DJANGO_SUBQUERY.sub(") subquery", text)
     text = _ELLIPSIS_LIST.sub("(?, ?)", text)
     text = _LIST_TAIL.sub("?, ?", text)
     text = _NEGATIVE.sub(lambda m: f"{m[1]} ?" if m[1] else "?", text)

@@ -29,6 +29,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import (
     Cast,
@@ -39,8 +40,10 @@ from django.db.models.functions import (
     Length,
     Lower,
     Now,
+    RowNumber,
     Substr,
     TruncDate,
+    TruncWeek,
     Upper,
 )
 from shop.models import Cart, CartItem, Category, Order, PageView, Product, Review
@@ -59,6 +62,16 @@ list(Category.objects.annotate(n=Count("products")).filter(n__gt=0).order_by("-n
 list(Category.objects.annotate(n=Count("products", distinct=True)).values("name", "n"))
 products.aggregate(total=Sum("stock"), mean=Avg("price"), top=Max("price"), low=Min("price"))
 products.count()
+# DRF's paginated COUNT of a distinct / sliced list: COUNT(*) FROM (...) subquery
+products.filter(reviews__rating__gte=1).distinct().count()
+products.order_by("-id")[5:15].count()
+list(
+    products.annotate(
+        rank=Window(RowNumber(), partition_by=[F("category_id")], order_by=F("price").desc())
+    ).values("id", "rank")[:3]
+)
+list(products.filter(created_at__month__gte=1).values("id")[:2])  # EXTRACT(MONTH ...)
+list(products.annotate(week=TruncWeek("created_at")).values("week").annotate(n=Count("id")))
 products.filter(stock__gt=0).exists()
 for ids in ([1], [1, 2], [1, 2, 3, 4, 5, 6, 7]):
     list(products.filter(id__in=ids).values_list("sku", flat=True))
