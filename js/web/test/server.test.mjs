@@ -73,3 +73,33 @@ test("the workflow headers propagator writes X-Workflow-Type / X-Correlation-ID"
   assert.deepEqual(carrier, { "x-workflow-type": "checkout", "x-correlation-id": "abc-1" });
   assert.ok(propagation);
 });
+
+// Found with @vercel/otel 2.1.3 on Next.js 16: the incoming baggage is anyone's input. A value
+// Node refuses in a header (a newline, "✓") made axios' server-side request to Django throw
+// ("Invalid character in header content"), so the route answered 500. On the server, the headers
+// carry what the span processor tags: the type repaired, an id Django would refuse left out.
+test("server: workflow headers from a hostile baggage never throw and match the span tags", async () => {
+  const { validateHeaderValue } = await import("node:http");
+  const nodeSetter = { set: (c, k, v) => { validateHeaderValue(k, v); c[k] = v; } };
+  const { tracer } = setup();
+  for (const [value, expected] of [
+    ["e2e.workflow.type=%E2%9C%93,e2e.workflow.id=abc-1", { "x-workflow-type": "unnamed", "x-correlation-id": "abc-1" }],
+    ["e2e.workflow.type=a%0Ab,e2e.workflow.id=x%0Ay", { "x-workflow-type": "a_b" }],
+    ["e2e.workflow.type=Check%20Out,e2e.workflow.id=%C3%A9t%C3%A9", { "x-workflow-type": "check_out" }],
+  ]) {
+    const ctx = incoming(value);
+    const carrier = {};
+    assert.doesNotThrow(() => new WorkflowHeadersPropagator().inject(ctx, carrier, nodeSetter), value);
+    assert.deepEqual(carrier, expected, value);
+    const span = tracer.startSpan("x", {}, ctx);
+    span.end();
+    assert.equal(span.attributes["e2e.workflow.type"], expected["x-workflow-type"], value);
+    assert.equal(span.attributes["e2e.workflow.id"], expected["x-correlation-id"], value);
+  }
+});
+
+test("server: a setter that throws is not raised into the request", () => {
+  const ctx = incoming("e2e.workflow.type=checkout,e2e.workflow.id=abc-1");
+  const throwing = { set: () => { throw new TypeError("read-only headers"); } };
+  assert.doesNotThrow(() => new WorkflowHeadersPropagator().inject(ctx, {}, throwing));
+});
