@@ -21,7 +21,6 @@ import math
 import multiprocessing
 import os
 import threading
-import zlib
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -31,14 +30,15 @@ from e2e_otel.analyzers.builder import DatasetBuilder, span_key
 from e2e_otel.analyzers.builder_merge import MASK, duplicate_reason
 from e2e_otel.sources.models import InputProblem, SpanFields, SpanRecord
 from e2e_otel.sources.otlp_files import (
+    READ_ERRORS,
     ProblemHandler,
     compression,
     plausible_until,
+    read_error,
     read_spans,
     spans_of_line,
     unreadable,
 )
-from e2e_otel.sources.otlp_values import brief
 
 try:
     from e2e_otel.sources.otlp_fast import decode_fields
@@ -134,7 +134,7 @@ def _gzip_pretty(path: str) -> bool:
     try:
         with gzip.open(path, "rb") as handle:
             return handle.readline().strip() == b"{"
-    except (OSError, EOFError, zlib.error):
+    except READ_ERRORS:
         return True
 
 
@@ -197,9 +197,8 @@ def read_into(task: Task, result: TaskResult, latest_ns: int) -> None:
                             fold(span, number)
                 if remaining <= 0:
                     break
-        except (OSError, EOFError, zlib.error) as exc:  # a gzip file cut short or corrupt
-            what = "compressed data unreadable" if task.gzip else "cannot read"
-            report(InputProblem(task.path, number + 1, f"{what} from here on: {brief(exc)}"))
+        except READ_ERRORS as exc:  # a gzip file cut short or corrupt
+            report(InputProblem(task.path, number + 1, read_error(exc, compressed=task.gzip)))
     result.lines = number
 
 

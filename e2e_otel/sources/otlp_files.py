@@ -11,8 +11,6 @@ block the read.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import gzip
 import json
 import os
@@ -38,6 +36,7 @@ from e2e_otel.sources.shapes import Malformed
 __all__ = [
     "EARLIEST_NS",
     "FUTURE_SLACK_NS",
+    "READ_ERRORS",
     "TRACE_SUFFIXES",
     "MalformedSpan",
     "ProblemHandler",
@@ -45,6 +44,7 @@ __all__ = [
     "compression",
     "input_files",
     "plausible_until",
+    "read_error",
     "read_spans",
     "spans_of_document",
     "spans_of_line",
@@ -116,6 +116,17 @@ def unreadable(path: str | os.PathLike[str]) -> str | None:
     except OSError as exc:
         return f"cannot open: {exc.strerror or exc}"
     return None
+
+
+#: What reading a file (plain or gzip) raises part way: a read error, a gzip stream cut
+#: short (EOFError) or corrupt (zlib.error, gzip.BadGzipFile: an OSError).
+READ_ERRORS: Final = (OSError, EOFError, zlib.error)
+
+
+def read_error(exc: BaseException, *, compressed: bool) -> str:
+    """The problem's reason when reading stops part way with ``exc`` (see READ_ERRORS)."""
+    what = "compressed data unreadable" if compressed else "cannot read"
+    return f"{what} from here on: {brief(exc)}"
 
 
 def compression(path: str | os.PathLike[str]) -> str | None:
@@ -197,9 +208,8 @@ def _read_file(path: Path, report: ProblemHandler, latest: int) -> Iterator[Span
                         return
                     # Not one document after all: JSON lines whose first line is broken.
                 yield from spans_of_line(line, name, number, report, latest)
-        except (OSError, EOFError, zlib.error) as exc:  # a gzip file cut short or corrupt
-            reason = f"compressed data unreadable from here on: {brief(exc)}"
-            report(InputProblem(name, number + 1, reason))
+        except READ_ERRORS as exc:  # a gzip file cut short or corrupt
+            report(InputProblem(name, number + 1, read_error(exc, compressed=True)))
 
 
 def _maybe_pretty(path: Path, first_line: str) -> bool:
@@ -218,7 +228,7 @@ def _whole_document(path: Path, gzipped: bool) -> Any:
     try:
         with _open_text(path, gzipped) as handle:
             return loads(handle.read())
-    except (ValueError, RecursionError, OSError, EOFError, zlib.error):  # ValueError: JSON too
+    except (ValueError, RecursionError, *READ_ERRORS):  # ValueError: JSONDecodeError too
         return _NOT_ONE_DOCUMENT
 
 
@@ -417,15 +427,14 @@ def _span(
 
 def _hex(value: str, nbytes: int) -> str:
     """An id written in base64, as protobuf's generic JSON mapping writes bytes (OTLP JSON
-    writes hex), as hex; any other value as it is (lowercased by the caller's convention).
-    Padded base64 of 8 or 16 bytes ends in "=", so a hex id is never taken for one."""
+    writes hex), as hex (:func:`.tempo_api.hex_id` decodes it); any other value as it is
+    (lowercased by the caller's convention). Padded base64 of 8 or 16 bytes ends in "=", so a
+    hex id is never taken for one."""
     if value.endswith("="):
         try:
-            raw = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
+            return tempo_api.hex_id(value, nbytes)
+        except Malformed:
             return value
-        if len(raw) == nbytes:
-            return raw.hex()
     return value
 
 
