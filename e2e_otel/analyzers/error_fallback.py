@@ -7,10 +7,9 @@ from __future__ import annotations
 from opentelemetry.trace import SpanKind
 
 from e2e_otel import attributes as attr
-from e2e_otel.processors.errors import categorize
+from e2e_otel.processors.errors import categorize, exception_texts
 from e2e_otel.sources.models import SpanEvent
 
-_TYPE, _MESSAGE = "exception.type", "exception.message"
 _KINDS = {
     "server": SpanKind.SERVER,
     "consumer": SpanKind.CONSUMER,
@@ -23,17 +22,9 @@ def fallback_category(events: tuple[SpanEvent, ...], kind: str, code: int, error
     """The category of a span of ``kind`` that failed (status ERROR, or HTTP ``code`` >= 400)
     without one; a database span (``kind`` client, ``code`` 0) gets ``db_query`` unless its
     exception says more. Empty when nothing marks it failed (a 3xx, say)."""
-    exceptions = [
-        (
-            str(e.attributes.get("exception.type", "")),
-            str(e.attributes.get("exception.message", "")),
-        )
-        for e in events
-        if e.name == "exception"
-    ]
     database = kind == "client" and not code
     category = categorize(
-        exceptions,
+        exception_texts(events),
         code or None,
         _KINDS.get(kind, SpanKind.INTERNAL),
         attr.LAYER_DATABASE if database else None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from opentelemetry.trace import SpanKind, StatusCode
 
@@ -113,6 +114,19 @@ def from_status(status: int, kind: SpanKind) -> str | None:
     return None
 
 
+def exception_texts(events: Iterable[Any]) -> list[tuple[str, str]]:
+    """``(exception.type, exception.message)`` of each ``exception`` event that has attributes
+    (the SDK's events and the analyzer's read ones alike: ``name`` and ``attributes``)."""
+    return [
+        (
+            str(e.attributes.get("exception.type", "")),
+            str(e.attributes.get("exception.message", "")),
+        )
+        for e in events
+        if e.name == "exception" and e.attributes
+    ]
+
+
 def categorize(
     exceptions: Iterable[tuple[str, str]],
     http_status: int | None,
@@ -156,17 +170,9 @@ class ErrorCategoryEnricher:
         is_error = span.status.status_code is StatusCode.ERROR
         if not is_error and not events and (http_status is None or http_status < 400):
             return  # the common case: a successful span, decided in a few lookups
-        exceptions = [
-            (
-                str(e.attributes.get("exception.type", "")),
-                str(e.attributes.get("exception.message", "")),
-            )
-            for e in events
-            if e.name == "exception" and e.attributes
-        ]
         layer = attributes.get(attr.LAYER)
         category = categorize(
-            exceptions,
+            exception_texts(events),
             http_status,
             span.kind,
             layer if isinstance(layer, str) else None,
