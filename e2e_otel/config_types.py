@@ -45,9 +45,14 @@ class WorkflowConfig:
     names: frozenset[str] = frozenset()
     allow_unlisted: bool = True
 
-    def match(self, method: str, route: str) -> str | None:
+    def match(self, method: str, route: str, *spellings: str) -> str | None:
+        """The first rule that matches ``route`` or one of its other ``spellings`` (a regex
+        route in ``path()`` syntax): a rule written for the route must not lose to a later,
+        wider one that matches another spelling."""
         for rule in self.rules:
             if rule.matches(method, route):
+                return rule.name
+            if spellings and any(rule.matches(method, s) for s in spellings):
                 return rule.name
         return None
 

@@ -18,7 +18,7 @@ from opentelemetry.trace import Span
 
 from e2e_otel import _guard, runtime
 from e2e_otel import attributes as attr
-from e2e_otel.config import WorkflowConfig, valid_correlation_id
+from e2e_otel.config import valid_correlation_id
 
 _logger = logging.getLogger(__name__)
 _META_CORRELATION = "HTTP_" + attr.HEADER_CORRELATION_ID.upper().replace("-", "_")
@@ -127,18 +127,6 @@ def _group_end(route: str, start: int, end: int) -> int | None:
     return None
 
 
-def _match_rule(config: WorkflowConfig, method: str, route: str) -> str | None:
-    # First matching rule wins, each rule tried on the route as Django reports it and in
-    # path() syntax: a rule written for the route must not lose to a later, wider one.
-    plain = path_syntax(route)
-    if plain == route:
-        return config.match(method, route)
-    for rule in config.rules:
-        if rule.matches(method, route) or rule.matches(method, plain):
-            return rule.name
-    return None
-
-
 @functools.lru_cache(maxsize=2048)
 def _resolve_route(urlconf: object, path: str) -> str | None:
     # The request hook runs before Django resolves the URL; resolving is the hook's main cost
@@ -173,7 +161,9 @@ def request_hook(span: Span, request: Any) -> None:
         if wf_type is None and not preflight:
             route = _route(request)
             if route is not None:
-                wf_type = _match_rule(config, request.method or "GET", route)
+                plain = path_syntax(route)  # rules are written in path() syntax
+                spellings = (plain,) if plain != route else ()
+                wf_type = config.match(request.method or "GET", route, *spellings)
         wf_id = (
             valid_correlation_id(meta.get(_META_CORRELATION))
             or valid_correlation_id(bag.get(attr.BAGGAGE_WORKFLOW_ID))
