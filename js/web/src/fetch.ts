@@ -105,17 +105,24 @@ export async function e2eJson<T = unknown>(response: Response, options: { parent
 /** The fetch instrumentation's applyCustomAttributesOnSpan: categories and ERROR status. */
 export function categorizeFetchSpan(span: Span, _request: unknown, result: unknown): void {
   if (isResponse(result)) {
-    let category = categoryForStatus(result.status);
-    if (result.status === 401 && saysTokenExpired(null, result.headers.get("www-authenticate"))) {
-      category = "auth_token_expired";
-    }
-    if (category) {
-      span.setAttribute(ATTR_ERROR_CATEGORY, category);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${result.status}` });
-    }
+    tagStatus(span, result.status, () => null, () => result.headers.get("www-authenticate"));
     return;
   }
   markFailed(span, categoryFromError(result), result);
+}
+
+/**
+ * The category of an answer's HTTP status on its span, with ERROR status, for fetch and
+ * XMLHttpRequest alike: a 401 whose body or `WWW-Authenticate` says the token expired is
+ * `auth_token_expired` (both read only for a 401).
+ */
+export function tagStatus(span: Span, status: number, body: () => string | null, authenticate: () => string | null): void {
+  let category = categoryForStatus(status);
+  if (status === 401 && saysTokenExpired(body(), authenticate())) category = "auth_token_expired";
+  if (category) {
+    span.setAttribute(ATTR_ERROR_CATEGORY, category);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+  }
 }
 
 /** ERROR status, the category and an exception event on a live span. */

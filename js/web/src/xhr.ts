@@ -1,6 +1,6 @@
 import { SpanStatusCode, type Span } from "@opentelemetry/api";
 import { ATTR_ERROR_CATEGORY } from "./attributes.js";
-import { categoryForStatus, saysTokenExpired } from "./categories.js";
+import { tagStatus } from "./fetch.js";
 
 /**
  * The XMLHttpRequest instrumentation's applyCustomAttributesOnSpan (axios and other XHR
@@ -15,12 +15,7 @@ export function categorizeXhrSpan(span: Span, xhr: XMLHttpRequest): void {
     span.setStatus({ code: SpanStatusCode.ERROR, message: "no response (network error, CORS, timeout or abort)" });
     return;
   }
-  let category = categoryForStatus(status);
-  if (status === 401 && saysTokenExpired(bodyText(xhr), header(xhr, "www-authenticate"))) category = "auth_token_expired";
-  if (category) {
-    span.setAttribute(ATTR_ERROR_CATEGORY, category);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
-  }
+  tagStatus(span, status, () => bodyText(xhr), () => header(xhr, "www-authenticate"));
 }
 
 function bodyText(xhr: XMLHttpRequest): string | null {
